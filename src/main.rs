@@ -1,0 +1,8 @@
+//! The `spate` command line.
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> anyhow::Result<()> {
+    Ok(())
+}
