@@ -4,6 +4,9 @@
 //! the compiled plan, JSONPath and payload templates, intrinsic functions, the
 //! interpreter and the clock it runs on.
 
+pub mod asl;
+pub mod diagnostic;
 pub mod value;
 
+pub use diagnostic::{Diagnostic, Diagnostics};
 pub use value::{Map, Number, Str, Value};
