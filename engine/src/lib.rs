@@ -5,6 +5,7 @@
 //! interpreter and the clock it runs on.
 
 pub mod asl;
+pub mod path;
 pub mod diagnostic;
 pub mod value;
 
