@@ -24,7 +24,11 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        let at = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
         write!(f, "{at}: {}", self.message)
     }
 }
@@ -36,7 +40,11 @@ pub struct Diagnostics(pub Vec<Diagnostic>);
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        writeln!(f, "{n} problem{} in the definition:", if n == 1 { "" } else { "s" })?;
+        writeln!(
+            f,
+            "{n} problem{} in the definition:",
+            if n == 1 { "" } else { "s" }
+        )?;
         for d in &self.0 {
             writeln!(f, "  {d}")?;
         }
@@ -61,7 +69,11 @@ impl Pointer {
 
     /// This pointer with one more token (escaped).
     pub fn push(&self, token: impl fmt::Display) -> Pointer {
-        Pointer(format!("{}/{}", self.0, escape_pointer_token(&token.to_string())))
+        Pointer(format!(
+            "{}/{}",
+            self.0,
+            escape_pointer_token(&token.to_string())
+        ))
     }
 
     /// The pointer text.
@@ -84,6 +96,9 @@ mod tests {
     fn pointers_escape_tokens() {
         let p = Pointer::root().push("States").push("a/b~c").push(2);
         assert_eq!(p.as_str(), "/States/a~1b~0c/2");
-        assert_eq!(Diagnostic::new(p.as_str(), "bad").to_string(), "/States/a~1b~0c/2: bad");
+        assert_eq!(
+            Diagnostic::new(p.as_str(), "bad").to_string(),
+            "/States/a~1b~0c/2: bad"
+        );
     }
 }

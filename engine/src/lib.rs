@@ -5,8 +5,10 @@
 //! interpreter and the clock it runs on.
 
 pub mod asl;
-pub mod path;
 pub mod diagnostic;
+pub mod error;
+pub mod intrinsics;
+pub mod path;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Diagnostics};

@@ -77,21 +77,37 @@ impl Loader {
         self.problems.push(Diagnostic::new(at.as_str(), message));
     }
 
-    fn object<'a>(&mut self, json: &'a Json, at: &Pointer, what: &str) -> Option<&'a JsonMap<String, Json>> {
+    fn object<'a>(
+        &mut self,
+        json: &'a Json,
+        at: &Pointer,
+        what: &str,
+    ) -> Option<&'a JsonMap<String, Json>> {
         match json {
             Json::Object(map) => Some(map),
             other => {
-                self.problem(at, format!("{what} must be a JSON object, found {}", json_type(other)));
+                self.problem(
+                    at,
+                    format!("{what} must be a JSON object, found {}", json_type(other)),
+                );
                 None
             }
         }
     }
 
-    fn string_field(&mut self, map: &JsonMap<String, Json>, key: &str, at: &Pointer) -> Option<String> {
+    fn string_field(
+        &mut self,
+        map: &JsonMap<String, Json>,
+        key: &str,
+        at: &Pointer,
+    ) -> Option<String> {
         match map.get(key)? {
             Json::String(s) => Some(s.clone()),
             other => {
-                self.problem(&at.push(key), format!("{key} must be a string, found {}", json_type(other)));
+                self.problem(
+                    &at.push(key),
+                    format!("{key} must be a string, found {}", json_type(other)),
+                );
                 None
             }
         }
@@ -120,7 +136,14 @@ impl Loader {
         };
         self.unknown_fields(
             map,
-            &["Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"],
+            &[
+                "Comment",
+                "StartAt",
+                "States",
+                "Version",
+                "TimeoutSeconds",
+                "QueryLanguage",
+            ],
             &root,
         );
         machine.comment = self.string_field(map, "Comment", &root);
@@ -134,7 +157,11 @@ impl Loader {
     }
 
     /// Reads `StartAt` and `States` of the document or of a nested branch.
-    fn state_map(&mut self, map: &JsonMap<String, Json>, at: &Pointer) -> (String, Vec<NamedState>) {
+    fn state_map(
+        &mut self,
+        map: &JsonMap<String, Json>,
+        at: &Pointer,
+    ) -> (String, Vec<NamedState>) {
         let start_at = match map.get("StartAt") {
             None => {
                 self.problem(at, "missing required field `StartAt`");
@@ -171,7 +198,10 @@ impl Loader {
             }
             Some(Json::String(t)) => t.as_str(),
             Some(other) => {
-                self.problem(&at.push("Type"), format!("Type must be a string, found {}", json_type(other)));
+                self.problem(
+                    &at.push("Type"),
+                    format!("Type must be a string, found {}", json_type(other)),
+                );
                 return None;
             }
         };
@@ -198,7 +228,11 @@ impl Loader {
         }
     }
 
-    fn parallel(&mut self, mut fields: JsonMap<String, Json>, at: &Pointer) -> Option<ParallelState> {
+    fn parallel(
+        &mut self,
+        mut fields: JsonMap<String, Json>,
+        at: &Pointer,
+    ) -> Option<ParallelState> {
         let branches_json = fields.remove("Branches");
         let typed: Option<ParallelFields> = self.typed_fields(fields, at);
         let mut branches = Vec::new();
@@ -274,7 +308,11 @@ impl Loader {
     }
 
     /// Deserializes the remaining fields of a state into its typed struct.
-    fn typed_fields<T: DeserializeOwned>(&mut self, fields: JsonMap<String, Json>, at: &Pointer) -> Option<T> {
+    fn typed_fields<T: DeserializeOwned>(
+        &mut self,
+        fields: JsonMap<String, Json>,
+        at: &Pointer,
+    ) -> Option<T> {
         self.typed(Some(&Json::Object(fields)), at)
     }
 
@@ -287,7 +325,9 @@ impl Loader {
                 for segment in err.path().iter() {
                     match segment {
                         serde_path_to_error::Segment::Map { key } => pointer = pointer.push(key),
-                        serde_path_to_error::Segment::Seq { index } => pointer = pointer.push(index),
+                        serde_path_to_error::Segment::Seq { index } => {
+                            pointer = pointer.push(index)
+                        }
                         _ => {}
                     }
                 }
@@ -328,7 +368,12 @@ mod tests {
     use super::*;
 
     fn problems(text: &str) -> Vec<String> {
-        parse_definition(text).unwrap_err().0.iter().map(ToString::to_string).collect()
+        parse_definition(text)
+            .unwrap_err()
+            .0
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
@@ -341,9 +386,13 @@ mod tests {
         .unwrap();
         assert_eq!(m.states.len(), 2);
         assert_eq!(m.states[0].name, "P");
-        let State::Parallel(p) = &m.states[0].state else { panic!() };
+        let State::Parallel(p) = &m.states[0].state else {
+            panic!()
+        };
         assert_eq!(p.branches[0].start_at, "A");
-        let State::Map(map) = &m.states[1].state else { panic!() };
+        let State::Map(map) = &m.states[1].state else {
+            panic!()
+        };
         assert_eq!(map.processor.as_ref().unwrap().states[0].name, "B");
     }
 
@@ -372,13 +421,22 @@ mod tests {
     fn bad_json_names_the_byte_offset() {
         let found = problems("{\n  \"StartAt\": \"A\",\n  \"States\": {,}\n}");
         assert_eq!(found.len(), 1);
-        assert!(found[0].contains("line 3 column 14 (byte offset 33)"), "{}", found[0]);
+        assert!(
+            found[0].contains("line 3 column 14 (byte offset 33)"),
+            "{}",
+            found[0]
+        );
     }
 
     #[test]
     fn distinguishes_null_from_absent_paths() {
-        let m = parse_definition(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":null,"End":true}}}"#).unwrap();
-        let State::Pass(p) = &m.states[0].state else { panic!() };
+        let m = parse_definition(
+            r#"{"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":null,"End":true}}}"#,
+        )
+        .unwrap();
+        let State::Pass(p) = &m.states[0].state else {
+            panic!()
+        };
         assert_eq!(p.result_path, Nullable::Null);
         assert_eq!(p.input_path, Nullable::Absent);
     }

@@ -46,7 +46,9 @@ fn definite(path: &Path, root: &Value) -> Result<Value, PathMissError> {
     for (i, segment) in path.segments.iter().enumerate() {
         let next = match (segment, current) {
             (Segment::Key(k), Value::Object(map)) => map.get(k),
-            (Segment::Index(n), Value::Array(items)) => resolve_index(*n, items.len()).map(|i| &items[i]),
+            (Segment::Index(n), Value::Array(items)) => {
+                resolve_index(*n, items.len()).map(|i| &items[i])
+            }
             (Segment::Key(k), other) => {
                 return Err(PathMissError {
                     message: format!(
@@ -152,7 +154,12 @@ fn apply(segment: &Segment, value: &Value, root: &Value, out: &mut Vec<Value>) {
         }
         Segment::DeepScan(target) => deep_scan(target, value, root, out),
         Segment::Filter(filter) => match value {
-            Value::Array(items) => out.extend(items.iter().filter(|item| filter.matches(item, root)).cloned()),
+            Value::Array(items) => out.extend(
+                items
+                    .iter()
+                    .filter(|item| filter.matches(item, root))
+                    .cloned(),
+            ),
             Value::Object(_) if filter.matches(value, root) => out.push(value.clone()),
             _ => {}
         },
@@ -181,15 +188,23 @@ fn numbers(values: &[Value]) -> Vec<f64> {
     values.iter().filter_map(Value::as_f64).collect()
 }
 
-fn apply_function(f: PathFunction, selection: Selection, path: &Path) -> Result<Value, PathMissError> {
+fn apply_function(
+    f: PathFunction,
+    selection: Selection,
+    path: &Path,
+) -> Result<Value, PathMissError> {
     let items: Vec<Value> = match selection {
         Selection::Many(items) => items,
         Selection::One(Value::Array(items)) => items.as_ref().clone(),
-        Selection::One(Value::Object(map)) if f == PathFunction::Keys || f == PathFunction::Length => {
+        Selection::One(Value::Object(map))
+            if f == PathFunction::Keys || f == PathFunction::Length =>
+        {
             if f == PathFunction::Length {
                 return Ok(Value::from(map.len()));
             }
-            return Ok(Value::array(map.keys().cloned().map(Value::String).collect()));
+            return Ok(Value::array(
+                map.keys().cloned().map(Value::String).collect(),
+            ));
         }
         Selection::One(Value::String(s)) if f == PathFunction::Length => {
             return Ok(Value::from(s.chars().count()));

@@ -68,7 +68,11 @@ fn or(p: &mut Parser<'_>) -> Result<Expr, String> {
             break;
         }
     }
-    Ok(if items.len() == 1 { items.pop().unwrap_or(Expr::And(vec![])) } else { Expr::Or(items) })
+    Ok(if items.len() == 1 {
+        items.pop().unwrap_or(Expr::And(vec![]))
+    } else {
+        Expr::Or(items)
+    })
 }
 
 fn and(p: &mut Parser<'_>) -> Result<Expr, String> {
@@ -81,7 +85,11 @@ fn and(p: &mut Parser<'_>) -> Result<Expr, String> {
             break;
         }
     }
-    Ok(if items.len() == 1 { items.pop().unwrap_or(Expr::And(vec![])) } else { Expr::And(items) })
+    Ok(if items.len() == 1 {
+        items.pop().unwrap_or(Expr::And(vec![]))
+    } else {
+        Expr::And(items)
+    })
 }
 
 fn unary(p: &mut Parser<'_>) -> Result<Expr, String> {
@@ -134,7 +142,8 @@ fn operator(p: &mut Parser<'_>) -> Option<Op> {
     ];
     let rest = &p.src[p.pos..];
     for (word, op) in WORDS {
-        if rest.starts_with(word) && !rest[word.len()..].starts_with(|c: char| c.is_alphanumeric()) {
+        if rest.starts_with(word) && !rest[word.len()..].starts_with(|c: char| c.is_alphanumeric())
+        {
             p.pos += word.len();
             return Some(op);
         }
@@ -149,7 +158,9 @@ fn operand(p: &mut Parser<'_>) -> Result<Operand, String> {
             let start = p.pos;
             let from_item = p.bump() == Some('@');
             let (segments, function) = p.segments(true)?;
-            let definite = segments.iter().all(|s| matches!(s, Segment::Key(_) | Segment::Index(_)));
+            let definite = segments
+                .iter()
+                .all(|s| matches!(s, Segment::Key(_) | Segment::Index(_)));
             let path = Box::new(Path {
                 source: Str::new(&p.src[start..p.pos]),
                 root: Root::Input,
@@ -157,19 +168,31 @@ fn operand(p: &mut Parser<'_>) -> Result<Operand, String> {
                 function,
                 definite,
             });
-            Ok(if from_item { Operand::Item(path) } else { Operand::Root(path) })
+            Ok(if from_item {
+                Operand::Item(path)
+            } else {
+                Operand::Root(path)
+            })
         }
         Some('\'') | Some('"') => Ok(Operand::Literal(Value::String(p.quoted()?))),
         Some('/') => regex_literal(p),
         Some('[') | Some('{') => json_literal(p),
         Some(c) if c == '-' || c.is_ascii_digit() => number(p),
         Some(_) => {
-            for (word, value) in [("true", Value::Bool(true)), ("false", Value::Bool(false)), ("null", Value::Null)] {
+            for (word, value) in [
+                ("true", Value::Bool(true)),
+                ("false", Value::Bool(false)),
+                ("null", Value::Null),
+            ] {
                 if p.eat_str(word) {
                     return Ok(Operand::Literal(value));
                 }
             }
-            Err(format!("unexpected '{}' in filter at position {}", p.peek().unwrap_or(' '), p.pos))
+            Err(format!(
+                "unexpected '{}' in filter at position {}",
+                p.peek().unwrap_or(' '),
+                p.pos
+            ))
         }
         None => Err("the filter ended early".to_string()),
     }
@@ -177,7 +200,8 @@ fn operand(p: &mut Parser<'_>) -> Result<Operand, String> {
 
 fn number(p: &mut Parser<'_>) -> Result<Operand, String> {
     let start = p.pos;
-    while matches!(p.peek(), Some(c) if c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E')) {
+    while matches!(p.peek(), Some(c) if c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
+    {
         p.bump();
     }
     let text = &p.src[start..p.pos];
@@ -263,10 +287,16 @@ fn resolve(operand: &Operand, item: &Value, root: &Value) -> Option<Value> {
         Operand::Literal(v) => Some(v.clone()),
         Operand::Regex(_) => None,
         Operand::Item(path) | Operand::Root(path) => {
-            let base = if matches!(operand, Operand::Item(_)) { item } else { root };
+            let base = if matches!(operand, Operand::Item(_)) {
+                item
+            } else {
+                root
+            };
             match path.select(base).ok()? {
                 super::Selection::One(v) => Some(v),
-                super::Selection::Many(items) if path.function.is_some() => items.into_iter().next(),
+                super::Selection::Many(items) if path.function.is_some() => {
+                    items.into_iter().next()
+                }
                 super::Selection::Many(items) => Some(Value::array(items)),
             }
         }
@@ -275,7 +305,8 @@ fn resolve(operand: &Operand, item: &Value, root: &Value) -> Option<Value> {
 
 fn compare(left: &Operand, op: Op, right: &Operand, item: &Value, root: &Value) -> bool {
     if op == Op::Matches {
-        let (Some(Value::String(s)), Operand::Regex(re)) = (resolve(left, item, root), right) else {
+        let (Some(Value::String(s)), Operand::Regex(re)) = (resolve(left, item, root), right)
+        else {
             return false;
         };
         return re.is_match(s.as_str());
@@ -292,7 +323,9 @@ fn compare(left: &Operand, op: Op, right: &Operand, item: &Value, root: &Value) 
                 (Value::String(a), Value::String(b)) => Some(a.as_str().cmp(b.as_str())),
                 _ => None,
             };
-            let Some(ordering) = ordering else { return false };
+            let Some(ordering) = ordering else {
+                return false;
+            };
             match op {
                 Op::Lt => ordering.is_lt(),
                 Op::Le => ordering.is_le(),

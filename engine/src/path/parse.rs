@@ -13,7 +13,9 @@ pub(super) fn parse_path(source: &str) -> Result<Path, PathSyntaxError> {
         path: source.to_string(),
         reason,
     })?;
-    let definite = segments.iter().all(|s| matches!(s, Segment::Key(_) | Segment::Index(_)));
+    let definite = segments
+        .iter()
+        .all(|s| matches!(s, Segment::Key(_) | Segment::Index(_)));
     Ok(Path {
         source: Str::new(source),
         root,
@@ -31,7 +33,10 @@ pub(super) struct Parser<'a> {
 
 /// Characters that end a name written in dot notation.
 fn ends_dot_name(c: char) -> bool {
-    matches!(c, '.' | '[' | ' ' | '(' | ')' | '=' | '!' | '<' | '>' | '&' | '|' | ',' | ']')
+    matches!(
+        c,
+        '.' | '[' | ' ' | '(' | ')' | '=' | '!' | '<' | '>' | '&' | '|' | ',' | ']'
+    )
 }
 
 impl<'a> Parser<'a> {
@@ -78,7 +83,10 @@ impl<'a> Parser<'a> {
             Ok(())
         } else {
             Err(match self.peek() {
-                Some(found) => format!("expected '{c}' at position {} but found '{found}'", self.pos),
+                Some(found) => format!(
+                    "expected '{c}' at position {} but found '{found}'",
+                    self.pos
+                ),
                 None => format!("expected '{c}' at position {} but the path ended", self.pos),
             })
         }
@@ -112,7 +120,10 @@ impl<'a> Parser<'a> {
 
     /// Reads segments until the end of the path (or, inside a filter, until a
     /// character that cannot continue a path).
-    pub(super) fn segments(&mut self, in_filter: bool) -> Result<(Vec<Segment>, Option<PathFunction>), String> {
+    pub(super) fn segments(
+        &mut self,
+        in_filter: bool,
+    ) -> Result<(Vec<Segment>, Option<PathFunction>), String> {
         let mut segments = Vec::new();
         loop {
             match self.peek() {
@@ -139,7 +150,9 @@ impl<'a> Parser<'a> {
                         self.pos += 2;
                         let function = function_named(&name)?;
                         if !in_filter && self.pos < self.src.len() {
-                            return Err(format!("the function {name}() must be the last step of a path"));
+                            return Err(format!(
+                                "the function {name}() must be the last step of a path"
+                            ));
                         }
                         return Ok((segments, Some(function)));
                     }
@@ -197,7 +210,12 @@ impl<'a> Parser<'a> {
                 }
             }
             Some(c) if c == '-' || c == ':' || c.is_ascii_digit() => self.index_or_slice()?,
-            Some(c) => return Err(format!("unexpected '{c}' in brackets at position {}", self.pos)),
+            Some(c) => {
+                return Err(format!(
+                    "unexpected '{c}' in brackets at position {}",
+                    self.pos
+                ));
+            }
             None => return Err("unclosed '['".to_string()),
         };
         self.skip_spaces();

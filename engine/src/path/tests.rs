@@ -27,8 +27,14 @@ fn store() -> Value {
 #[test]
 fn roots() {
     assert_eq!(Path::parse("$").unwrap().root(), &Root::Input);
-    assert_eq!(Path::parse("$$.Execution.Id").unwrap().root(), &Root::Context);
-    assert_eq!(Path::parse("$myVar.x").unwrap().root(), &Root::Variable("myVar".into()));
+    assert_eq!(
+        Path::parse("$$.Execution.Id").unwrap().root(),
+        &Root::Context
+    );
+    assert_eq!(
+        Path::parse("$myVar.x").unwrap().root(),
+        &Root::Variable("myVar".into())
+    );
     assert!(Path::parse("$").unwrap().is_root_only());
 }
 
@@ -36,7 +42,10 @@ fn roots() {
 fn definite_paths_select_one_value() {
     let doc = store();
     assert_eq!(sel("$.store.bicycle.color", &doc), json!("red"));
-    assert_eq!(sel("$['store']['book'][0]['author']", &doc), json!("Nigel Rees"));
+    assert_eq!(
+        sel("$['store']['book'][0]['author']", &doc),
+        json!("Nigel Rees")
+    );
     assert_eq!(sel("$.store.book[-1].title", &doc), json!("LOTR"));
     assert_eq!(sel("$.a-b", &doc), json!(1));
     assert_eq!(sel(r#"$['Test\""Name"']"#, &doc), json!("escaped"));
@@ -47,8 +56,14 @@ fn definite_paths_select_one_value() {
 fn missing_definite_paths_use_jayway_wording() {
     let doc = store();
     assert_eq!(miss("$.nothing", &doc), "No results for path: $['nothing']");
-    assert_eq!(miss("$.no.such.path", &doc), "Missing property in path $['no']");
-    assert_eq!(miss("$.store.book[7]", &doc), "No results for path: $['store']['book'][7]");
+    assert_eq!(
+        miss("$.no.such.path", &doc),
+        "Missing property in path $['no']"
+    );
+    assert_eq!(
+        miss("$.store.book[7]", &doc),
+        "No results for path: $['store']['book'][7]"
+    );
 }
 
 #[test]
@@ -58,11 +73,23 @@ fn indefinite_paths_select_lists() {
         sel("$.store.book[*].author", &doc),
         json!(["Nigel Rees", "Evelyn Waugh", "Tolkien"])
     );
-    assert_eq!(sel("$.store.book[1:].title", &doc), json!(["Sword", "LOTR"]));
+    assert_eq!(
+        sel("$.store.book[1:].title", &doc),
+        json!(["Sword", "LOTR"])
+    );
     assert_eq!(sel("$.store.book[:1].title", &doc), json!(["Sayings"]));
-    assert_eq!(sel("$.store.book[-2:].title", &doc), json!(["Sword", "LOTR"]));
-    assert_eq!(sel("$.store.book[0,2].title", &doc), json!(["Sayings", "LOTR"]));
-    assert_eq!(sel("$.store.bicycle['color','price']", &doc), json!(["red", 19.95]));
+    assert_eq!(
+        sel("$.store.book[-2:].title", &doc),
+        json!(["Sword", "LOTR"])
+    );
+    assert_eq!(
+        sel("$.store.book[0,2].title", &doc),
+        json!(["Sayings", "LOTR"])
+    );
+    assert_eq!(
+        sel("$.store.bicycle['color','price']", &doc),
+        json!(["red", 19.95])
+    );
     assert_eq!(sel("$..price", &doc), json!([8.95, 12.99, 22.99, 19.95]));
     assert_eq!(sel("$.missing[*]", &doc), json!([]));
     assert_eq!(sel("$.item.items[1:5].itemValue", &json!({})), json!([]));
@@ -71,10 +98,19 @@ fn indefinite_paths_select_lists() {
 #[test]
 fn filters() {
     let doc = store();
-    assert_eq!(sel("$.store.book[?(@.price < 10)].title", &doc), json!(["Sayings"]));
-    assert_eq!(sel("$.store.book[?(@.isbn)].title", &doc), json!(["Sword", "LOTR"]));
     assert_eq!(
-        sel("$.store.book[?(@.category == 'fiction' && @.price > 20)].title", &doc),
+        sel("$.store.book[?(@.price < 10)].title", &doc),
+        json!(["Sayings"])
+    );
+    assert_eq!(
+        sel("$.store.book[?(@.isbn)].title", &doc),
+        json!(["Sword", "LOTR"])
+    );
+    assert_eq!(
+        sel(
+            "$.store.book[?(@.category == 'fiction' && @.price > 20)].title",
+            &doc
+        ),
         json!(["LOTR"])
     );
     assert_eq!(
@@ -86,15 +122,24 @@ fn filters() {
         json!(["Sayings"])
     );
     assert_eq!(
-        sel("$.store.book[?(!(@.price > 10) || @.title == \"LOTR\")].title", &doc),
+        sel(
+            "$.store.book[?(!(@.price > 10) || @.title == \"LOTR\")].title",
+            &doc
+        ),
         json!(["Sayings", "LOTR"])
     );
     assert_eq!(
-        sel("$.store.book[?(@.price > $.store.bicycle.price)].title", &doc),
+        sel(
+            "$.store.book[?(@.price > $.store.bicycle.price)].title",
+            &doc
+        ),
         json!(["LOTR"])
     );
     let users = json!({"users": [{"year": 1997, "status": 0}, {"year": 1998, "status": 1}]});
-    assert_eq!(sel("$.users[?(@.status == 0)]", &users), json!([{"year": 1997, "status": 0}]));
+    assert_eq!(
+        sel("$.users[?(@.status == 0)]", &users),
+        json!([{"year": 1997, "status": 0}])
+    );
 }
 
 #[test]
@@ -102,28 +147,49 @@ fn functions() {
     let doc = store();
     assert_eq!(sel("$.store.book.length()", &doc), json!(3));
     assert_eq!(sel("$.store.book[*].price.max()", &doc), json!(22.99));
-    assert_eq!(sel("$.store.bicycle.keys()", &doc), json!(["color", "price"]));
+    assert_eq!(
+        sel("$.store.bicycle.keys()", &doc),
+        json!(["color", "price"])
+    );
 }
 
 #[test]
 fn syntax_errors_say_why() {
-    for bad in ["store", "$.", "$[", "$['a'", "$.a[?(@.x ==)]", "$.a.nope()", "$[1:2:3]"] {
+    for bad in [
+        "store",
+        "$.",
+        "$[",
+        "$['a'",
+        "$.a[?(@.x ==)]",
+        "$.a.nope()",
+        "$[1:2:3]",
+    ] {
         assert!(Path::parse(bad).is_err(), "{bad} should not parse");
     }
     let err = Path::parse("$.a b").unwrap_err();
-    assert_eq!(err.to_string(), "invalid JSONPath '$.a b': unexpected ' ' at position 3");
+    assert_eq!(
+        err.to_string(),
+        "invalid JSONPath '$.a b': unexpected ' ' at position 3"
+    );
 }
 
 #[test]
 fn reference_paths_write_and_create() {
     let input = json!({"a": {"keep": 1}, "list": [1, 2]});
-    let set = |path: &str, target: &Value| ReferencePath::parse(path).unwrap().set(target.clone(), json!("v"));
+    let set = |path: &str, target: &Value| {
+        ReferencePath::parse(path)
+            .unwrap()
+            .set(target.clone(), json!("v"))
+    };
     assert_eq!(set("$", &input).unwrap(), json!("v"));
     assert_eq!(
         set("$.a.b.c", &input).unwrap(),
         json!({"a": {"keep": 1, "b": {"c": "v"}}, "list": [1, 2]})
     );
-    assert_eq!(set("$.list[1]", &input).unwrap(), json!({"a": {"keep": 1}, "list": [1, "v"]}));
+    assert_eq!(
+        set("$.list[1]", &input).unwrap(),
+        json!({"a": {"keep": 1}, "list": [1, "v"]})
+    );
     assert!(set("$.list[5]", &input).is_err());
     assert!(set("$.a.keep.x", &input).is_err());
     assert!(set("$.x", &json!("a string")).is_err());
@@ -134,6 +200,9 @@ fn reference_paths_write_and_create() {
 #[test]
 fn writes_share_untouched_subtrees() {
     let input = json!({"big": {"x": [1, 2, 3]}, "small": 1});
-    let out = ReferencePath::parse("$.result").unwrap().set(input.clone(), json!(1)).unwrap();
+    let out = ReferencePath::parse("$.result")
+        .unwrap()
+        .set(input.clone(), json!(1))
+        .unwrap();
     assert!(out.get("big").unwrap().ptr_eq(input.get("big").unwrap()));
 }
