@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod intrinsics;
 pub mod path;
+pub mod time;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Diagnostics};

@@ -105,6 +105,8 @@ pub struct NamedState {
 }
 
 /// One state, by `Type`.
+// The model is built once per definition; boxing variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum State {
     /// `"Type": "Pass"`
