@@ -37,8 +37,7 @@ impl Number {
             Number::Int(i) => Some(i),
             Number::Float(f) => {
                 if f.fract() == 0.0
-                    && f >= -9.223_372_036_854_776e18
-                    && f < 9.223_372_036_854_776e18
+                    && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f)
                 {
                     Some(f as i64)
                 } else {
