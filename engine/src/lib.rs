@@ -5,10 +5,12 @@
 //! interpreter and the clock it runs on.
 
 pub mod asl;
+pub mod choice;
 pub mod diagnostic;
 pub mod error;
 pub mod intrinsics;
 pub mod path;
+pub mod template;
 pub mod time;
 pub mod value;
 
