@@ -2,6 +2,10 @@
 //! 0 success, 1 the thing ran and failed (a failed execution, failing cases),
 //! 2 bad usage or input (reported by `main`).
 
+mod conformance;
+mod exec;
+mod load;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -15,9 +19,15 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    Exec(exec::ExecArgs),
+    Conformance(conformance::ConformanceArgs),
+}
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Exec(args) => exec::run(args),
+        Command::Conformance(args) => conformance::run(args),
+    }
 }

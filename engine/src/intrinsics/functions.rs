@@ -204,16 +204,73 @@ fn format(args: &[Value]) -> Result<Value, StatesError> {
             }
             '{' if chars.peek() == Some(&'}') => {
                 chars.next();
-                match values.next() {
-                    Some(Value::String(s)) => out.push_str(s),
-                    Some(other) => write_json(other, &mut out),
-                    None => {}
+                if let Some(value) = values.next() {
+                    write_java_text(value, &mut out);
                 }
             }
             other => out.push(other),
         }
     }
     Ok(Value::from(out))
+}
+
+/// Writes a value the way AWS's Java implementation renders it in
+/// `States.Format`: strings raw, objects as `{k=v, k2=v2}`, arrays as
+/// `[a, b]`, doubles as Java's `Double.toString`.
+fn write_java_text(value: &Value, out: &mut String) {
+    match value {
+        Value::String(s) => out.push_str(s),
+        Value::Number(Number::Float(f)) => out.push_str(&java_double(*f)),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_java_text(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push('=');
+                write_java_text(v, out);
+            }
+            out.push('}');
+        }
+        other => write_json(other, out),
+    }
+}
+
+/// Java's `Double.toString`: plain decimal for magnitudes in [1e-3, 1e7),
+/// otherwise `d.dddE±n`; always at least one fractional digit.
+fn java_double(f: f64) -> String {
+    if !f.is_finite() {
+        return if f.is_nan() {
+            "NaN".into()
+        } else if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    let magnitude = f.abs();
+    if magnitude == 0.0 || (1e-3..1e7).contains(&magnitude) {
+        return ryu::Buffer::new().format_finite(f).to_string();
+    }
+    let scientific = format!("{f:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let mantissa = if mantissa.contains('.') {
+        mantissa.to_string()
+    } else {
+        format!("{mantissa}.0")
+    };
+    format!("{mantissa}E{exponent}")
 }
 
 fn count_placeholders(template: &str) -> usize {

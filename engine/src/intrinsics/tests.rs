@@ -36,7 +36,14 @@ fn format_interpolates_and_honours_escapes() {
     );
     assert_eq!(
         ok("States.Format('{} {} {}', $.n, $.o, null)", input.clone()),
-        json!("3 {\"a\":1} null")
+        json!("3 {a=1} null")
+    );
+    assert_eq!(
+        ok(
+            "States.Format('{} {} {} {}', 1.5, 1e7, 0.0001, States.Array('x', 2))",
+            input.clone()
+        ),
+        json!("1.5 1.0E7 1.0E-4 [x, 2]")
     );
     assert_eq!(
         ok(

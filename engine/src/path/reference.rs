@@ -54,20 +54,18 @@ impl ReferencePath {
         &self.path
     }
 
-    /// Writes `value` into `target` at this path and returns the result.
-    /// Missing objects along the way are created; an existing value that is
-    /// not an object (or an index outside an existing array) is a mismatch.
-    pub fn set(&self, mut target: Value, value: Value) -> Result<Value, ReferenceMismatch> {
-        if self.path.segments.is_empty() {
-            return Ok(value);
-        }
-        set_in(&mut target, &self.path.segments, value).map_err(|step| ReferenceMismatch {
+    /// Writes `value` into `target` at this path, in place: only the objects
+    /// on the path are copied if shared, everything else stays shared. Missing
+    /// objects along the way are created. An existing value that is not an
+    /// object (or an index outside an existing array) is a mismatch, and then
+    /// `target` is left unchanged.
+    pub fn set(&self, target: &mut Value, value: Value) -> Result<(), ReferenceMismatch> {
+        set_in(target, &self.path.segments, value).map_err(|step| ReferenceMismatch {
             message: format!(
                 "Unable to apply ResultPath '{}' at step {step}: the input there is not a JSON object or array of the right size",
                 self.path.source
             ),
-        })?;
-        Ok(target)
+        })
     }
 }
 

@@ -177,9 +177,11 @@ fn syntax_errors_say_why() {
 fn reference_paths_write_and_create() {
     let input = json!({"a": {"keep": 1}, "list": [1, 2]});
     let set = |path: &str, target: &Value| {
+        let mut out = target.clone();
         ReferencePath::parse(path)
             .unwrap()
-            .set(target.clone(), json!("v"))
+            .set(&mut out, json!("v"))
+            .map(|()| out)
     };
     assert_eq!(set("$", &input).unwrap(), json!("v"));
     assert_eq!(
@@ -193,6 +195,17 @@ fn reference_paths_write_and_create() {
     assert!(set("$.list[5]", &input).is_err());
     assert!(set("$.a.keep.x", &input).is_err());
     assert!(set("$.x", &json!("a string")).is_err());
+    let mut unchanged = input.clone();
+    assert!(
+        ReferencePath::parse("$.a.keep.x")
+            .unwrap()
+            .set(&mut unchanged, json!(1))
+            .is_err()
+    );
+    assert_eq!(
+        unchanged, input,
+        "a failed write leaves the target as it was"
+    );
     assert!(ReferencePath::parse("$.a[*]").is_err());
     assert!(ReferencePath::parse("$$.a").is_err());
 }
@@ -200,9 +213,10 @@ fn reference_paths_write_and_create() {
 #[test]
 fn writes_share_untouched_subtrees() {
     let input = json!({"big": {"x": [1, 2, 3]}, "small": 1});
-    let out = ReferencePath::parse("$.result")
+    let mut out = input.clone();
+    ReferencePath::parse("$.result")
         .unwrap()
-        .set(input.clone(), json!(1))
+        .set(&mut out, json!(1))
         .unwrap();
     assert!(out.get("big").unwrap().ptr_eq(input.get("big").unwrap()));
 }

@@ -21,6 +21,7 @@ mod map;
 mod number;
 mod parse;
 mod serde_impl;
+pub mod size;
 mod write;
 
 use std::fmt;

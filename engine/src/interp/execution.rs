@@ -1,0 +1,76 @@
+//! What every part of one execution shares: its identity, input, start time
+//! and the plan it runs. Built once per execution and shared by its fibers.
+
+use crate::plan::Plan;
+use crate::time::Timestamp;
+use crate::value::{Map, Str, Value};
+use std::sync::{Arc, OnceLock};
+
+/// One execution's identity and input.
+#[derive(Debug)]
+pub struct ExecutionInfo {
+    /// The compiled state machine.
+    pub plan: Arc<Plan>,
+    /// The execution's name (unique per submitter, e.g. `topic-partition-offset`).
+    pub name: Str,
+    /// Its ARN (`$$.Execution.Id`).
+    pub arn: Str,
+    /// The execution input.
+    pub input: Value,
+    /// When it started.
+    pub start_time: Timestamp,
+    /// `$$.Execution.RoleArn`.
+    pub role_arn: Str,
+    /// The `Execution` and `StateMachine` parts of the context object, built
+    /// on first use.
+    context_parts: OnceLock<(Value, Value)>,
+}
+
+impl ExecutionInfo {
+    /// Describes a new execution of `plan`.
+    pub fn new(
+        plan: Arc<Plan>,
+        name: impl Into<Str>,
+        input: Value,
+        start_time: Timestamp,
+    ) -> ExecutionInfo {
+        let name = name.into();
+        let arn = Str::from(match plan.arn.split_once(":stateMachine:") {
+            Some((prefix, machine)) => format!("{prefix}:execution:{machine}:{name}"),
+            None => format!("{}:execution:{name}", plan.arn),
+        });
+        let role_arn = Str::from(match plan.arn.split(':').nth(4) {
+            Some(account) => format!("arn:aws:iam::{account}:role/spate-execution"),
+            None => "arn:aws:iam::000000000000:role/spate-execution".to_string(),
+        });
+        ExecutionInfo {
+            plan,
+            name,
+            arn,
+            input,
+            start_time,
+            role_arn,
+            context_parts: OnceLock::new(),
+        }
+    }
+
+    /// `$$.Execution` and `$$.StateMachine`.
+    pub(crate) fn context_parts(&self) -> &(Value, Value) {
+        self.context_parts.get_or_init(|| {
+            let mut execution = Map::with_capacity(6);
+            execution.push_unique("Id".into(), Value::String(self.arn.clone()));
+            execution.push_unique("Input".into(), self.input.clone());
+            execution.push_unique("Name".into(), Value::String(self.name.clone()));
+            execution.push_unique("RoleArn".into(), Value::String(self.role_arn.clone()));
+            execution.push_unique(
+                "StartTime".into(),
+                Value::from(self.start_time.to_iso_millis()),
+            );
+            execution.push_unique("RedriveCount".into(), Value::from(0));
+            let mut machine = Map::with_capacity(2);
+            machine.push_unique("Id".into(), Value::String(self.plan.arn.clone()));
+            machine.push_unique("Name".into(), Value::String(self.plan.name.clone()));
+            (Value::object(execution), Value::object(machine))
+        })
+    }
+}

@@ -1,0 +1,374 @@
+//! The immutable, compiled form of a state machine: states addressed by
+//! integer ids, every path, template, Choice rule and intrinsic call parsed
+//! once. The interpreter never looks a state up by name or parses a string.
+//!
+//! A [`Plan`] is built by [`compile`] from a validated model and shared
+//! (`Arc<Plan>`) by every execution of that state machine.
+
+mod compile;
+
+pub use compile::{CompileOptions, compile};
+
+use crate::choice::Condition;
+use crate::intrinsics::Intrinsic;
+use crate::path::{Path, ReferencePath};
+use crate::template::Template;
+use crate::time::Timestamp;
+use crate::value::{Str, Value};
+use std::time::Duration;
+
+/// Index of a state map: 0 is the top level, others are Parallel branches
+/// and Map item processors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BranchId(pub u32);
+
+/// Index of a state within its branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StateId(pub u32);
+
+/// A compiled state machine.
+#[derive(Debug)]
+pub struct Plan {
+    /// The state machine's name.
+    pub name: Str,
+    /// Its ARN (`$$.StateMachine.Id`).
+    pub arn: Str,
+    /// The state maps; [`Plan::TOP`] is the top level.
+    pub branches: Vec<Branch>,
+    /// The top-level `TimeoutSeconds`.
+    pub timeout: Option<Duration>,
+    /// Payload size limit in bytes (AWS: 262,144).
+    pub payload_limit: usize,
+}
+
+impl Plan {
+    /// The top-level branch.
+    pub const TOP: BranchId = BranchId(0);
+
+    /// A branch by id.
+    pub fn branch(&self, id: BranchId) -> &Branch {
+        &self.branches[id.0 as usize]
+    }
+
+    /// A state by branch and id.
+    pub fn state(&self, branch: BranchId, id: StateId) -> &State {
+        &self.branches[branch.0 as usize].states[id.0 as usize]
+    }
+
+    /// Total number of states in all branches.
+    pub fn state_count(&self) -> usize {
+        self.branches.iter().map(|b| b.states.len()).sum()
+    }
+}
+
+/// One state map.
+#[derive(Debug)]
+pub struct Branch {
+    /// The `StartAt` state.
+    pub start: StateId,
+    /// The states, in document order.
+    pub states: Vec<State>,
+}
+
+/// One compiled state.
+#[derive(Debug)]
+pub struct State {
+    /// The state's name.
+    pub name: Str,
+    /// What the state does.
+    pub kind: StateKind,
+    /// How its input becomes its effective input and its result its output.
+    pub io: Io,
+    /// Where it goes next.
+    pub transition: Transition,
+    /// `Retry` (Task, Parallel, Map).
+    pub retry: Vec<Retrier>,
+    /// `Catch` (Task, Parallel, Map).
+    pub catch: Vec<Catcher>,
+}
+
+/// What happens after a state succeeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// `Next`.
+    Next(StateId),
+    /// `End: true`, or a Succeed state.
+    End,
+    /// Decided by the state (Choice) or none (Fail).
+    Decided,
+}
+
+/// A field that may be absent (default), `null`, or a path.
+#[derive(Debug, Clone)]
+pub enum InputPath {
+    /// Absent: `$`, the whole value.
+    Whole,
+    /// `null`: an empty object.
+    Empty,
+    /// A path.
+    Path(Path),
+}
+
+/// Where a result goes.
+#[derive(Debug, Clone)]
+pub enum ResultPath {
+    /// Absent or `$`: the result replaces the input.
+    Replace,
+    /// `null`: the result is discarded; the input passes through.
+    Discard,
+    /// A reference path into the input.
+    Path(ReferencePath),
+}
+
+/// The data flow of a JSONPath state.
+#[derive(Debug, Clone)]
+pub struct Io {
+    /// `InputPath`.
+    pub input_path: InputPath,
+    /// `Parameters` (Map: `ItemSelector`, compiled separately).
+    pub parameters: Option<Template>,
+    /// `ResultSelector`.
+    pub result_selector: Option<Template>,
+    /// `ResultPath`.
+    pub result_path: ResultPath,
+    /// `OutputPath`.
+    pub output_path: InputPath,
+}
+
+/// The per-type part of a state.
+#[derive(Debug)]
+pub enum StateKind {
+    /// Pass, with its `Result` if any.
+    Pass {
+        /// `Result`.
+        result: Option<Value>,
+    },
+    /// Task.
+    Task(Box<TaskSpec>),
+    /// Choice.
+    Choice {
+        /// The rules with their targets, in order.
+        rules: Vec<(Condition, StateId)>,
+        /// `Default`.
+        default: Option<StateId>,
+    },
+    /// Wait.
+    Wait(WaitSpec),
+    /// Succeed.
+    Succeed,
+    /// Fail.
+    Fail(FailSpec),
+    /// Parallel, with its branches.
+    Parallel {
+        /// `Branches`.
+        branches: Vec<BranchId>,
+    },
+    /// Map.
+    Map(Box<MapSpec>),
+}
+
+impl StateKind {
+    /// AWS's type name, as used in history event names.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            StateKind::Pass { .. } => "Pass",
+            StateKind::Task(_) => "Task",
+            StateKind::Choice { .. } => "Choice",
+            StateKind::Wait(_) => "Wait",
+            StateKind::Succeed => "Succeed",
+            StateKind::Fail(_) => "Fail",
+            StateKind::Parallel { .. } => "Parallel",
+            StateKind::Map(_) => "Map",
+        }
+    }
+}
+
+/// A number of seconds given literally or by a path.
+#[derive(Debug, Clone)]
+pub enum Seconds {
+    /// A literal.
+    Fixed(u64),
+    /// A `...Path` field.
+    Path(Path),
+}
+
+/// The Task-specific fields.
+#[derive(Debug)]
+pub struct TaskSpec {
+    /// `Resource`.
+    pub resource: Str,
+    /// How AWS names this task's history events.
+    pub family: TaskFamily,
+    /// `TimeoutSeconds` / `TimeoutSecondsPath`.
+    pub timeout: Option<Seconds>,
+    /// `HeartbeatSeconds` / `HeartbeatSecondsPath`.
+    pub heartbeat: Option<Seconds>,
+    /// `Credentials` (a template).
+    pub credentials: Option<Template>,
+}
+
+/// Task resources whose history events AWS names differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskFamily {
+    /// `arn:aws:lambda:...:function:NAME`: `LambdaFunction*` events.
+    LambdaFunction,
+    /// Everything else: `Task*` events.
+    Service,
+}
+
+/// When a Wait state ends.
+#[derive(Debug, Clone)]
+pub enum WaitSpec {
+    /// `Seconds`.
+    Seconds(u64),
+    /// `SecondsPath`.
+    SecondsPath(Path),
+    /// `Timestamp`.
+    Timestamp(Timestamp),
+    /// `TimestampPath`.
+    TimestampPath(Path),
+}
+
+/// An error name or cause of a Fail state.
+#[derive(Debug, Clone)]
+pub enum FailField {
+    /// `Error` / `Cause`.
+    Literal(Str),
+    /// `ErrorPath` / `CausePath` as a path.
+    Path(Path),
+    /// `ErrorPath` / `CausePath` as an intrinsic call.
+    Call(Box<Intrinsic>),
+}
+
+/// The Fail-specific fields.
+#[derive(Debug, Clone)]
+pub struct FailSpec {
+    /// The error name.
+    pub error: Option<FailField>,
+    /// The cause.
+    pub cause: Option<FailField>,
+}
+
+/// A count given literally or by a path.
+#[derive(Debug, Clone)]
+pub enum Count {
+    /// A literal.
+    Fixed(u64),
+    /// A `...Path` field.
+    Path(Path),
+}
+
+/// A percentage given literally or by a path.
+#[derive(Debug, Clone)]
+pub enum Percentage {
+    /// A literal.
+    Fixed(f64),
+    /// A `...Path` field.
+    Path(Path),
+}
+
+/// The Map-specific fields.
+#[derive(Debug)]
+pub struct MapSpec {
+    /// The item processor.
+    pub processor: BranchId,
+    /// `ItemsPath` (absent: the whole effective input).
+    pub items_path: Option<ReferencePath>,
+    /// `ItemSelector` (or the legacy `Parameters`).
+    pub item_selector: Option<Template>,
+    /// `ItemBatcher`.
+    pub batcher: Option<BatcherSpec>,
+    /// `MaxConcurrency(Path)`: 0 means no limit.
+    pub max_concurrency: Count,
+    /// `ToleratedFailureCount(Path)`.
+    pub tolerated_count: Option<Count>,
+    /// `ToleratedFailurePercentage(Path)`.
+    pub tolerated_percentage: Option<Percentage>,
+}
+
+/// `ItemBatcher`: items are grouped into `{"Items": [...]}` batches.
+#[derive(Debug)]
+pub struct BatcherSpec {
+    /// `MaxItemsPerBatch(Path)`.
+    pub max_items: Option<Count>,
+    /// `MaxInputBytesPerBatch(Path)`.
+    pub max_bytes: Option<Count>,
+    /// `BatchInput`: a template added to every batch as `BatchInput`.
+    pub batch_input: Option<Template>,
+}
+
+/// Which errors a retrier or catcher handles.
+#[derive(Debug, Clone)]
+pub struct ErrorMatcher {
+    names: Vec<Str>,
+}
+
+impl ErrorMatcher {
+    /// From the `ErrorEquals` list.
+    pub fn new(names: Vec<Str>) -> ErrorMatcher {
+        ErrorMatcher { names }
+    }
+
+    /// `true` when this matcher handles `error`. `States.ALL` matches every
+    /// error and `States.TaskFailed` every error but `States.Timeout`;
+    /// `States.Runtime` is never handled by either wildcard. An error without
+    /// a name is only matched by the wildcards.
+    pub fn matches(&self, error: Option<&str>) -> bool {
+        use crate::error::names;
+        self.names.iter().any(|name| match name.as_str() {
+            names::ALL => error != Some(names::RUNTIME),
+            names::TASK_FAILED => error != Some(names::TIMEOUT) && error != Some(names::RUNTIME),
+            other => Some(other) == error,
+        })
+    }
+}
+
+/// `FULL` or `NONE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jitter {
+    /// No randomisation.
+    None,
+    /// The delay is drawn uniformly from zero to the computed delay.
+    Full,
+}
+
+/// A compiled `Retry` entry.
+#[derive(Debug, Clone)]
+pub struct Retrier {
+    /// `ErrorEquals`.
+    pub errors: ErrorMatcher,
+    /// `IntervalSeconds` (default 1).
+    pub interval: Duration,
+    /// `MaxAttempts` (default 3).
+    pub max_attempts: u32,
+    /// `BackoffRate` (default 2.0).
+    pub backoff_rate: f64,
+    /// `MaxDelaySeconds`.
+    pub max_delay: Option<Duration>,
+    /// `JitterStrategy`.
+    pub jitter: Jitter,
+}
+
+impl Retrier {
+    /// The delay before retry number `attempt` (0 for the first retry),
+    /// before jitter: `interval * rate^attempt`, capped by `MaxDelaySeconds`.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let secs = self.interval.as_secs_f64() * self.backoff_rate.powi(attempt.min(1_000) as i32);
+        let capped = match self.max_delay {
+            Some(max) => secs.min(max.as_secs_f64()),
+            None => secs,
+        };
+        Duration::try_from_secs_f64(capped).unwrap_or(Duration::MAX)
+    }
+}
+
+/// A compiled `Catch` entry.
+#[derive(Debug, Clone)]
+pub struct Catcher {
+    /// `ErrorEquals`.
+    pub errors: ErrorMatcher,
+    /// `Next`.
+    pub next: StateId,
+    /// `ResultPath` for the error output.
+    pub result_path: ResultPath,
+}

@@ -1,0 +1,210 @@
+//! Task integrations: the [`TaskHandler`] trait every integration implements
+//! (resource string in, JSON result or a named error out, sync or async), the
+//! [`Resources`] registry that maps `Resource` strings to handlers, and the
+//! mock handlers used by the conformance corpus and dry runs.
+
+mod mock;
+
+pub use mock::{MockBehaviour, MockHandler};
+
+use crate::error::StatesError;
+use crate::value::{Str, Value};
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a task returns: its result, or an ASL error (name and cause).
+pub type TaskResult = Result<Value, StatesError>;
+
+/// A pending asynchronous task result.
+pub type TaskFuture = Pin<Box<dyn Future<Output = TaskResult> + Send + 'static>>;
+
+/// Everything a handler knows about one invocation.
+#[derive(Debug, Clone)]
+pub struct TaskCall {
+    /// The state's `Resource`.
+    pub resource: Str,
+    /// The effective input (after `InputPath` and `Parameters`).
+    pub input: Value,
+    /// The evaluated `Credentials` field, if any.
+    pub credentials: Option<Value>,
+    /// `TimeoutSeconds` for this invocation, if any (the engine enforces it;
+    /// handlers may use it to bound their own I/O).
+    pub timeout: Option<Duration>,
+    /// The execution's name.
+    pub execution_name: Str,
+    /// The Task state's name.
+    pub state_name: Str,
+    /// How many times this state has been retried (`$$.State.RetryCount`).
+    pub retry_count: u32,
+}
+
+/// How a handler answers.
+pub enum TaskReply {
+    /// The result is known now.
+    Ready(TaskResult),
+    /// The result is known now but is released after a delay measured on the
+    /// execution's clock (simulated latency; costs no wall time under a
+    /// virtual clock).
+    After(Duration, TaskResult),
+    /// The result arrives later (real I/O).
+    Pending(TaskFuture),
+}
+
+impl fmt::Debug for TaskReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskReply::Ready(r) => f.debug_tuple("Ready").field(r).finish(),
+            TaskReply::After(d, r) => f.debug_tuple("After").field(d).field(r).finish(),
+            TaskReply::Pending(_) => f.write_str("Pending(..)"),
+        }
+    }
+}
+
+/// A task integration. Implementations must not block: do I/O in the
+/// returned future.
+pub trait TaskHandler: Send + Sync {
+    /// Starts one invocation.
+    fn invoke(&self, call: TaskCall) -> TaskReply;
+}
+
+impl<F> TaskHandler for F
+where
+    F: Fn(TaskCall) -> TaskReply + Send + Sync,
+{
+    fn invoke(&self, call: TaskCall) -> TaskReply {
+        self(call)
+    }
+}
+
+/// Maps `Resource` strings to handlers: exact matches first, then the
+/// longest registered prefix.
+#[derive(Clone, Default)]
+pub struct Resources {
+    exact: HashMap<Str, Arc<dyn TaskHandler>>,
+    prefixes: Vec<(Str, Arc<dyn TaskHandler>)>,
+}
+
+impl fmt::Debug for Resources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resources")
+            .field("exact", &self.exact.keys().collect::<Vec<_>>())
+            .field(
+                "prefixes",
+                &self.prefixes.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Resources {
+    /// An empty registry.
+    pub fn new() -> Resources {
+        Resources::default()
+    }
+
+    /// Handles exactly `resource`.
+    pub fn register(
+        &mut self,
+        resource: impl Into<Str>,
+        handler: Arc<dyn TaskHandler>,
+    ) -> &mut Resources {
+        self.exact.insert(resource.into(), handler);
+        self
+    }
+
+    /// Handles every resource starting with `prefix` (unless an exact match
+    /// or a longer prefix applies).
+    pub fn register_prefix(
+        &mut self,
+        prefix: impl Into<Str>,
+        handler: Arc<dyn TaskHandler>,
+    ) -> &mut Resources {
+        self.prefixes.push((prefix.into(), handler));
+        self.prefixes
+            .sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        self
+    }
+
+    /// The handler for `resource`.
+    pub fn lookup(&self, resource: &str) -> Option<&Arc<dyn TaskHandler>> {
+        self.exact.get(resource).or_else(|| {
+            self.prefixes
+                .iter()
+                .find(|(p, _)| resource.starts_with(p.as_str()))
+                .map(|(_, h)| h)
+        })
+    }
+
+    /// Invokes the handler for the call's resource; an unknown resource fails
+    /// the task with `States.Runtime`.
+    pub fn invoke(&self, call: TaskCall) -> TaskReply {
+        match self.lookup(&call.resource) {
+            Some(handler) => handler.invoke(call),
+            None => TaskReply::Ready(Err(StatesError::runtime(format!(
+                "no task handler is configured for the resource '{}'",
+                call.resource
+            )))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+
+    fn call(resource: &str) -> TaskCall {
+        TaskCall {
+            resource: Str::new(resource),
+            input: json!({"x": 1}),
+            credentials: None,
+            timeout: None,
+            execution_name: Str::new("e"),
+            state_name: Str::new("s"),
+            retry_count: 0,
+        }
+    }
+
+    fn reply_value(reply: TaskReply) -> TaskResult {
+        match reply {
+            TaskReply::Ready(r) => r,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn exact_then_longest_prefix() {
+        let mut resources = Resources::new();
+        resources
+            .register_prefix(
+                "arn:aws:lambda:",
+                Arc::new(|_: TaskCall| TaskReply::Ready(Ok(json!("lambda")))),
+            )
+            .register_prefix(
+                "arn:",
+                Arc::new(|_: TaskCall| TaskReply::Ready(Ok(json!("any")))),
+            )
+            .register(
+                "arn:aws:lambda:x",
+                Arc::new(|c: TaskCall| TaskReply::Ready(Ok(c.input))),
+            );
+        assert_eq!(
+            reply_value(resources.invoke(call("arn:aws:lambda:x"))).unwrap(),
+            json!({"x": 1})
+        );
+        assert_eq!(
+            reply_value(resources.invoke(call("arn:aws:lambda:y"))).unwrap(),
+            json!("lambda")
+        );
+        assert_eq!(
+            reply_value(resources.invoke(call("arn:other"))).unwrap(),
+            json!("any")
+        );
+        let err = reply_value(resources.invoke(call("nope"))).unwrap_err();
+        assert_eq!(err.error(), Some("States.Runtime"));
+    }
+}

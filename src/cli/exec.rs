@@ -1,0 +1,99 @@
+//! `spate exec`: runs one execution and prints its output.
+
+use super::load;
+use clap::Args;
+use spate_engine::interp::{HistoryEvent, HistorySink, RunOptions, Status, run_execution};
+use spate_engine::task::Resources;
+use spate_engine::time::Timestamp;
+use spate_engine::value::Value;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Run one execution of a state machine and print its output (or its error
+/// and cause, with exit code 1).
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The state machine definition (Amazon States Language JSON).
+    definition: PathBuf,
+    /// The execution input: a JSON file, or `-` for standard input (default `{}`).
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Task handlers: a JSON object mapping each Task `Resource` to a mock
+    /// behaviour (`{"kind": "echo"}`, `{"kind": "return", "value": ...}`,
+    /// `{"kind": "fail", "error": ..., "cause": ...}`, `fail_then`, `sleep`).
+    #[arg(long)]
+    resources: Option<PathBuf>,
+    /// Print every state entered and exited, with its input and output, to
+    /// standard error as the execution runs.
+    #[arg(long)]
+    trace: bool,
+}
+
+/// Prints history events to standard error.
+struct TracePrinter {
+    started: Option<Timestamp>,
+}
+
+impl HistorySink for TracePrinter {
+    fn record(&mut self, event: HistoryEvent) {
+        let started = *self.started.get_or_insert(event.timestamp);
+        let elapsed = event.timestamp.since(started);
+        let mut line = format!(
+            "[{:>3}] +{:>9.3}ms {}",
+            event.id,
+            elapsed.as_secs_f64() * 1000.0,
+            event.event_type
+        );
+        if let Some(state) = &event.state {
+            line.push_str(&format!(" '{state}'"));
+        }
+        if let Some(index) = event.map_index {
+            line.push_str(&format!(" (item {index})"));
+        }
+        if let Some(payload) = &event.payload {
+            line.push_str(&format!(" {}", payload.to_json()));
+        }
+        if let Some(error) = &event.error {
+            line.push_str(&format!(" error: {error}"));
+        }
+        eprintln!("{line}");
+    }
+}
+
+/// Runs the subcommand.
+pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
+    let plan = load::plan(&args.definition)?;
+    let input = match &args.input {
+        Some(path) => load::json_input(path)?,
+        None => Value::empty_object(),
+    };
+    let resources = match &args.resources {
+        Some(path) => load::resources(path)?,
+        None => Resources::new(),
+    };
+    let options = RunOptions::real_time(resources);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    let mut printer = TracePrinter { started: None };
+    let history: Option<&mut dyn HistorySink> = if args.trace { Some(&mut printer) } else { None };
+    let outcome = runtime.block_on(run_execution(plan, "exec", input, &options, history));
+    match outcome.result {
+        Ok(output) => {
+            println!("{}", output.to_json_pretty());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            let status = match outcome.status {
+                Status::TimedOut => "TIMED_OUT",
+                _ => "FAILED",
+            };
+            eprintln!("execution {status}");
+            eprintln!("error: {}", error.error().unwrap_or("(none)"));
+            if let Some(cause) = error.cause() {
+                eprintln!("cause: {cause}");
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
