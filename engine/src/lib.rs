@@ -10,6 +10,7 @@ pub mod error;
 pub mod intrinsics;
 pub mod path;
 pub mod time;
+pub mod validate;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Diagnostics};

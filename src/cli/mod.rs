@@ -2,6 +2,8 @@
 //! 0 success, 1 the thing ran and failed (a failed execution, failing cases),
 //! 2 bad usage or input (reported by `main`).
 
+mod validate;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -15,9 +17,15 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Check state machine definitions against AWS's rules, listing every
+    /// problem with the JSON pointer of the field at fault.
+    Validate(validate::Args),
+}
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Validate(args) => validate::run(args),
+    }
 }
