@@ -8,12 +8,46 @@
 //!   `"End": true` (`"End": false` does not end);
 //! * every state can be reached from `StartAt`, and at least one state ends
 //!   the map (Succeed, Fail, or `"End": true`);
-//! * state names are at most 80 characters.
+//! * state names are at most 80 characters and unique in the whole
+//!   document (nested maps included).
 
-use super::Report;
+use super::{Report, processor_field};
 use crate::asl::{NamedState, State};
 use crate::diagnostic::Pointer;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+/// Every state name of the document and the pointer of its first use.
+pub(crate) type AllNames<'m> = HashMap<&'m str, Pointer>;
+
+/// Collects the state names of the document, nested maps included, in
+/// document order.
+pub(crate) fn all_names(states: &[NamedState]) -> AllNames<'_> {
+    let mut names = AllNames::new();
+    collect_names(states, &Pointer::root().push("States"), &mut names);
+    names
+}
+
+fn collect_names<'m>(states: &'m [NamedState], at: &Pointer, names: &mut AllNames<'m>) {
+    for named in states {
+        let state_at = at.push(&named.name);
+        names.entry(&named.name).or_insert_with(|| state_at.clone());
+        match &named.state {
+            State::Parallel(parallel) => {
+                for (i, branch) in parallel.branches.iter().enumerate() {
+                    let branch_at = state_at.push("Branches").push(i).push("States");
+                    collect_names(&branch.states, &branch_at, names);
+                }
+            }
+            State::Map(map) => {
+                if let Some(processor) = &map.processor {
+                    let processor_at = state_at.push(processor_field(map)).push("States");
+                    collect_names(&processor.states, &processor_at, names);
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 /// AWS's limit on the length of a state name.
 pub(crate) const MAX_STATE_NAME: usize = 80;
@@ -41,12 +75,7 @@ impl<'m> Scope<'m> {
 }
 
 /// Checks that the map (at `at`) has states and that `StartAt` names one.
-pub(crate) fn check_start(
-    scope: &Scope,
-    at: &Pointer,
-    all_names: &HashSet<&str>,
-    report: &mut Report,
-) {
+pub(crate) fn check_start(scope: &Scope, at: &Pointer, all_names: &AllNames, report: &mut Report) {
     if scope.states.is_empty() {
         report.add(
             &at.push("States"),
@@ -69,9 +98,20 @@ pub(crate) fn check_state(
     named: &NamedState,
     at: &Pointer,
     scope: &Scope,
-    all_names: &HashSet<&str>,
+    all_names: &AllNames,
     report: &mut Report,
 ) {
+    if let Some(first) = all_names.get(named.name.as_str())
+        && first != at
+    {
+        report.add(
+            at,
+            format!(
+                "state name `{}` is already used at {first} (state names must be unique in the whole state machine, branches included)",
+                named.name
+            ),
+        );
+    }
     let length = named.name.chars().count();
     if length > MAX_STATE_NAME {
         report.add(
@@ -136,13 +176,13 @@ fn check_target(
     target: &str,
     at: &Pointer,
     scope: &Scope,
-    all_names: &HashSet<&str>,
+    all_names: &AllNames,
     report: &mut Report,
 ) {
     if scope.names.contains(target) {
         return;
     }
-    let message = if all_names.contains(target) {
+    let message = if all_names.contains_key(target) {
         format!(
             "state `{target}` belongs to another `States` object (transitions cannot cross into or out of a Parallel branch or Map item processor)"
         )
@@ -290,6 +330,24 @@ mod tests {
             found,
             [
                 "/States: no terminal state: at least one state must be a Succeed or Fail state or have `\"End\": true`"
+            ]
+        );
+    }
+
+    #[test]
+    fn state_names_are_unique_in_the_whole_machine() {
+        let found = problems(
+            r#"{"StartAt":"A","States":{
+                "A":{"Type":"Parallel","Next":"B","Branches":[
+                    {"StartAt":"B","States":{"B":{"Type":"Succeed"}}},
+                    {"StartAt":"A","States":{"A":{"Type":"Succeed"}}}]},
+                "B":{"Type":"Succeed"}}}"#,
+        );
+        assert_eq!(
+            found,
+            [
+                "/States/A/Branches/1/States/A: state name `A` is already used at /States/A (state names must be unique in the whole state machine, branches included)",
+                "/States/B: state name `B` is already used at /States/A/Branches/0/States/B (state names must be unique in the whole state machine, branches included)",
             ]
         );
     }

@@ -33,7 +33,6 @@ pub use jsonata::is_expression as is_jsonata_expression;
 
 use crate::asl::{self, NamedState, QueryLanguage, State, StateMachine};
 use crate::diagnostic::{Diagnostic, Diagnostics, Pointer};
-use std::collections::HashSet;
 
 /// Parses and validates a definition, reporting every problem at once: the
 /// structural ones (bad JSON, unknown or mistyped fields) if there are any,
@@ -54,9 +53,8 @@ pub fn validate(machine: &StateMachine) -> Vec<Diagnostic> {
     let mut walker = Walker {
         report: Report::default(),
         machine_language: machine.query_language,
-        all_names: HashSet::new(),
+        all_names: graph::all_names(&machine.states),
     };
-    collect_names(&machine.states, &mut walker.all_names);
     fields::check_machine(machine, &mut walker.report);
     walker.scope(&machine.start_at, &machine.states, &Pointer::root());
     walker.report.0
@@ -78,9 +76,8 @@ impl Report {
 struct Walker<'m> {
     report: Report,
     machine_language: Option<QueryLanguage>,
-    /// Every state name in the document, to tell "no such state" from
-    /// "a state of another branch".
-    all_names: HashSet<&'m str>,
+    /// Where each state name is first used in the document.
+    all_names: graph::AllNames<'m>,
 }
 
 impl<'m> Walker<'m> {
@@ -132,25 +129,6 @@ pub(crate) fn processor_field(map: &asl::MapState) -> &'static str {
         "Iterator"
     } else {
         "ItemProcessor"
-    }
-}
-
-fn collect_names<'m>(states: &'m [NamedState], names: &mut HashSet<&'m str>) {
-    for named in states {
-        names.insert(&named.name);
-        match &named.state {
-            State::Parallel(parallel) => {
-                for branch in &parallel.branches {
-                    collect_names(&branch.states, names);
-                }
-            }
-            State::Map(map) => {
-                if let Some(processor) = &map.processor {
-                    collect_names(&processor.states, names);
-                }
-            }
-            _ => {}
-        }
     }
 }
 
