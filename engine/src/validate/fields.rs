@@ -122,28 +122,20 @@ fn check_wait(wait: &WaitState, at: &Pointer, lang: QueryLanguage, report: &mut 
         fields.insert(1, ("SecondsPath", wait.seconds_path.is_some()));
         fields.push(("TimestampPath", wait.timestamp_path.is_some()));
     }
-    let listed = |names: &mut dyn Iterator<Item = &str>| {
-        names
-            .map(|n| format!("`{n}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let all: Vec<&str> = fields.iter().map(|f| f.0).collect();
     let set: Vec<&str> = fields.iter().filter(|f| f.1).map(|f| f.0).collect();
     match set.len() {
         0 => report.add(
             at,
-            format!(
-                "a Wait state needs one of {}",
-                listed(&mut fields.iter().map(|f| f.0))
-            ),
+            format!("a Wait state needs one of {}", field_list(&all)),
         ),
         1 => {}
         _ => report.add(
             at,
             format!(
                 "a Wait state must have exactly one of {}, found {}",
-                listed(&mut fields.iter().map(|f| f.0)),
-                listed(&mut set.iter().copied())
+                field_list(&all),
+                field_list(&set)
             ),
         ),
     }
@@ -176,6 +168,15 @@ fn check_wait(wait: &WaitState, at: &Pointer, lang: QueryLanguage, report: &mut 
             );
         }
     }
+}
+
+/// `A`, `B`, `C` with backquotes, for messages.
+fn field_list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn check_fail(fail: &FailState, at: &Pointer, lang: QueryLanguage, report: &mut Report) {

@@ -56,7 +56,7 @@ pub(crate) const MAX_STATE_NAME: usize = 80;
 pub(crate) struct Scope<'m> {
     start_at: &'m str,
     states: &'m [NamedState],
-    names: HashSet<&'m str>,
+    by_name: HashMap<&'m str, &'m State>,
 }
 
 impl<'m> Scope<'m> {
@@ -65,12 +65,12 @@ impl<'m> Scope<'m> {
         Scope {
             start_at,
             states,
-            names: states.iter().map(|s| s.name.as_str()).collect(),
+            by_name: states.iter().map(|s| (s.name.as_str(), &s.state)).collect(),
         }
     }
 
     fn start_is_valid(&self) -> bool {
-        self.names.contains(self.start_at)
+        self.by_name.contains_key(self.start_at)
     }
 }
 
@@ -145,11 +145,11 @@ pub(crate) fn check_reachability(scope: &Scope, at: &Pointer, report: &mut Repor
         let mut reached: HashSet<&str> = HashSet::from([scope.start_at]);
         let mut queue = vec![scope.start_at];
         while let Some(name) = queue.pop() {
-            let Some(named) = scope.states.iter().find(|s| s.name == name) else {
+            let Some(state) = scope.by_name.get(name) else {
                 continue;
             };
-            for (_, target) in transitions(&named.state, &Pointer::root()) {
-                if scope.names.contains(target) && reached.insert(target) {
+            for (_, target) in transitions(state, &Pointer::root()) {
+                if scope.by_name.contains_key(target) && reached.insert(target) {
                     queue.push(target);
                 }
             }
@@ -179,7 +179,7 @@ fn check_target(
     all_names: &AllNames,
     report: &mut Report,
 ) {
-    if scope.names.contains(target) {
+    if scope.by_name.contains_key(target) {
         return;
     }
     let message = if all_names.contains_key(target) {

@@ -7,17 +7,17 @@
 //!
 //! One module per concern, each walking the states for its own rules:
 //!
-//! * [`graph`]: `StartAt`, transitions, `Next`/`End`, reachability, names;
-//! * [`query_language`]: which language a state is in, and the fields that
+//! * `graph`: `StartAt`, transitions, `Next`/`End`, reachability, names;
+//! * `query_language`: which language a state is in, and the fields that
 //!   belong to the other one;
-//! * [`fields`]: types and ranges of plain fields (timeouts, `Wait`, `Fail`,
+//! * `fields`: types and ranges of plain fields (timeouts, `Wait`, `Fail`,
 //!   `Map` limits, `ProcessorConfig`, ...);
-//! * [`paths`]: JSONPath fields (`InputPath`, `ResultPath`, `...Path`);
-//! * [`templates`]: payload templates (`.$` keys), `Assign`, JSONata values;
-//! * [`retry_catch`]: `Retry` and `Catch`;
-//! * [`choice`]: Choice rules;
-//! * [`jsonata`]: JSONata expression strings (`{% ... %}`);
-//! * [`values`]: number checks and value descriptions shared by the others.
+//! * `paths`: JSONPath fields (`InputPath`, `ResultPath`, `...Path`);
+//! * `templates`: payload templates (`.$` keys), `Assign`, JSONata values;
+//! * `retry_catch`: `Retry` and `Catch`;
+//! * `choice`: Choice rules;
+//! * `jsonata`: JSONata expression strings (`{% ... %}`);
+//! * `values`: number checks and value descriptions shared by the others.
 
 mod choice;
 mod fields;
