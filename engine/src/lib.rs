@@ -15,6 +15,7 @@ pub mod plan;
 pub mod task;
 pub mod template;
 pub mod time;
+pub mod validate;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Diagnostics};

@@ -1,10 +1,11 @@
 //! Subcommands, one file each. Every `run` returns the process exit code:
-//! 0 success, 1 the thing ran and failed (a failed execution, failing cases),
-//! 2 bad usage or input (reported by `main`).
+//! 0 success, 1 the thing ran and failed (a failed execution, failing cases,
+//! an invalid definition), 2 bad usage or unreadable input (reported by `main`).
 
 mod conformance;
 mod exec;
 mod load;
+mod validate;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -20,7 +21,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run one execution of a state machine and print its output.
     Exec(exec::ExecArgs),
+    /// Check state machine definitions against AWS's rules, listing every
+    /// problem with the JSON pointer of the field at fault.
+    Validate(validate::Args),
+    /// Run ASL conformance cases (definition, input, recorded AWS result).
     Conformance(conformance::ConformanceArgs),
 }
 
@@ -28,6 +34,7 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Exec(args) => exec::run(args),
+        Command::Validate(args) => validate::run(args),
         Command::Conformance(args) => conformance::run(args),
     }
 }
