@@ -3,8 +3,7 @@
 //! in it the problem is.
 
 use anyhow::{Context, anyhow};
-use spate_engine::asl;
-use spate_engine::plan::{CompileOptions, Plan, compile};
+use spate_engine::plan::{CompileOptions, Plan, from_definition};
 use spate_engine::task::{MockBehaviour, MockHandler, Resources};
 use spate_engine::value::{Value, parse_json};
 use std::io::Read;
@@ -16,7 +15,6 @@ use std::sync::Arc;
 pub fn plan(path: &Path) -> anyhow::Result<Arc<Plan>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let machine = asl::parse_definition(&text).map_err(|d| anyhow!("{}: {d}", path.display()))?;
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -27,7 +25,7 @@ pub fn plan(path: &Path) -> anyhow::Result<Arc<Plan>> {
         name: name.to_string(),
         ..CompileOptions::default()
     };
-    let plan = compile(&machine, &options).map_err(|d| anyhow!("{}: {d}", path.display()))?;
+    let plan = from_definition(&text, &options).map_err(|d| anyhow!("{}: {d}", path.display()))?;
     Ok(Arc::new(plan))
 }
 

@@ -2,19 +2,9 @@
 //! accepted in the conformance corpus validates cleanly, and the command
 //! prints one line per problem with the file and the JSON pointer.
 
+use crate::common::{shared_dir, spate};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-/// The conformance cases: `../shared/conformance/cases` beside the
-/// repository (not part of it), or beside a folder further up (a git
-/// worktree checked out below the main clone's parent).
-fn corpus_dir() -> Option<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .skip(1)
-        .map(|dir| dir.join("shared/conformance/cases"))
-        .find(|dir| dir.is_dir())
-}
+use std::process::Output;
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -33,7 +23,7 @@ fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn every_definition_aws_accepted_validates() {
-    let Some(dir) = corpus_dir() else {
+    let Some(dir) = shared_dir("conformance/cases") else {
         println!("skipped: ../shared/conformance not found");
         return;
     };
@@ -65,12 +55,9 @@ fn every_definition_aws_accepted_validates() {
 
 /// Runs `spate validate ARGS...` from the repository root.
 fn spate_validate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spate"))
-        .arg("validate")
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("spate runs")
+    let mut all = vec!["validate"];
+    all.extend_from_slice(args);
+    spate(&all)
 }
 
 fn lines(bytes: &[u8]) -> Vec<String> {

@@ -131,6 +131,7 @@ enum Resume {
 enum TimerKind {
     Wake,
     TaskTimeout(u64),
+    TaskHeartbeat(u64),
     TaskReady(u64),
     Deadline,
 }
@@ -283,6 +284,9 @@ impl Driver<'_, '_> {
                     self.ready.push_back((slot, Resume::Timer));
                 }
             }
+            TimerKind::TaskHeartbeat(generation) => {
+                self.deliver_task(slot, generation, Err(StatesError::new(names::HEARTBEAT_TIMEOUT, "")));
+            }
             TimerKind::TaskTimeout(generation) => {
                 // AWS reports a task timeout with an empty cause.
                 self.deliver_task(slot, generation, Err(StatesError::new(names::TIMEOUT, "")));
@@ -347,6 +351,9 @@ impl Driver<'_, '_> {
                 self.set_waiting(index, Waiting::Task(generation));
                 if let Some(timeout) = call.timeout {
                     self.add_timer(now.plus(timeout), index, TimerKind::TaskTimeout(generation));
+                }
+                if let Some(heartbeat) = call.heartbeat {
+                    self.add_timer(now.plus(heartbeat), index, TimerKind::TaskHeartbeat(generation));
                 }
                 match self.options.resources.invoke(call) {
                     TaskReply::Ready(result) => self.deliver_task(index, generation, result),

@@ -746,15 +746,12 @@ impl Core {
                 self.emit(env, scheduled, Some(&input), None);
                 self.emit(env, started, None, None);
                 self.phase = Phase::Task;
-                let timeout = match (timeout, heartbeat) {
-                    (Some(t), Some(h)) => Some(t.min(h)),
-                    (t, h) => t.or(h),
-                };
                 Ok(Step::Wait(Poll::Invoke(TaskCall {
                     resource: spec.resource.clone(),
                     input,
                     credentials,
                     timeout,
+                    heartbeat,
                     execution_name: exec.name.clone(),
                     state_name: state.name.clone(),
                     retry_count: self.retry_count,

@@ -9,6 +9,13 @@ mod compile;
 
 pub use compile::{CompileOptions, compile};
 
+/// Parses, validates and compiles a definition, reporting every problem at
+/// once. This is the way in for definitions from users.
+pub fn from_definition(text: &str, options: &CompileOptions) -> Result<Plan, crate::Diagnostics> {
+    let machine = crate::validate::load(text)?;
+    compile(&machine, options)
+}
+
 use crate::choice::Condition;
 use crate::intrinsics::Intrinsic;
 use crate::path::{Path, ReferencePath};

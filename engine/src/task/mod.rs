@@ -34,6 +34,10 @@ pub struct TaskCall {
     /// `TimeoutSeconds` for this invocation, if any (the engine enforces it;
     /// handlers may use it to bound their own I/O).
     pub timeout: Option<Duration>,
+    /// `HeartbeatSeconds`: the task fails with `States.HeartbeatTimeout` when
+    /// this long passes without a heartbeat. Handlers cannot send heartbeats
+    /// yet, so it acts as a second deadline.
+    pub heartbeat: Option<Duration>,
     /// The execution's name.
     pub execution_name: Str,
     /// The Task state's name.
@@ -163,6 +167,7 @@ mod tests {
             input: json!({"x": 1}),
             credentials: None,
             timeout: None,
+            heartbeat: None,
             execution_name: Str::new("e"),
             state_name: Str::new("s"),
             retry_count: 0,

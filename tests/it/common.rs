@@ -1,0 +1,65 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A folder of the shared data beside the repository (`../shared/<sub>`,
+/// not part of the repository), or beside a folder further up (a git
+/// worktree checked out below the main clone's parent).
+pub fn shared_dir(sub: &str) -> Option<PathBuf> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .skip(1)
+        .map(|dir| dir.join("shared").join(sub))
+        .find(|dir| dir.is_dir())
+}
+
+/// Runs the `spate` binary with `args` from the repository root.
+pub fn spate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the spate binary runs")
+}
+
+/// Reads a known-failures list: one case id per line, then ` # reason`;
+/// blank lines and lines starting with `#` are ignored. Every entry must
+/// give a reason.
+pub fn known_failures(file: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let (id, reason) = line
+                .split_once(" # ")
+                .unwrap_or_else(|| panic!("{file}: `{line}` needs a reason after ' # '"));
+            assert!(!reason.trim().is_empty(), "{file}: `{line}` needs a reason");
+            id.trim().to_string()
+        })
+        .collect()
+}
+
+/// Compares failing case ids with a known-failures list: every failure must
+/// be listed, and every listed case must still fail (so the list only shrinks).
+pub fn check_against_known(list_file: &str, failing: &[String]) -> Result<(), String> {
+    let known = known_failures(list_file);
+    let unexpected: Vec<&String> = failing.iter().filter(|f| !known.contains(f)).collect();
+    let fixed: Vec<&String> = known.iter().filter(|k| !failing.contains(k)).collect();
+    let mut message = String::new();
+    if !unexpected.is_empty() {
+        message.push_str(&format!("{} case(s) fail that {list_file} does not list:\n", unexpected.len()));
+        for f in &unexpected {
+            message.push_str(&format!("  {f}\n"));
+        }
+    }
+    if !fixed.is_empty() {
+        message.push_str(&format!("{} case(s) in {list_file} now pass; remove them from the list:\n", fixed.len()));
+        for f in &fixed {
+            message.push_str(&format!("  {f}\n"));
+        }
+    }
+    if message.is_empty() { Ok(()) } else { Err(message) }
+}
