@@ -217,7 +217,10 @@ fn matches(expect: &Expect, actual: &Actual) -> bool {
         ("SUCCEEDED", Actual::Succeeded(output)) => {
             expect.output.as_ref().is_none_or(|e| e == output)
         }
-        ("TIMED_OUT", Actual::TimedOut) => expect.error.as_deref().is_none_or(|e| e == "States.Timeout"),
+        ("TIMED_OUT", Actual::TimedOut) => expect
+            .error
+            .as_deref()
+            .is_none_or(|e| e == "States.Timeout"),
         ("FAILED", Actual::Failed { error, cause }) => {
             expect.error == *error
                 && expect

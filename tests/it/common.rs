@@ -28,7 +28,8 @@ pub fn spate(args: &[&str]) -> Output {
 /// give a reason.
 pub fn known_failures(file: &str) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
@@ -50,16 +51,26 @@ pub fn check_against_known(list_file: &str, failing: &[String]) -> Result<(), St
     let fixed: Vec<&String> = known.iter().filter(|k| !failing.contains(k)).collect();
     let mut message = String::new();
     if !unexpected.is_empty() {
-        message.push_str(&format!("{} case(s) fail that {list_file} does not list:\n", unexpected.len()));
+        message.push_str(&format!(
+            "{} case(s) fail that {list_file} does not list:\n",
+            unexpected.len()
+        ));
         for f in &unexpected {
             message.push_str(&format!("  {f}\n"));
         }
     }
     if !fixed.is_empty() {
-        message.push_str(&format!("{} case(s) in {list_file} now pass; remove them from the list:\n", fixed.len()));
+        message.push_str(&format!(
+            "{} case(s) in {list_file} now pass; remove them from the list:\n",
+            fixed.len()
+        ));
         for f in &fixed {
             message.push_str(&format!("  {f}\n"));
         }
     }
-    if message.is_empty() { Ok(()) } else { Err(message) }
+    if message.is_empty() {
+        Ok(())
+    } else {
+        Err(message)
+    }
 }

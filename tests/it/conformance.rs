@@ -20,7 +20,11 @@ fn conformance_corpus_matches_aws() {
         )
     });
     let cases = report["cases"].as_array().expect("cases array");
-    assert!(cases.len() >= 900, "expected the whole corpus, found {} cases", cases.len());
+    assert!(
+        cases.len() >= 900,
+        "expected the whole corpus, found {} cases",
+        cases.len()
+    );
     let failing: Vec<String> = cases
         .iter()
         .filter(|c| c["passed"] == false)
@@ -41,5 +45,8 @@ fn own_cases_pass() {
         .strip_suffix(" passed, 0 failed")
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("unexpected summary line: {last}"));
-    assert!(passed >= 40, "expected every case under tests/cases to run, got: {last}");
+    assert!(
+        passed >= 40,
+        "expected every case under tests/cases to run, got: {last}"
+    );
 }

@@ -285,7 +285,11 @@ impl Driver<'_, '_> {
                 }
             }
             TimerKind::TaskHeartbeat(generation) => {
-                self.deliver_task(slot, generation, Err(StatesError::new(names::HEARTBEAT_TIMEOUT, "")));
+                self.deliver_task(
+                    slot,
+                    generation,
+                    Err(StatesError::new(names::HEARTBEAT_TIMEOUT, "")),
+                );
             }
             TimerKind::TaskTimeout(generation) => {
                 // AWS reports a task timeout with an empty cause.
@@ -353,7 +357,11 @@ impl Driver<'_, '_> {
                     self.add_timer(now.plus(timeout), index, TimerKind::TaskTimeout(generation));
                 }
                 if let Some(heartbeat) = call.heartbeat {
-                    self.add_timer(now.plus(heartbeat), index, TimerKind::TaskHeartbeat(generation));
+                    self.add_timer(
+                        now.plus(heartbeat),
+                        index,
+                        TimerKind::TaskHeartbeat(generation),
+                    );
                 }
                 match self.options.resources.invoke(call) {
                     TaskReply::Ready(result) => self.deliver_task(index, generation, result),
