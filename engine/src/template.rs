@@ -21,6 +21,12 @@ pub trait Roots {
 /// Evaluates `path` against the right root. A definite path that selects
 /// nothing is an error with Jayway's wording; a missing variable too.
 pub fn select(path: &Path, roots: &dyn Roots) -> Result<Value, StatesError> {
+    if path.is_simple()
+        && *path.root() == Root::Input
+        && let Some(value) = path.get(roots.input())
+    {
+        return Ok(value.clone());
+    }
     let selection = match path.root() {
         Root::Input => path.select(roots.input()),
         Root::Context => path.select(&roots.context()),

@@ -13,14 +13,12 @@ pub struct ExecutionInfo {
     pub plan: Arc<Plan>,
     /// The execution's name (unique per submitter, e.g. `topic-partition-offset`).
     pub name: Str,
-    /// Its ARN (`$$.Execution.Id`).
-    pub arn: Str,
     /// The execution input.
     pub input: Value,
     /// When it started.
     pub start_time: Timestamp,
-    /// `$$.Execution.RoleArn`.
-    pub role_arn: Str,
+    /// Its ARN, built on first use (most executions never need it).
+    arn: OnceLock<Str>,
     /// The `Execution` and `StateMachine` parts of the context object, built
     /// on first use.
     context_parts: OnceLock<(Value, Value)>,
@@ -34,34 +32,41 @@ impl ExecutionInfo {
         input: Value,
         start_time: Timestamp,
     ) -> ExecutionInfo {
-        let name = name.into();
-        let arn = Str::from(match plan.arn.split_once(":stateMachine:") {
-            Some((prefix, machine)) => format!("{prefix}:execution:{machine}:{name}"),
-            None => format!("{}:execution:{name}", plan.arn),
-        });
-        let role_arn = Str::from(match plan.arn.split(':').nth(4) {
-            Some(account) => format!("arn:aws:iam::{account}:role/spate-execution"),
-            None => "arn:aws:iam::000000000000:role/spate-execution".to_string(),
-        });
         ExecutionInfo {
             plan,
-            name,
-            arn,
+            name: name.into(),
             input,
             start_time,
-            role_arn,
+            arn: OnceLock::new(),
             context_parts: OnceLock::new(),
         }
+    }
+
+    /// The execution's ARN (`$$.Execution.Id`):
+    /// `arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME`.
+    pub fn arn(&self) -> &Str {
+        self.arn.get_or_init(|| {
+            Str::from(match self.plan.arn.split_once(":stateMachine:") {
+                Some((prefix, machine)) => format!("{prefix}:execution:{machine}:{}", self.name),
+                None => format!("{}:execution:{}", self.plan.arn, self.name),
+            })
+        })
+    }
+
+    /// `$$.Execution.RoleArn`: a role in the state machine's account.
+    pub fn role_arn(&self) -> String {
+        let account = self.plan.arn.split(':').nth(4).unwrap_or("000000000000");
+        format!("arn:aws:iam::{account}:role/spate-execution")
     }
 
     /// `$$.Execution` and `$$.StateMachine`.
     pub(crate) fn context_parts(&self) -> &(Value, Value) {
         self.context_parts.get_or_init(|| {
             let mut execution = Map::with_capacity(6);
-            execution.push_unique("Id".into(), Value::String(self.arn.clone()));
+            execution.push_unique("Id".into(), Value::String(self.arn().clone()));
             execution.push_unique("Input".into(), self.input.clone());
             execution.push_unique("Name".into(), Value::String(self.name.clone()));
-            execution.push_unique("RoleArn".into(), Value::String(self.role_arn.clone()));
+            execution.push_unique("RoleArn".into(), Value::from(self.role_arn()));
             execution.push_unique(
                 "StartTime".into(),
                 Value::from(self.start_time.to_iso_millis()),

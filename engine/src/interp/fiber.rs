@@ -440,7 +440,7 @@ impl Core {
 
     /// A token naming this task attempt (for `.waitForTaskToken` resources).
     fn task_token(&self, exec: &ExecutionInfo) -> String {
-        format!("{}#{}#{}", exec.arn, self.entered_event, self.retry_count)
+        format!("{}#{}#{}", exec.arn(), self.entered_event, self.retry_count)
     }
 
     /// Prefixes a runtime error's cause with where it happened, as AWS does.

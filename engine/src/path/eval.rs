@@ -20,6 +20,19 @@ pub(super) fn select(path: &Path, root: &Value) -> Result<Selection, PathMissErr
     }
 }
 
+/// Follows a definite path's segments without cloning.
+pub(super) fn get_definite<'a>(segments: &[Segment], root: &'a Value) -> Option<&'a Value> {
+    let mut current = root;
+    for segment in segments {
+        current = match (segment, current) {
+            (Segment::Key(k), Value::Object(map)) => map.get(k)?,
+            (Segment::Index(n), Value::Array(items)) => &items[resolve_index(*n, items.len())?],
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
 /// Jayway's normalized form of the first `upto` segments: `$['a'][0]`.
 fn normalized(path: &Path, upto: usize) -> String {
     let mut out = String::from(match path.root {

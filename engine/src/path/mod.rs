@@ -147,6 +147,21 @@ impl Path {
         eval::select(self, root)
     }
 
+    /// The value a definite path without a function selects, borrowed from
+    /// `root`; `None` when it selects nothing or the path is not of that kind.
+    /// The fast path for the common `$.a.b` lookups.
+    pub fn get<'a>(&self, root: &'a Value) -> Option<&'a Value> {
+        if !self.definite || self.function.is_some() {
+            return None;
+        }
+        eval::get_definite(&self.segments, root)
+    }
+
+    /// `true` when [`Path::get`] applies to this path.
+    pub fn is_simple(&self) -> bool {
+        self.definite && self.function.is_none()
+    }
+
     /// Evaluates the path and returns the selection as one value (see
     /// [`Selection::into_value`]).
     pub fn select_value(&self, root: &Value) -> Result<Value, PathMissError> {

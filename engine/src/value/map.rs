@@ -1,9 +1,12 @@
 //! Insertion-ordered JSON object map.
 //!
 //! Workflow payloads are mostly small objects (a handful of keys), where a
-//! linear scan over a vector beats hashing. Large objects get a hash index
-//! built on demand so lookups stay O(1); the index is an implementation detail
-//! behind the same API.
+//! linear scan over a vector beats hashing. Each entry carries a fingerprint
+//! of its key (its length and first seven bytes in one `u64`), so a scan
+//! compares one integer per entry and touches the key's bytes only on a
+//! fingerprint match; keys of up to seven bytes never need more. Large
+//! objects also get a hash index, built on demand, so lookups stay O(1). Both
+//! are implementation details behind the same API.
 
 use super::{Str, Value};
 use hashbrown::HashTable;
@@ -12,12 +15,35 @@ use std::hash::BuildHasher;
 /// Number of entries from which a hash index is kept.
 const INDEX_FROM_LEN: usize = 16;
 
+#[derive(Clone)]
+struct Entry {
+    fingerprint: u64,
+    key: Str,
+    value: Value,
+}
+
 /// An insertion-ordered map from string keys to values. Inserting an existing
 /// key replaces its value in place (keeping its position).
 #[derive(Clone, Default)]
 pub struct Map {
-    entries: Vec<(Str, Value)>,
+    entries: Vec<Entry>,
     index: Option<Box<HashTable<u32>>>,
+}
+
+/// A key's length (saturated at 255) in the top byte and its first seven
+/// bytes below: equal fingerprints with a length under eight mean equal keys.
+#[inline]
+fn fingerprint(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let length = (bytes.len().min(255) as u64) << 56;
+    let prefix = match bytes.first_chunk::<8>() {
+        Some(first8) => u64::from_le_bytes(*first8) & 0x00FF_FFFF_FFFF_FFFF,
+        None => bytes
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+    };
+    prefix | length
 }
 
 fn hash_key(key: &str) -> u64 {
@@ -48,26 +74,34 @@ impl Map {
         self.entries.is_empty()
     }
 
+    #[inline]
     fn position(&self, key: &str) -> Option<usize> {
         match &self.index {
             Some(index) => {
                 let entries = &self.entries;
                 index
-                    .find(hash_key(key), |&i| entries[i as usize].0 == key)
+                    .find(hash_key(key), |&i| entries[i as usize].key == key)
                     .map(|&i| i as usize)
             }
-            None => self.entries.iter().position(|(k, _)| k == key),
+            None => {
+                let wanted = fingerprint(key);
+                let short = key.len() < 8;
+                self.entries
+                    .iter()
+                    .position(|e| e.fingerprint == wanted && (short || e.key == key))
+            }
         }
     }
 
     /// The value for `key`.
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.position(key).map(|i| &self.entries[i].1)
+        self.position(key).map(|i| &self.entries[i].value)
     }
 
     /// Mutable access to the value for `key`.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.position(key).map(move |i| &mut self.entries[i].1)
+        self.position(key).map(move |i| &mut self.entries[i].value)
     }
 
     /// `true` when `key` is present.
@@ -78,7 +112,7 @@ impl Map {
     /// Inserts or replaces; returns the previous value of `key`.
     pub fn insert(&mut self, key: Str, value: Value) -> Option<Value> {
         if let Some(i) = self.position(&key) {
-            return Some(std::mem::replace(&mut self.entries[i].1, value));
+            return Some(std::mem::replace(&mut self.entries[i].value, value));
         }
         self.push_new(key, value);
         None
@@ -97,10 +131,14 @@ impl Map {
         if let Some(index) = &mut self.index {
             let entries = &self.entries;
             index.insert_unique(hash_key(&key), at as u32, |&i| {
-                hash_key(&entries[i as usize].0)
+                hash_key(&entries[i as usize].key)
             });
         }
-        self.entries.push((key, value));
+        self.entries.push(Entry {
+            fingerprint: fingerprint(&key),
+            key,
+            value,
+        });
         if self.index.is_none() && self.entries.len() >= INDEX_FROM_LEN {
             self.rebuild_index();
         }
@@ -108,9 +146,11 @@ impl Map {
 
     fn rebuild_index(&mut self) {
         let mut index = HashTable::with_capacity(self.entries.len());
-        for (i, (k, _)) in self.entries.iter().enumerate() {
+        for (i, e) in self.entries.iter().enumerate() {
             let entries = &self.entries;
-            index.insert_unique(hash_key(k), i as u32, |&j| hash_key(&entries[j as usize].0));
+            index.insert_unique(hash_key(&e.key), i as u32, |&j| {
+                hash_key(&entries[j as usize].key)
+            });
         }
         self.index = Some(Box::new(index));
     }
@@ -118,7 +158,7 @@ impl Map {
     /// Removes `key`, keeping the order of the others; returns its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self.position(key)?;
-        let (_, value) = self.entries.remove(i);
+        let entry = self.entries.remove(i);
         if self.index.is_some() {
             if self.entries.len() >= INDEX_FROM_LEN {
                 self.rebuild_index();
@@ -126,27 +166,27 @@ impl Map {
                 self.index = None;
             }
         }
-        Some(value)
+        Some(entry.value)
     }
 
     /// Entries in insertion order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Str, &Value)> + DoubleEndedIterator {
-        self.entries.iter().map(|(k, v)| (k, v))
+        self.entries.iter().map(|e| (&e.key, &e.value))
     }
 
     /// Keys in insertion order.
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &Str> + DoubleEndedIterator {
-        self.entries.iter().map(|(k, _)| k)
+        self.entries.iter().map(|e| &e.key)
     }
 
     /// Values in insertion order.
     pub fn values(&self) -> impl ExactSizeIterator<Item = &Value> + DoubleEndedIterator {
-        self.entries.iter().map(|(_, v)| v)
+        self.entries.iter().map(|e| &e.value)
     }
 
     /// The entry at `position` in insertion order.
     pub fn get_index(&self, position: usize) -> Option<(&Str, &Value)> {
-        self.entries.get(position).map(|(k, v)| (k, v))
+        self.entries.get(position).map(|e| (&e.key, &e.value))
     }
 }
 
@@ -167,22 +207,45 @@ impl FromIterator<(Str, Value)> for Map {
     }
 }
 
+/// Owning iterator over a map's entries, in insertion order.
+pub struct IntoIter(std::vec::IntoIter<Entry>);
+
+impl Iterator for IntoIter {
+    type Item = (Str, Value);
+    fn next(&mut self) -> Option<(Str, Value)> {
+        self.0.next().map(|e| (e.key, e.value))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
 impl IntoIterator for Map {
     type Item = (Str, Value);
-    type IntoIter = std::vec::IntoIter<(Str, Value)>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+    type IntoIter = IntoIter;
+    fn into_iter(self) -> IntoIter {
+        IntoIter(self.entries.into_iter())
+    }
+}
+
+/// Borrowing iterator over a map's entries, in insertion order.
+pub struct Iter<'a>(std::slice::Iter<'a, Entry>);
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a Str, &'a Value);
+    fn next(&mut self) -> Option<(&'a Str, &'a Value)> {
+        self.0.next().map(|e| (&e.key, &e.value))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
     }
 }
 
 impl<'a> IntoIterator for &'a Map {
     type Item = (&'a Str, &'a Value);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (Str, Value)>,
-        fn(&'a (Str, Value)) -> (&'a Str, &'a Value),
-    >;
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries.iter().map(|(k, v)| (k, v))
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        Iter(self.entries.iter())
     }
 }
 
@@ -199,6 +262,40 @@ mod tests {
         let keys: Vec<&str> = m.keys().map(|k| k.as_str()).collect();
         assert_eq!(keys, ["b", "a"]);
         assert_eq!(m.get("b"), Some(&Value::from(3)));
+    }
+
+    #[test]
+    fn fingerprints_tell_keys_apart() {
+        let mut m = Map::new();
+        // same first seven bytes, different lengths or tails
+        for key in [
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghij",
+            "",
+            "a",
+            "ab\0",
+        ] {
+            m.insert(Str::new(key), Value::from(key));
+        }
+        for key in [
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghij",
+            "",
+            "a",
+            "ab\0",
+        ] {
+            assert_eq!(m.get(key), Some(&Value::from(key)), "{key:?}");
+        }
+        assert_eq!(m.get("ab"), None);
+        assert_eq!(m.get("abcdefgz"), None);
+        let long = "k".repeat(300);
+        m.insert(Str::new(&long), Value::from(1));
+        assert_eq!(m.get(&long), Some(&Value::from(1)));
+        assert_eq!(m.get(&"k".repeat(301)), None);
     }
 
     #[test]

@@ -7,52 +7,112 @@ use super::{Number, Value};
 /// The length in bytes of `value`'s compact JSON text.
 pub fn json_size(value: &Value) -> usize {
     let mut total = 0;
-    add_size(value, &mut total, usize::MAX);
+    add_size(value, &mut total, usize::MAX, NumberSize::Exact);
     total
 }
 
 /// `true` when `value`'s compact JSON text is longer than `limit` bytes.
-/// Stops as soon as the answer is known.
+/// Stops as soon as the answer is known. Checks a cheap upper bound first
+/// (no string is scanned, no double formatted), so the exact count only runs
+/// for values within a factor of about six of the limit.
 pub fn exceeds(value: &Value, limit: usize) -> bool {
+    let mut bound = 0;
+    if add_size(value, &mut bound, limit, NumberSize::UpperBound) {
+        return false;
+    }
     let mut total = 0;
-    !add_size(value, &mut total, limit)
+    !add_size(value, &mut total, limit, NumberSize::Exact)
 }
 
+/// How numbers and strings are counted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NumberSize {
+    /// Their exact written length.
+    Exact,
+    /// An upper bound that costs no scan: integers exactly, doubles at the
+    /// longest a double can be written, strings as if every byte needed a
+    /// six-byte `\u00XX` escape.
+    UpperBound,
+}
+
+/// The longest text `ryu` writes for a finite double (`-2.2250738585072014e-308`).
+const MAX_DOUBLE_LEN: usize = 24;
+
 /// Adds the size of `value` to `total`; returns `false` once `total` is past `limit`.
-fn add_size(value: &Value, total: &mut usize, limit: usize) -> bool {
-    *total += match value {
-        Value::Null => 4,
-        Value::Bool(true) => 4,
-        Value::Bool(false) => 5,
-        Value::Number(n) => number_size(*n),
-        Value::String(s) => string_size(s),
+fn add_size(value: &Value, total: &mut usize, limit: usize, mode: NumberSize) -> bool {
+    match value {
         Value::Array(items) => {
             *total += 2 + items.len().saturating_sub(1);
             for item in items.iter() {
-                if !add_size(item, total, limit) {
-                    return false;
+                match scalar_size(item, mode) {
+                    Some(n) => *total += n,
+                    None => {
+                        if !add_size(item, total, limit, mode) {
+                            return false;
+                        }
+                    }
                 }
             }
-            0
         }
         Value::Object(map) => {
             *total += 2 + map.len().saturating_sub(1);
             for (k, v) in map.iter() {
-                *total += string_size(k) + 1;
-                if !add_size(v, total, limit) {
-                    return false;
+                *total += 1 + string_len(k, mode);
+                match scalar_size(v, mode) {
+                    Some(n) => *total += n,
+                    None => {
+                        if !add_size(v, total, limit, mode) {
+                            return false;
+                        }
+                    }
                 }
             }
-            0
         }
-    };
+        scalar => *total += scalar_size(scalar, mode).unwrap_or(0),
+    }
     *total <= limit
+}
+
+/// The size of a scalar, or `None` for an array or object. Counting scalars
+/// in the parent's loop rather than recursing halves the cost of the walk.
+#[inline]
+fn scalar_size(value: &Value, mode: NumberSize) -> Option<usize> {
+    Some(match value {
+        Value::Null => 4,
+        Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Number(Number::Int(i)) => integer_size(*i),
+        Value::Number(_) if mode == NumberSize::UpperBound => MAX_DOUBLE_LEN,
+        Value::Number(n) => number_size(*n),
+        Value::String(s) => string_len(s, mode),
+        Value::Array(_) | Value::Object(_) => return None,
+    })
+}
+
+#[inline]
+fn string_len(s: &str, mode: NumberSize) -> usize {
+    match mode {
+        NumberSize::UpperBound => max_string_size(s),
+        NumberSize::Exact => string_size(s),
+    }
+}
+
+fn integer_size(i: i64) -> usize {
+    let digits = i
+        .unsigned_abs()
+        .checked_ilog10()
+        .map_or(1, |d| d as usize + 1);
+    digits + usize::from(i < 0)
 }
 
 fn number_size(n: Number) -> usize {
     let mut text = String::new();
     super::write::write_number(n, &mut text);
     text.len()
+}
+
+fn max_string_size(s: &str) -> usize {
+    2 + 6 * s.len()
 }
 
 fn string_size(s: &str) -> usize {
@@ -81,6 +141,21 @@ mod tests {
         ] {
             assert_eq!(json_size(&v), v.to_json().len(), "{v}");
         }
+    }
+
+    #[test]
+    fn integer_sizes() {
+        for i in [0, 7, -7, 10, 99, -100, i64::MAX, i64::MIN] {
+            assert_eq!(integer_size(i), i.to_string().len(), "{i}");
+        }
+    }
+
+    #[test]
+    fn the_bound_never_undercounts() {
+        let v = json!([1.5, 2.25e-300, -1e300, 123456.789]);
+        let len = v.to_json().len();
+        assert!(!exceeds(&v, len));
+        assert!(exceeds(&v, len - 1));
     }
 
     #[test]
