@@ -12,6 +12,7 @@ pub mod interp;
 pub mod intrinsics;
 pub mod path;
 pub mod plan;
+pub mod runtime;
 pub mod task;
 pub mod template;
 pub mod time;

@@ -394,6 +394,7 @@ impl Driver<'_, '_> {
             Poll::Done(result) => {
                 let finished = self.slots[index].take()?;
                 let events = finished.fiber.events_used();
+                let transitions = finished.fiber.transitions();
                 match finished.parent {
                     None => {
                         let status = if result.is_ok() {
@@ -404,7 +405,7 @@ impl Driver<'_, '_> {
                         return Some((status, result));
                     }
                     Some((parent, child_index)) => {
-                        self.child_finished(parent, child_index, index, result, events)
+                        self.child_finished(parent, child_index, index, result, events, transitions)
                     }
                 }
             }
@@ -454,6 +455,7 @@ impl Driver<'_, '_> {
         child_slot: usize,
         result: Result<Value, StatesError>,
         events: u32,
+        transitions: u32,
     ) {
         let Some(slot) = self.slots[parent].as_mut() else {
             return;
@@ -462,7 +464,7 @@ impl Driver<'_, '_> {
         let Some(join) = slot.join.as_mut() else {
             return;
         };
-        match join.finish(child_index, result, events) {
+        match join.finish(child_index, result, events, transitions) {
             Some(outcome) => {
                 slot.join = None;
                 slot.pending_children = Vec::new();

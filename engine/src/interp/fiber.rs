@@ -118,6 +118,8 @@ struct Core {
     next_event: u32,
     retry_count: u32,
     attempts: Vec<u32>,
+    /// States entered plus retries, this fiber's and its finished children's.
+    transitions: u32,
 }
 
 impl Fiber {
@@ -158,6 +160,12 @@ impl Fiber {
     /// History events this fiber has used so far.
     pub fn events_used(&self) -> u32 {
         self.core.next_event - self.core.first_event
+    }
+
+    /// State transitions so far (states entered plus retries), including
+    /// those of children that have joined.
+    pub fn transitions(&self) -> u32 {
+        self.core.transitions
     }
 
     /// The id the next history event will get.
@@ -255,6 +263,7 @@ impl Fiber {
             core.phase
         );
         core.next_event += outcome.events;
+        core.transitions += outcome.transitions;
         core.phase = Phase::Run;
         let state = self.exec.plan.state(core.branch, core.state);
         let is_map = matches!(state.kind, StateKind::Map(_));
@@ -340,6 +349,7 @@ impl Core {
             next_event: first_event,
             retry_count: 0,
             attempts: Vec::new(),
+            transitions: 0,
         }
     }
 
@@ -481,6 +491,7 @@ impl Core {
                         return Poll::Yield;
                     }
                     budget -= 1;
+                    self.transitions += 1;
                     let state = exec.plan.state(self.branch, self.state);
                     self.entered_at = env.now;
                     self.entered_event = self.next_event;

@@ -74,6 +74,8 @@ pub struct JoinOutcome {
     pub result: Result<Value, StatesError>,
     /// History events the children used, to advance the parent's numbering.
     pub events: u32,
+    /// State transitions the children made.
+    pub transitions: u32,
 }
 
 /// Tracks a fan-out as its children finish.
@@ -88,6 +90,7 @@ pub struct Join {
     finished: usize,
     failures: u64,
     events: u32,
+    transitions: u32,
     done: bool,
 }
 
@@ -104,6 +107,7 @@ impl Join {
             finished: 0,
             failures: 0,
             events: 0,
+            transitions: 0,
             done: false,
         }
     }
@@ -118,6 +122,7 @@ impl Join {
         JoinOutcome {
             result: Ok(Value::empty_array()),
             events: 0,
+            transitions: 0,
         }
     }
 
@@ -133,14 +138,15 @@ impl Join {
     }
 
     /// Records the outcome of child `index`, which used `events` history
-    /// events. Returns the fan-out's outcome once it is decided: every child
-    /// finished, or one failure too many (then the remaining children should
-    /// be cancelled).
+    /// events and made `transitions` state transitions. Returns the fan-out's
+    /// outcome once it is decided: every child finished, or one failure too
+    /// many (then the remaining children should be cancelled).
     pub fn finish(
         &mut self,
         index: usize,
         result: Result<Value, StatesError>,
         events: u32,
+        transitions: u32,
     ) -> Option<JoinOutcome> {
         if self.done {
             return None;
@@ -152,6 +158,7 @@ impl Join {
         self.running -= 1;
         self.finished += 1;
         self.events += events;
+        self.transitions += transitions;
         match result {
             Ok(value) => self.results[index] = Some(value),
             Err(error) => {
@@ -171,6 +178,7 @@ impl Join {
                     return Some(JoinOutcome {
                         result: Err(error),
                         events: self.events,
+                        transitions: self.transitions,
                     });
                 }
                 self.results[index] = Some(error_output(&error));
@@ -185,6 +193,7 @@ impl Join {
             return Some(JoinOutcome {
                 result: Ok(Value::array(values)),
                 events: self.events,
+                transitions: self.transitions,
             });
         }
         None
@@ -228,9 +237,9 @@ mod tests {
         let mut join = Join::new(&fork(ForkKind::Map, 3, 0, Tolerance::default()));
         let started: Vec<_> = std::iter::from_fn(|| join.next_to_start()).collect();
         assert_eq!(started, [0, 1, 2]);
-        assert!(join.finish(2, Ok(json!("c")), 3).is_none());
-        assert!(join.finish(0, Ok(json!("a")), 3).is_none());
-        let outcome = join.finish(1, Ok(json!("b")), 3).unwrap();
+        assert!(join.finish(2, Ok(json!("c")), 3, 1).is_none());
+        assert!(join.finish(0, Ok(json!("a")), 3, 1).is_none());
+        let outcome = join.finish(1, Ok(json!("b")), 3, 1).unwrap();
         assert_eq!(outcome.result.unwrap(), json!(["a", "b", "c"]));
         assert_eq!(outcome.events, 9);
     }
@@ -240,7 +249,7 @@ mod tests {
         let mut join = Join::new(&fork(ForkKind::Map, 3, 1, Tolerance::default()));
         assert_eq!(join.next_to_start(), Some(0));
         assert_eq!(join.next_to_start(), None);
-        join.finish(0, Ok(json!(0)), 1);
+        join.finish(0, Ok(json!(0)), 1, 1);
         assert_eq!(join.next_to_start(), Some(1));
     }
 
@@ -250,11 +259,11 @@ mod tests {
         join.next_to_start();
         join.next_to_start();
         let outcome = join
-            .finish(1, Err(StatesError::new("Boom", "why")), 2)
+            .finish(1, Err(StatesError::new("Boom", "why")), 2, 1)
             .unwrap();
         assert_eq!(outcome.result.unwrap_err().error(), Some("Boom"));
         assert!(
-            join.finish(0, Ok(json!(1)), 2).is_none(),
+            join.finish(0, Ok(json!(1)), 2, 1).is_none(),
             "a decided join ignores stragglers"
         );
     }
@@ -267,9 +276,9 @@ mod tests {
         };
         let mut join = Join::new(&fork(ForkKind::Map, 3, 0, tolerance));
         while join.next_to_start().is_some() {}
-        assert!(join.finish(0, Err(StatesError::new("E", "c")), 1).is_none());
-        join.finish(1, Ok(json!(1)), 1);
-        let outcome = join.finish(2, Ok(json!(2)), 1).unwrap();
+        assert!(join.finish(0, Err(StatesError::new("E", "c")), 1, 1).is_none());
+        join.finish(1, Ok(json!(1)), 1, 1);
+        let outcome = join.finish(2, Ok(json!(2)), 1, 1).unwrap();
         assert_eq!(
             outcome.result.unwrap(),
             json!([{"Error": "E", "Cause": "c"}, 1, 2])
@@ -277,8 +286,8 @@ mod tests {
 
         let mut join = Join::new(&fork(ForkKind::Map, 3, 0, tolerance));
         while join.next_to_start().is_some() {}
-        join.finish(0, Err(StatesError::new("E", "c")), 1);
-        let outcome = join.finish(1, Err(StatesError::new("E", "c")), 1).unwrap();
+        join.finish(0, Err(StatesError::new("E", "c")), 1, 1);
+        let outcome = join.finish(1, Err(StatesError::new("E", "c")), 1, 1).unwrap();
         assert_eq!(
             outcome.result.unwrap_err().error(),
             Some("States.ExceedToleratedFailureThreshold")

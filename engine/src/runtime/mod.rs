@@ -1,0 +1,352 @@
+//! The sharded runtime: many concurrent executions on a few worker threads.
+//!
+//! Each of N shards (a thread, by default one per core) owns its executions
+//! outright: a slab of fibers, a ready queue and a timer wheel. Other threads
+//! only hand it messages through its lock-free inbox (new executions, task
+//! results, children that finished elsewhere, cancellations), so the hot path
+//! takes no lock. An execution is a [`Fiber`](crate::interp::Fiber) resumed by
+//! its shard: CPU-only states run back to back until the fiber waits for a
+//! timer, a task or its children.
+//!
+//! # How an execution flows
+//!
+//! 1. [`Runtime::submit`] admits it (or answers [`SubmitError::Full`] when
+//!    `max_in_flight` executions are running, so a source can pause) and sends
+//!    it to a shard: the shard its placement key hashes to, or the next one
+//!    round robin.
+//! 2. The shard runs its fiber. Wait states, Retry back-off, task timeouts
+//!    and heartbeats, and the execution's deadline (its `TimeoutSeconds`,
+//!    capped by [`RuntimeConfig::max_duration`]) are timers in the shard's
+//!    wheel.
+//! 3. A Task's handler answers at once, after a simulated delay (a timer), or
+//!    with a future that runs on the runtime's tokio I/O threads; its result
+//!    comes back through the shard's inbox. A slow task never blocks a shard.
+//! 4. Map and Parallel fork children, started as `MaxConcurrency` allows.
+//!    While other shards are idle, children are handed to them so one big Map
+//!    uses every core; a child that finishes on another shard reports back
+//!    through the parent's inbox, and the parent resumes when its join counter
+//!    completes (results in order).
+//! 5. The execution ends in exactly one [`Completion`], delivered to the
+//!    submitter's [`CompletionSink`] on the shard thread: succeeded, failed,
+//!    timed out or cancelled. Cancelling an execution drops its fibers on
+//!    every shard and aborts its in-flight task futures.
+
+mod inbox;
+mod shard;
+mod timer;
+
+pub use timer::TimerWheel;
+
+use crate::error::StatesError;
+use crate::plan::Plan;
+use crate::task::Resources;
+use crate::time::Timestamp;
+use crate::value::{Str, Value};
+use inbox::{Inbox, Message};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How an execution ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// It succeeded with an output.
+    Succeeded,
+    /// It failed with an error.
+    Failed,
+    /// It ran past its deadline (`States.Timeout`).
+    TimedOut,
+    /// It was cancelled.
+    Cancelled,
+}
+
+impl Status {
+    /// AWS's name for the status (`SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`).
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed => "FAILED",
+            Status::TimedOut => "TIMED_OUT",
+            Status::Cancelled => "ABORTED",
+        }
+    }
+}
+
+/// The one event that ends every execution.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    /// The runtime's id for the execution (from [`Runtime::submit`]).
+    pub id: ExecutionId,
+    /// The execution's name.
+    pub name: Str,
+    /// The submitter's tag, handed back unchanged.
+    pub tag: u64,
+    /// How it ended.
+    pub status: Status,
+    /// The output, or the error and cause.
+    pub result: Result<Value, StatesError>,
+    /// When it was submitted.
+    pub queued_at: Timestamp,
+    /// When its shard started it.
+    pub started_at: Timestamp,
+    /// When it ended.
+    pub ended_at: Timestamp,
+    /// States entered plus retries, across all its branches.
+    pub transitions: u32,
+}
+
+/// Receives completions. Called on a shard thread: keep it short (hand the
+/// completion to a channel or update counters).
+pub trait CompletionSink: Send + Sync {
+    /// One execution ended.
+    fn complete(&self, completion: Completion);
+}
+
+impl<F: Fn(Completion) + Send + Sync> CompletionSink for F {
+    fn complete(&self, completion: Completion) {
+        self(completion)
+    }
+}
+
+/// An execution to run.
+pub struct Submission {
+    /// The compiled state machine.
+    pub plan: Arc<Plan>,
+    /// The execution's name.
+    pub name: Str,
+    /// Its input.
+    pub input: Value,
+    /// Placement: executions with the same key run on the same shard.
+    pub key: Option<u64>,
+    /// Handed back in the completion, for the submitter's bookkeeping.
+    pub tag: u64,
+    /// Where the completion goes.
+    pub sink: Arc<dyn CompletionSink>,
+}
+
+/// The runtime's id for a submitted execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExecutionId(pub u64);
+
+/// Why a submission was refused; the submission is handed back.
+pub enum SubmitError {
+    /// `max_in_flight` executions are running: try again when one completes.
+    Full(Box<Submission>),
+    /// The runtime is shutting down.
+    ShuttingDown(Box<Submission>),
+}
+
+impl std::fmt::Debug for SubmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SubmitError::Full(s) => write!(f, "Full({})", s.name),
+            SubmitError::ShuttingDown(s) => write!(f, "ShuttingDown({})", s.name),
+        }
+    }
+}
+
+/// Runtime settings.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Worker threads (default: the number of cores).
+    pub shards: usize,
+    /// Most executions in flight at once; `submit` answers `Full` above it.
+    pub max_in_flight: usize,
+    /// Longest an execution may run whatever its `TimeoutSeconds` (Express: 5 minutes).
+    pub max_duration: Duration,
+    /// Threads of the tokio runtime that runs asynchronous task I/O.
+    pub io_threads: usize,
+    /// Task handlers.
+    pub resources: Resources,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> RuntimeConfig {
+        RuntimeConfig {
+            shards: std::thread::available_parallelism().map_or(1, usize::from),
+            max_in_flight: 100_000,
+            max_duration: crate::interp::EXPRESS_MAX_DURATION,
+            io_threads: 1,
+            resources: Resources::new(),
+        }
+    }
+}
+
+/// Could not start the runtime.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// A thread or the I/O runtime could not be created.
+    #[error("cannot start the runtime: {0}")]
+    Start(#[from] std::io::Error),
+}
+
+/// Counters the shards keep, for benchmarks and metrics.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Executions completed.
+    pub completed: u64,
+    /// State transitions made by completed executions.
+    pub transitions: u64,
+}
+
+/// What the runtime's threads share.
+pub(crate) struct Shared {
+    pub(crate) inboxes: Vec<Arc<Inbox>>,
+    pub(crate) in_flight: AtomicUsize,
+    pub(crate) max_in_flight: usize,
+    pub(crate) max_duration: Duration,
+    pub(crate) next_id: AtomicU64,
+    pub(crate) round_robin: AtomicUsize,
+    pub(crate) stopping: AtomicBool,
+    pub(crate) resources: Resources,
+    pub(crate) io: tokio::runtime::Handle,
+    pub(crate) completed: Vec<CacheLine<AtomicU64>>,
+    pub(crate) transitions: Vec<CacheLine<AtomicU64>>,
+}
+
+/// Keeps a per-shard counter on its own cache line.
+#[repr(align(64))]
+#[derive(Default)]
+pub(crate) struct CacheLine<T>(pub(crate) T);
+
+/// A running runtime. Dropping it stops the shards (see [`Runtime::shutdown`]).
+pub struct Runtime {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+    io: Option<tokio::runtime::Runtime>,
+}
+
+impl Runtime {
+    /// Starts the shards and the I/O threads.
+    pub fn start(config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
+        let shards = config.shards.max(1);
+        let io = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.io_threads.max(1))
+            .thread_name("spate-io")
+            .enable_all()
+            .build()?;
+        let shared = Arc::new(Shared {
+            inboxes: (0..shards).map(|_| Arc::new(Inbox::new())).collect(),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: config.max_in_flight.max(1),
+            max_duration: config.max_duration,
+            next_id: AtomicU64::new(1),
+            round_robin: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
+            resources: config.resources,
+            io: io.handle().clone(),
+            completed: (0..shards).map(|_| CacheLine::default()).collect(),
+            transitions: (0..shards).map(|_| CacheLine::default()).collect(),
+        });
+        let mut threads = Vec::with_capacity(shards);
+        for index in 0..shards {
+            let shared = Arc::clone(&shared);
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("spate-shard-{index}"))
+                    .spawn(move || shard::Shard::new(index, shared).run())?,
+            );
+        }
+        Ok(Runtime {
+            shared,
+            threads,
+            io: Some(io),
+        })
+    }
+
+    /// Number of shards.
+    pub fn shards(&self) -> usize {
+        self.shared.inboxes.len()
+    }
+
+    /// Executions admitted and not yet completed.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::Acquire)
+    }
+
+    /// The admission limit.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight
+    }
+
+    /// Completed executions and their transitions, summed over the shards.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            completed: self.shared.completed.iter().map(|c| c.0.load(Ordering::Relaxed)).sum(),
+            transitions: self.shared.transitions.iter().map(|c| c.0.load(Ordering::Relaxed)).sum(),
+        }
+    }
+
+    /// Starts an execution, or refuses it when the runtime is full or
+    /// stopping (handing the submission back).
+    pub fn submit(&self, submission: Submission) -> Result<ExecutionId, SubmitError> {
+        let shared = &self.shared;
+        if shared.stopping.load(Ordering::Acquire) {
+            return Err(SubmitError::ShuttingDown(Box::new(submission)));
+        }
+        let admitted = shared
+            .in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < shared.max_in_flight).then_some(n + 1));
+        if admitted.is_err() {
+            return Err(SubmitError::Full(Box::new(submission)));
+        }
+        let id = ExecutionId(shared.next_id.fetch_add(1, Ordering::Relaxed));
+        let shard = match submission.key {
+            Some(key) => (shard::mix(key) % shared.inboxes.len() as u64) as usize,
+            None => shared.round_robin.fetch_add(1, Ordering::Relaxed) % shared.inboxes.len(),
+        };
+        let queued_at = crate::time::Clock::now(&crate::time::SystemClock);
+        shared.inboxes[shard].push(Message::Start(Box::new(inbox::Start {
+            id,
+            submission,
+            queued_at,
+        })));
+        Ok(id)
+    }
+
+    /// Cancels an execution: it completes with [`Status::Cancelled`] (unless
+    /// it already ended), its children stop and its task futures are aborted.
+    pub fn cancel(&self, id: ExecutionId) {
+        for inbox in &self.shared.inboxes {
+            inbox.push(Message::Cancel(id));
+        }
+    }
+
+    /// Stops accepting work, lets in-flight executions finish for up to
+    /// `grace`, cancels what is left, and stops the threads. Returns how many
+    /// executions were cancelled.
+    pub fn shutdown(mut self, grace: Duration) -> usize {
+        self.stop(grace)
+    }
+
+    fn stop(&mut self, grace: Duration) -> usize {
+        self.shared.stopping.store(true, Ordering::Release);
+        let deadline = std::time::Instant::now() + grace;
+        while self.in_flight() > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let left = self.in_flight();
+        for inbox in &self.shared.inboxes {
+            inbox.push(Message::Stop);
+        }
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+        if let Some(io) = self.io.take() {
+            io.shutdown_background();
+        }
+        left
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if !self.threads.is_empty() {
+            self.stop(Duration::ZERO);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,829 @@
+//! One shard: a worker thread that owns its fibers, ready queue and timer
+//! wheel, and takes messages from its inbox. See the module documentation of
+//! [`runtime`](super) for the protocol.
+//!
+//! Loop: drain a batch of inbox messages, fire due timers, resume a batch of
+//! ready fibers, and park until the next timer when there is nothing to do.
+//! The batches keep one source of work from starving the others.
+//!
+//! Timers are never removed from the wheel: a timer whose fiber moved on is
+//! recognised when it fires (slot generation and wait sequence) and dropped,
+//! and the wheel is compacted when such stale entries outnumber the live ones.
+//! A top-level execution arms its deadline timer only when it first waits;
+//! CPU-only executions never touch the wheel.
+
+use super::inbox::{ChildDone, ChildFiber, FiberRef, Inbox, Message, Start};
+use super::timer::TimerWheel;
+use super::{Completion, CompletionSink, ExecutionId, Shared, Status};
+use crate::error::{StatesError, names};
+use crate::interp::{ChildStart, ExecutionInfo, Fiber, Join, JoinOutcome, Poll, StepEnv};
+use crate::task::{TaskReply, TaskResult};
+use crate::time::{Clock, SystemClock, Timestamp};
+use crate::value::{Str, Value, size};
+use crossbeam::sync::Parker;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Inbox messages handled per loop turn.
+const INBOX_BATCH: usize = 256;
+/// Fiber resumptions per loop turn.
+const READY_BATCH: usize = 256;
+/// Compact the wheel when it holds more than this many entries per live slot.
+const STALE_TIMERS_PER_SLOT: usize = 4;
+
+/// A 64-bit mix (splitmix64's finaliser), for spreading keys over shards.
+pub(crate) fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Who is waiting for a fiber's outcome.
+enum Owner {
+    /// The execution's top-level fiber.
+    Top(Box<TopInfo>),
+    /// A Map iteration or Parallel branch.
+    Child { parent: FiberRef, fork: u32, index: u32 },
+}
+
+struct TopInfo {
+    id: ExecutionId,
+    name: Str,
+    tag: u64,
+    sink: Arc<dyn CompletionSink>,
+    queued_at: Timestamp,
+    started_at: Timestamp,
+    deadline: Timestamp,
+    deadline_armed: bool,
+}
+
+/// What a fiber waits for.
+enum Waiting {
+    Nothing,
+    Timer(u32),
+    Task {
+        task: u64,
+        abort: Option<tokio::task::AbortHandle>,
+        delayed: Option<TaskResult>,
+    },
+    Children,
+}
+
+/// A fan-out in progress.
+struct FanOut {
+    fork: u32,
+    join: Join,
+    starts: Vec<ChildStart>,
+    /// Children running on this shard (slots).
+    local: Vec<u32>,
+    /// Shards running some of the children (bit per shard, up to 64 shards;
+    /// beyond that children stay local).
+    remote: u64,
+}
+
+struct Slot {
+    fiber: Fiber,
+    owner: Owner,
+    waiting: Waiting,
+    fan: Option<Box<FanOut>>,
+    forks: u32,
+    wait_seq: u32,
+}
+
+struct Entry {
+    generation: u32,
+    slot: Option<Slot>,
+}
+
+enum Resume {
+    Run,
+    Timer,
+    Task(TaskResult),
+    Join(JoinOutcome),
+}
+
+#[derive(Clone, Copy)]
+enum TimerKind {
+    Wake(u32),
+    TaskTimeout(u64),
+    TaskHeartbeat(u64),
+    TaskReady(u64),
+    Deadline,
+}
+
+#[derive(Clone, Copy)]
+struct TimerItem {
+    slot: u32,
+    generation: u32,
+    kind: TimerKind,
+}
+
+pub(crate) struct Shard {
+    index: u32,
+    shared: Arc<Shared>,
+    inbox: Arc<Inbox>,
+    parker: Parker,
+    entries: Vec<Entry>,
+    free: Vec<u32>,
+    live: usize,
+    ready: VecDeque<(u32, Resume)>,
+    wheel: TimerWheel<TimerItem>,
+    fired: Vec<TimerItem>,
+    /// Children adopted from other shards, by (parent, fork).
+    adopted: HashMap<(FiberRef, u32), Vec<u32>, foldhash::fast::FixedState>,
+    task_seq: u64,
+    now: Timestamp,
+    completed: u64,
+    transitions: u64,
+}
+
+impl Shard {
+    pub(crate) fn new(index: usize, shared: Arc<Shared>) -> Shard {
+        let inbox = Arc::clone(&shared.inboxes[index]);
+        let parker = inbox.take_parker();
+        let now = SystemClock.now();
+        Shard {
+            index: index as u32,
+            shared,
+            inbox,
+            parker,
+            entries: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            ready: VecDeque::new(),
+            wheel: TimerWheel::new(millis(now)),
+            fired: Vec::new(),
+            adopted: HashMap::default(),
+            task_seq: 0,
+            now,
+            completed: 0,
+            transitions: 0,
+        }
+    }
+
+    /// The shard's loop; returns on [`Message::Stop`].
+    pub(crate) fn run(mut self) {
+        loop {
+            let mut busy = false;
+            for _ in 0..INBOX_BATCH {
+                match self.inbox.pop() {
+                    Some(Message::Stop) => {
+                        self.cancel_everything();
+                        self.publish_stats();
+                        return;
+                    }
+                    Some(message) => {
+                        busy = true;
+                        self.now = SystemClock.now();
+                        self.handle(message);
+                    }
+                    None => break,
+                }
+            }
+            self.now = SystemClock.now();
+            self.fire_timers();
+            for _ in 0..READY_BATCH {
+                let Some((slot, resume)) = self.ready.pop_front() else { break };
+                busy = true;
+                self.resume(slot, resume);
+            }
+            self.publish_stats();
+            if !busy && self.ready.is_empty() {
+                let timeout = self.wheel.next_deadline().map(|at| {
+                    let now_ms = millis(SystemClock.now());
+                    Duration::from_millis(at.saturating_sub(now_ms).max(1))
+                });
+                self.inbox.park(&self.parker, timeout);
+            }
+        }
+    }
+
+    fn publish_stats(&mut self) {
+        if self.completed > 0 {
+            self.shared.completed[self.index as usize].0.fetch_add(self.completed, Ordering::Relaxed);
+            self.shared.transitions[self.index as usize]
+                .0
+                .fetch_add(self.transitions, Ordering::Relaxed);
+            self.completed = 0;
+            self.transitions = 0;
+        }
+    }
+
+    // --- slots -----------------------------------------------------------
+
+    fn alloc(&mut self, slot: Slot) -> u32 {
+        self.live += 1;
+        match self.free.pop() {
+            Some(i) => {
+                self.entries[i as usize].slot = Some(slot);
+                i
+            }
+            None => {
+                self.entries.push(Entry {
+                    generation: 0,
+                    slot: Some(slot),
+                });
+                (self.entries.len() - 1) as u32
+            }
+        }
+    }
+
+    fn release(&mut self, index: u32) -> Option<Slot> {
+        let entry = &mut self.entries[index as usize];
+        let slot = entry.slot.take()?;
+        entry.generation = entry.generation.wrapping_add(1);
+        self.free.push(index);
+        self.live -= 1;
+        Some(slot)
+    }
+
+    fn reference(&self, index: u32) -> FiberRef {
+        FiberRef {
+            shard: self.index,
+            slot: index,
+            generation: self.entries[index as usize].generation,
+        }
+    }
+
+    fn slot_mut(&mut self, index: u32) -> Option<&mut Slot> {
+        self.entries.get_mut(index as usize)?.slot.as_mut()
+    }
+
+    fn slot_for(&mut self, fiber: FiberRef) -> Option<&mut Slot> {
+        let entry = self.entries.get_mut(fiber.slot as usize)?;
+        if entry.generation != fiber.generation {
+            return None;
+        }
+        entry.slot.as_mut()
+    }
+
+    // --- messages ----------------------------------------------------------
+
+    fn handle(&mut self, message: Message) {
+        match message {
+            Message::Start(start) => self.start(*start),
+            Message::Children(children) => {
+                for child in children {
+                    self.adopt(child);
+                }
+            }
+            Message::ChildDone(done) => {
+                let ChildDone {
+                    parent,
+                    fork,
+                    index,
+                    result,
+                    events,
+                    transitions,
+                } = *done;
+                self.child_done(parent, fork, index, None, result, events, transitions);
+            }
+            Message::TaskDone { fiber, task, result } => self.task_done(fiber, task, result),
+            Message::Cancel(id) => {
+                let found = self.entries.iter().position(|e| {
+                    matches!(&e.slot, Some(Slot { owner: Owner::Top(top), .. }) if top.id == id)
+                });
+                if let Some(index) = found {
+                    let error = StatesError::new("ExecutionAborted", "the execution was cancelled");
+                    self.end_execution(index as u32, Status::Cancelled, Err(error));
+                }
+            }
+            Message::CancelChildren { parent, fork } => {
+                if let Some(slots) = self.adopted.remove(&(parent, fork)) {
+                    for slot in slots {
+                        self.drop_subtree(slot);
+                    }
+                }
+            }
+            Message::Stop => {}
+        }
+    }
+
+    fn start(&mut self, start: Start) {
+        let Start {
+            id,
+            submission,
+            queued_at,
+        } = start;
+        let started_at = self.now;
+        let limit = submission.plan.timeout.map_or(self.shared.max_duration, |t| t.min(self.shared.max_duration));
+        let deadline = started_at.plus(limit);
+        if size::exceeds(&submission.input, submission.plan.payload_limit) {
+            let completion = Completion {
+                id,
+                name: submission.name,
+                tag: submission.tag,
+                status: Status::Failed,
+                result: Err(StatesError::new(
+                    names::DATA_LIMIT_EXCEEDED,
+                    "The execution input has a size exceeding the maximum number of bytes service limit.",
+                )),
+                queued_at,
+                started_at,
+                ended_at: started_at,
+                transitions: 0,
+            };
+            submission.sink.complete(completion);
+            self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+            self.completed += 1;
+            return;
+        }
+        let exec = Arc::new(ExecutionInfo::new(
+            submission.plan,
+            submission.name.clone(),
+            submission.input,
+            started_at,
+        ));
+        let slot = self.alloc(Slot {
+            fiber: Fiber::start(exec),
+            owner: Owner::Top(Box::new(TopInfo {
+                id,
+                name: submission.name,
+                tag: submission.tag,
+                sink: submission.sink,
+                queued_at,
+                started_at,
+                deadline,
+                deadline_armed: false,
+            })),
+            waiting: Waiting::Nothing,
+            fan: None,
+            forks: 0,
+            wait_seq: 0,
+        });
+        self.resume(slot, Resume::Run);
+    }
+
+    fn adopt(&mut self, child: ChildFiber) {
+        let ChildFiber {
+            parent,
+            fork,
+            index,
+            fiber,
+        } = child;
+        let slot = self.alloc(Slot {
+            fiber,
+            owner: Owner::Child { parent, fork, index },
+            waiting: Waiting::Nothing,
+            fan: None,
+            forks: 0,
+            wait_seq: 0,
+        });
+        self.adopted.entry((parent, fork)).or_default().push(slot);
+        self.ready.push_back((slot, Resume::Run));
+    }
+
+    fn task_done(&mut self, fiber: FiberRef, task: u64, result: TaskResult) {
+        let Some(slot) = self.slot_for(fiber) else { return };
+        if matches!(slot.waiting, Waiting::Task { task: t, .. } if t == task) {
+            slot.waiting = Waiting::Nothing;
+            self.ready.push_back((fiber.slot, Resume::Task(result)));
+        }
+    }
+
+    // --- timers ------------------------------------------------------------
+
+    fn add_timer(&mut self, at: Timestamp, slot: u32, kind: TimerKind) {
+        let generation = self.entries[slot as usize].generation;
+        self.wheel.insert(millis(at), TimerItem { slot, generation, kind });
+    }
+
+    fn fire_timers(&mut self) {
+        let mut fired = std::mem::take(&mut self.fired);
+        self.wheel.advance(millis(self.now), &mut fired);
+        for item in fired.drain(..) {
+            self.timer(item);
+        }
+        self.fired = fired;
+        if self.wheel.len() > STALE_TIMERS_PER_SLOT * self.live + 4_096 {
+            self.compact_timers();
+        }
+    }
+
+    /// `true` while a timer still matters to its fiber.
+    fn timer_is_live(&self, item: &TimerItem) -> bool {
+        let Some(entry) = self.entries.get(item.slot as usize) else {
+            return false;
+        };
+        let Some(slot) = entry.slot.as_ref().filter(|_| entry.generation == item.generation) else {
+            return false;
+        };
+        match (item.kind, &slot.waiting) {
+            (TimerKind::Wake(seq), Waiting::Timer(current)) => seq == *current,
+            (TimerKind::TaskTimeout(t) | TimerKind::TaskHeartbeat(t) | TimerKind::TaskReady(t), Waiting::Task { task, .. }) => {
+                t == *task
+            }
+            (TimerKind::Deadline, _) => matches!(slot.owner, Owner::Top(_)),
+            _ => false,
+        }
+    }
+
+    fn compact_timers(&mut self) {
+        let mut wheel = TimerWheel::new(self.wheel.now());
+        let mut all = Vec::with_capacity(self.wheel.len());
+        // Draining to the far future and re-inserting keeps only live entries;
+        // deadlines are re-read from the items' slots.
+        let mut pending: Vec<(u64, TimerItem)> = Vec::new();
+        std::mem::swap(&mut self.wheel, &mut wheel);
+        wheel.drain_into(&mut all);
+        for (deadline, item) in all {
+            if self.timer_is_live(&item) {
+                pending.push((deadline, item));
+            }
+        }
+        for (deadline, item) in pending {
+            self.wheel.insert(deadline, item);
+        }
+    }
+
+    fn timer(&mut self, item: TimerItem) {
+        if !self.timer_is_live(&item) {
+            return;
+        }
+        let index = item.slot;
+        match item.kind {
+            TimerKind::Wake(_) => {
+                if let Some(slot) = self.slot_mut(index) {
+                    slot.waiting = Waiting::Nothing;
+                }
+                self.ready.push_back((index, Resume::Timer));
+            }
+            TimerKind::TaskTimeout(_) => self.task_failed(index, StatesError::new(names::TIMEOUT, "")),
+            TimerKind::TaskHeartbeat(_) => self.task_failed(index, StatesError::new(names::HEARTBEAT_TIMEOUT, "")),
+            TimerKind::TaskReady(_) => {
+                let Some(slot) = self.slot_mut(index) else { return };
+                if let Waiting::Task { delayed, .. } = std::mem::replace(&mut slot.waiting, Waiting::Nothing)
+                    && let Some(result) = delayed
+                {
+                    self.ready.push_back((index, Resume::Task(result)));
+                }
+            }
+            TimerKind::Deadline => {
+                let now = self.now;
+                let Some(slot) = self.slot_mut(index) else { return };
+                if let Owner::Top(top) = &slot.owner
+                    && now >= top.deadline
+                {
+                    let error = StatesError::new(names::TIMEOUT, "The execution ran past its timeout");
+                    self.end_execution(index, Status::TimedOut, Err(error));
+                }
+            }
+        }
+    }
+
+    fn task_failed(&mut self, index: u32, error: StatesError) {
+        let Some(slot) = self.slot_mut(index) else { return };
+        if let Waiting::Task { abort, .. } = std::mem::replace(&mut slot.waiting, Waiting::Nothing) {
+            if let Some(abort) = abort {
+                abort.abort();
+            }
+            self.ready.push_back((index, Resume::Task(Err(error))));
+        }
+    }
+
+    // --- running fibers ------------------------------------------------------
+
+    fn resume(&mut self, index: u32, resume: Resume) {
+        let now = self.now;
+        let Some(slot) = self.slot_mut(index) else { return };
+        let mut env = StepEnv::at(now);
+        let poll = match resume {
+            Resume::Run => slot.fiber.run(&mut env),
+            Resume::Timer => slot.fiber.on_timer(&mut env),
+            Resume::Task(result) => slot.fiber.on_task_result(result, &mut env),
+            Resume::Join(outcome) => slot.fiber.on_join(outcome, &mut env),
+        };
+        self.act(index, poll);
+    }
+
+    /// Arms the execution's deadline the first time its top-level fiber waits.
+    fn arm_deadline(&mut self, index: u32) {
+        let Some(slot) = self.slot_mut(index) else { return };
+        if let Owner::Top(top) = &mut slot.owner
+            && !top.deadline_armed
+        {
+            top.deadline_armed = true;
+            let deadline = top.deadline;
+            self.add_timer(deadline, index, TimerKind::Deadline);
+        }
+    }
+
+    fn act(&mut self, index: u32, poll: Poll) {
+        match poll {
+            Poll::Yield => {
+                let now = self.now;
+                let overdue = matches!(self.slot_mut(index), Some(Slot { owner: Owner::Top(top), .. }) if now >= top.deadline);
+                if overdue {
+                    let error = StatesError::new(names::TIMEOUT, "The execution ran past its timeout");
+                    self.end_execution(index, Status::TimedOut, Err(error));
+                } else {
+                    self.ready.push_back((index, Resume::Run));
+                }
+            }
+            Poll::Sleep(at) => {
+                self.arm_deadline(index);
+                let Some(slot) = self.slot_mut(index) else { return };
+                slot.wait_seq = slot.wait_seq.wrapping_add(1);
+                let seq = slot.wait_seq;
+                slot.waiting = Waiting::Timer(seq);
+                self.add_timer(at, index, TimerKind::Wake(seq));
+            }
+            Poll::Invoke(call) => self.invoke(index, call),
+            Poll::Fork(fork) => {
+                self.arm_deadline(index);
+                let join = Join::new(&fork);
+                if join.is_empty() {
+                    self.ready.push_back((index, Resume::Join(Join::empty_outcome())));
+                    return;
+                }
+                let Some(slot) = self.slot_mut(index) else { return };
+                slot.forks = slot.forks.wrapping_add(1);
+                slot.waiting = Waiting::Children;
+                slot.fan = Some(Box::new(FanOut {
+                    fork: slot.forks,
+                    join,
+                    starts: fork.children,
+                    local: Vec::new(),
+                    remote: 0,
+                }));
+                self.start_children(index);
+            }
+            Poll::Done(result) => self.fiber_done(index, result),
+        }
+    }
+
+    fn invoke(&mut self, index: u32, call: crate::task::TaskCall) {
+        self.arm_deadline(index);
+        self.task_seq += 1;
+        let task = self.task_seq;
+        let now = self.now;
+        let (timeout, heartbeat) = (call.timeout, call.heartbeat);
+        if let Some(slot) = self.slot_mut(index) {
+            slot.waiting = Waiting::Task {
+                task,
+                abort: None,
+                delayed: None,
+            };
+        }
+        if let Some(t) = timeout {
+            self.add_timer(now.plus(t), index, TimerKind::TaskTimeout(task));
+        }
+        if let Some(h) = heartbeat {
+            self.add_timer(now.plus(h), index, TimerKind::TaskHeartbeat(task));
+        }
+        match self.shared.resources.invoke(call) {
+            TaskReply::Ready(result) => {
+                if let Some(slot) = self.slot_mut(index) {
+                    slot.waiting = Waiting::Nothing;
+                }
+                self.ready.push_back((index, Resume::Task(result)));
+            }
+            TaskReply::After(delay, result) => {
+                if let Some(Slot {
+                    waiting: Waiting::Task { delayed, .. },
+                    ..
+                }) = self.slot_mut(index)
+                {
+                    *delayed = Some(result);
+                }
+                self.add_timer(now.plus(delay), index, TimerKind::TaskReady(task));
+            }
+            TaskReply::Pending(future) => {
+                let fiber = self.reference(index);
+                let inbox = Arc::clone(&self.inbox);
+                let handle = self.shared.io.spawn(async move {
+                    let result = future.await;
+                    inbox.push(Message::TaskDone { fiber, task, result });
+                });
+                if let Some(Slot {
+                    waiting: Waiting::Task { abort, .. },
+                    ..
+                }) = self.slot_mut(index)
+                {
+                    *abort = Some(handle.abort_handle());
+                }
+            }
+        }
+    }
+
+    /// Starts the children of `index`'s fan-out that `MaxConcurrency` allows,
+    /// handing some to idle shards so a big fan-out uses every core.
+    fn start_children(&mut self, index: u32) {
+        let parent = self.reference(index);
+        let shards = self.shared.inboxes.len();
+        let idle: Vec<usize> = if shards > 1 && shards <= 64 {
+            (0..shards)
+                .filter(|&s| s != self.index as usize && self.shared.inboxes[s].is_sleeping())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut outgoing: Vec<Vec<ChildFiber>> = (0..shards).map(|_| Vec::new()).collect();
+        let mut turn = 0usize;
+        let mut local = Vec::new();
+        {
+            let Some(slot) = self.slot_mut(index) else { return };
+            let Some(fan) = slot.fan.as_mut() else { return };
+            while let Some(child_index) = fan.join.next_to_start() {
+                let child = slot.fiber.child(&fan.starts[child_index]);
+                // round robin over this shard and the idle ones
+                let target = if idle.is_empty() || turn % (idle.len() + 1) == 0 {
+                    None
+                } else {
+                    Some(idle[turn % (idle.len() + 1) - 1])
+                };
+                turn += 1;
+                match target {
+                    None => local.push((child_index as u32, child)),
+                    Some(shard) => {
+                        fan.remote |= 1 << shard;
+                        outgoing[shard].push(ChildFiber {
+                            parent,
+                            fork: fan.fork,
+                            index: child_index as u32,
+                            fiber: child,
+                        });
+                    }
+                }
+            }
+        }
+        let fork = self.slot_mut(index).and_then(|s| s.fan.as_ref()).map_or(0, |f| f.fork);
+        for (child_index, fiber) in local {
+            let child = self.alloc(Slot {
+                fiber,
+                owner: Owner::Child {
+                    parent,
+                    fork,
+                    index: child_index,
+                },
+                waiting: Waiting::Nothing,
+                fan: None,
+                forks: 0,
+                wait_seq: 0,
+            });
+            if let Some(fan) = self.slot_mut(index).and_then(|s| s.fan.as_mut()) {
+                fan.local.push(child);
+            }
+            self.ready.push_back((child, Resume::Run));
+        }
+        for (shard, children) in outgoing.into_iter().enumerate() {
+            if !children.is_empty() {
+                self.shared.inboxes[shard].push(Message::Children(children));
+            }
+        }
+    }
+
+    fn fiber_done(&mut self, index: u32, result: Result<Value, StatesError>) {
+        let is_top = matches!(self.slot_mut(index), Some(Slot { owner: Owner::Top(_), .. }));
+        if is_top {
+            let status = if result.is_ok() { Status::Succeeded } else { Status::Failed };
+            self.end_execution(index, status, result);
+            return;
+        }
+        let Some(slot) = self.release(index) else { return };
+        let Owner::Child {
+            parent,
+            fork,
+            index: child_index,
+        } = slot.owner
+        else {
+            return;
+        };
+        let events = slot.fiber.events_used();
+        let transitions = slot.fiber.transitions();
+        if parent.shard == self.index {
+            self.child_done(parent, fork, child_index, Some(index), result, events, transitions);
+        } else {
+            if let Some(list) = self.adopted.get_mut(&(parent, fork)) {
+                list.retain(|&s| s != index);
+                if list.is_empty() {
+                    self.adopted.remove(&(parent, fork));
+                }
+            }
+            self.shared.inboxes[parent.shard as usize].push(Message::ChildDone(Box::new(ChildDone {
+                parent,
+                fork,
+                index: child_index,
+                result,
+                events,
+                transitions,
+            })));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn child_done(
+        &mut self,
+        parent: FiberRef,
+        fork: u32,
+        child_index: u32,
+        child_slot: Option<u32>,
+        result: Result<Value, StatesError>,
+        events: u32,
+        transitions: u32,
+    ) {
+        let Some(slot) = self.slot_for(parent) else { return };
+        let Some(fan) = slot.fan.as_mut().filter(|f| f.fork == fork) else {
+            return;
+        };
+        if let Some(child) = child_slot {
+            fan.local.retain(|&c| c != child);
+        }
+        match fan.join.finish(child_index as usize, result, events, transitions) {
+            Some(outcome) => {
+                let fan = slot.fan.take();
+                slot.waiting = Waiting::Nothing;
+                if let Some(fan) = fan {
+                    self.drop_children(parent, &fan);
+                }
+                self.ready.push_back((parent.slot, Resume::Join(outcome)));
+            }
+            None => self.start_children(parent.slot),
+        }
+    }
+
+    // --- ending ----------------------------------------------------------------
+
+    /// Ends a top-level execution: drops its fibers everywhere and delivers
+    /// its one completion.
+    fn end_execution(&mut self, index: u32, status: Status, result: Result<Value, StatesError>) {
+        let transitions = self.slot_mut(index).map_or(0, |s| s.fiber.transitions());
+        let Some(slot) = self.drop_subtree_returning(index) else {
+            return;
+        };
+        let Owner::Top(top) = slot.owner else { return };
+        let TopInfo {
+            id,
+            name,
+            tag,
+            sink,
+            queued_at,
+            started_at,
+            ..
+        } = *top;
+        self.completed += 1;
+        self.transitions += u64::from(transitions);
+        sink.complete(Completion {
+            id,
+            name,
+            tag,
+            status,
+            result,
+            queued_at,
+            started_at,
+            ended_at: self.now,
+            transitions,
+        });
+        self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    fn drop_subtree(&mut self, index: u32) {
+        self.drop_subtree_returning(index);
+    }
+
+    /// Releases a fiber's slot after dropping its children (here and on
+    /// other shards) and aborting its task, and returns the slot.
+    fn drop_subtree_returning(&mut self, index: u32) -> Option<Slot> {
+        let me = self.reference(index);
+        let mut slot = self.release(index)?;
+        if let Waiting::Task { abort: Some(abort), .. } = &slot.waiting {
+            abort.abort();
+        }
+        if let Some(fan) = slot.fan.take() {
+            self.drop_children(me, &fan);
+        }
+        Some(slot)
+    }
+
+    fn drop_children(&mut self, parent: FiberRef, fan: &FanOut) {
+        for &child in &fan.local {
+            self.drop_subtree(child);
+        }
+        if fan.remote != 0 {
+            for shard in 0..self.shared.inboxes.len().min(64) {
+                if fan.remote & (1 << shard) != 0 {
+                    self.shared.inboxes[shard].push(Message::CancelChildren { parent, fork: fan.fork });
+                }
+            }
+        }
+    }
+
+    /// On stop: every execution still here ends as cancelled.
+    fn cancel_everything(&mut self) {
+        let tops: Vec<u32> = (0..self.entries.len() as u32)
+            .filter(|&i| matches!(self.entries[i as usize].slot, Some(Slot { owner: Owner::Top(_), .. })))
+            .collect();
+        for index in tops {
+            let error = StatesError::new("ExecutionAborted", "the runtime shut down");
+            self.end_execution(index, Status::Cancelled, Err(error));
+        }
+    }
+}
+
+fn millis(t: Timestamp) -> u64 {
+    t.unix_millis().max(0) as u64
+}
