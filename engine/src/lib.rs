@@ -4,6 +4,7 @@
 //! the compiled plan, JSONPath and payload templates, intrinsic functions, the
 //! interpreter and the clock it runs on.
 
+pub mod jsonata;
 pub mod value;
 
 pub use value::{Map, Number, Str, Value};

@@ -2,6 +2,8 @@
 //! 0 success, 1 the thing ran and failed (a failed execution, failing cases),
 //! 2 bad usage or input (reported by `main`).
 
+mod jsonata_suite;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -15,9 +17,14 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Run the JSONata reference test suite against Spate's evaluator.
+    JsonataSuite(jsonata_suite::Args),
+}
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::JsonataSuite(args) => jsonata_suite::run(args),
+    }
 }
