@@ -47,8 +47,9 @@ pub const LIMIT_EXCEEDED: &str = "U1001";
 
 impl JsonataError {
     /// An error with the standard message of `code`, without details.
-    pub fn new(code: &'static str) -> JsonataError {
-        JsonataError {
+    /// Errors travel boxed inside the evaluator so results stay small.
+    pub fn new(code: &'static str) -> Box<JsonataError> {
+        Box::new(JsonataError {
             code,
             message: String::new(),
             position: None,
@@ -56,13 +57,13 @@ impl JsonataError {
             value: None,
             function_name: None,
             extras: Vec::new(),
-        }
+        })
         .with_message()
     }
 
     /// An error with an explicit message (for `$error`, `$assert`, limits).
-    pub fn with_text(code: &'static str, message: impl Into<String>) -> JsonataError {
-        JsonataError {
+    pub fn with_text(code: &'static str, message: impl Into<String>) -> Box<JsonataError> {
+        Box::new(JsonataError {
             code,
             message: message.into(),
             position: None,
@@ -70,29 +71,29 @@ impl JsonataError {
             value: None,
             function_name: None,
             extras: Vec::new(),
-        }
+        })
     }
 
     /// Sets the position.
-    pub fn at(mut self, position: usize) -> JsonataError {
+    pub fn at(mut self: Box<Self>, position: usize) -> Box<JsonataError> {
         self.position = Some(position);
         self
     }
 
     /// Sets the position unless one is set already.
-    pub fn or_at(mut self, position: usize) -> JsonataError {
+    pub fn or_at(mut self: Box<Self>, position: usize) -> Box<JsonataError> {
         self.position.get_or_insert(position);
         self
     }
 
     /// Sets the token and rebuilds the message.
-    pub fn token(mut self, token: impl Into<String>) -> JsonataError {
+    pub fn token(mut self: Box<Self>, token: impl Into<String>) -> Box<JsonataError> {
         self.token = Some(token.into());
         self.with_message()
     }
 
     /// Sets the token (and rebuilds the message) unless one is set already.
-    pub fn or_token(self, token: &str) -> JsonataError {
+    pub fn or_token(self: Box<Self>, token: &str) -> Box<JsonataError> {
         if self.token.is_some() {
             self
         } else {
@@ -101,26 +102,26 @@ impl JsonataError {
     }
 
     /// Sets the value and rebuilds the message.
-    pub fn value(mut self, value: impl Into<Option<Value>>) -> JsonataError {
+    pub fn value(mut self: Box<Self>, value: impl Into<Option<Value>>) -> Box<JsonataError> {
         self.value = value.into();
         self.with_message()
     }
 
     /// Sets the function name and rebuilds the message.
-    pub fn function(mut self, name: impl Into<String>) -> JsonataError {
+    pub fn function(mut self: Box<Self>, name: impl Into<String>) -> Box<JsonataError> {
         self.function_name = Some(name.into());
         self.with_message()
     }
 
     /// Sets a further message field (`index`, `type`, `value2`, `exp`),
     /// already formatted, and rebuilds the message.
-    pub fn extra(mut self, name: &'static str, text: impl Into<String>) -> JsonataError {
+    pub fn extra(mut self: Box<Self>, name: &'static str, text: impl Into<String>) -> Box<JsonataError> {
         self.extras.retain(|(n, _)| *n != name);
         self.extras.push((name, text.into()));
         self.with_message()
     }
 
-    fn with_message(mut self) -> JsonataError {
+    fn with_message(mut self: Box<Self>) -> Box<JsonataError> {
         let Some(template) = template(self.code) else {
             return self;
         };
@@ -274,18 +275,17 @@ fn template(code: &str) -> Option<&'static str> {
         "D3134" => "The timezone integer format specifier cannot have more than four digits",
         "D3135" => "No matching closing bracket ']' in date/time picture string",
         "D3136" => "The date/time picture string is missing specifiers required to parse the timestamp",
-        "D3137" => "{{{value}}}",
         "D3138" => "The $single() function expected exactly 1 matching result.  Instead it matched more.",
         "D3139" => "The $single() function expected exactly 1 matching result.  Instead it matched 0.",
         "D3140" => "Malformed URL passed to ${{{functionName}}}(): {{value}}",
-        "D3141" => "{{{value}}}",
         FUNCTION_RESULT => "The expression evaluated to a function, which has no JSON representation",
         _ => return None,
     })
 }
 
-/// Shorthand for `Result<T, JsonataError>`.
-pub type Result<T> = std::result::Result<T, JsonataError>;
+/// Results inside the compiler and evaluator: the error is boxed, which
+/// keeps every `Result` (and so every stack frame holding one) small.
+pub(crate) type Result<T> = std::result::Result<T, Box<JsonataError>>;
 
 #[cfg(test)]
 mod tests {

@@ -96,14 +96,14 @@ impl Guard {
     }
 }
 
-fn stack_overflow() -> JsonataError {
+fn stack_overflow() -> Box<JsonataError> {
     JsonataError::with_text(
         LIMIT_EXCEEDED,
         "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.",
     )
 }
 
-fn timeout() -> JsonataError {
+fn timeout() -> Box<JsonataError> {
     JsonataError::with_text(
         LIMIT_EXCEEDED,
         "Expression evaluation timeout: Check for infinite loop",

@@ -102,14 +102,14 @@ impl std::fmt::Debug for Jsonata {
 }
 
 /// Parses and compiles source text (also used by `$eval`).
-fn parse_and_compile(source: &str) -> Result<ast::Node, JsonataError> {
+fn parse_and_compile(source: &str) -> error::Result<ast::Node> {
     compile::compile(parser::parse(source)?)
 }
 
 impl Jsonata {
     /// Parses an expression. Syntax errors have `S0xxx` codes.
     pub fn compile(source: &str) -> Result<Jsonata, JsonataError> {
-        let root = parse_and_compile(source)?;
+        let root = parse_and_compile(source).map_err(|e| *e)?;
         Ok(Jsonata {
             inner: Arc::new(Compiled {
                 source: source.to_string(),
@@ -127,8 +127,10 @@ impl Jsonata {
         limits: &Limits,
     ) -> Result<Option<Value>, JsonataError> {
         let mut ev = eval::Evaluator::new(bindings, limits);
-        let result = ev.run(&self.inner.root, input.cloned().map(val::Val::J))?;
-        result.to_value()
+        let result = ev
+            .run(&self.inner.root, input.cloned().map(val::Val::J))
+            .map_err(|e| *e)?;
+        result.to_value().map_err(|e| *e)
     }
 
     /// The source text the expression was compiled from.

@@ -192,6 +192,7 @@ impl Parser {
             Tok::Null => node(ExprKind::Null),
             Tok::Regex { pattern, flags } => node(ExprKind::Regex { pattern, flags }),
             Tok::End => return Err(JsonataError::new("S0207").at(pos)),
+            Tok::Op(op @ ("and" | "or" | "in")) => node(ExprKind::Name(op.to_string())),
             Tok::Op(op) => match op {
                 "-" => node(ExprKind::Neg(Box::new(self.expression(70)?))),
                 "*" => node(ExprKind::Wildcard),

@@ -132,9 +132,13 @@ impl Signature {
         Ok(Signature { params })
     }
 
-    /// Number of declared parameters.
-    pub fn len(&self) -> usize {
-        self.params.len()
+    /// Number of parameters that are not optional (what a higher-order
+    /// function passes to a built-in: value, index, array).
+    pub fn required(&self) -> usize {
+        self.params
+            .iter()
+            .filter(|p| p.repeat != Repeat::Optional || p.context)
+            .count()
     }
 
     /// Checks `args` against the signature, filling in the context for a
@@ -151,6 +155,13 @@ impl Signature {
         for (param, count) in self.params.iter().zip(counts) {
             if count == 0 {
                 if param.context {
+                    let unwrapped;
+                    let context = if context.flags() & crate::jsonata::val::OUTER != 0 {
+                        unwrapped = context.items().and_then(|i| i.get(0)).unwrap_or_default();
+                        &unwrapped
+                    } else {
+                        context
+                    };
                     let sym = symbol(context);
                     if param.accepts(sym) {
                         out.push(context.clone());
@@ -232,7 +243,7 @@ impl Signature {
 
     /// The T0410 error for arguments that do not match, naming the first
     /// argument that breaks the match.
-    fn mismatch(&self, args: &[Val], syms: &[u8]) -> JsonataError {
+    fn mismatch(&self, args: &[Val], syms: &[u8]) -> Box<JsonataError> {
         // how far a prefix of the parameters can match, greedily
         let mut good = 0;
         for param in &self.params {

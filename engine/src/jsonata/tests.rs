@@ -91,3 +91,4 @@ fn deep_recursion_fails_cleanly_on_a_small_stack() {
     assert_eq!(err.code, LIMIT_EXCEEDED);
     assert!(err.message.contains("Stack overflow"), "{}", err.message);
 }
+

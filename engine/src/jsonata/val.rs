@@ -477,3 +477,13 @@ pub(crate) fn deep_equal(a: &Val, b: &Val) -> bool {
         }
     }
 }
+
+impl std::fmt::Debug for Val {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Val::Undef => f.write_str("undefined"),
+            Val::Func(_) => f.write_str("<function>"),
+            other => f.write_str(&super::numfmt::stringify_val(other, false)),
+        }
+    }
+}

@@ -20,6 +20,7 @@ use super::frame::Frame;
 use super::functions;
 use super::limits::{Guard, Limits};
 use super::val::{Func, OUTER, Val, normalize};
+use crate::value::Str;
 use std::rc::Rc;
 
 /// The state of one evaluation.
@@ -119,92 +120,55 @@ impl<'h> Evaluator<'h> {
         result
     }
 
+    /// Evaluates the node itself, then its predicates and group-by, then
+    /// collapses a sequence result. Each kind of node is handled by its own
+    /// function so this frame stays small (it is on the stack once per
+    /// nesting level).
     fn eval_node(&mut self, node: &Node, input: &Val, env: &Rc<Frame>) -> Result<Val> {
-        let mut result = match &node.kind {
-            Kind::Path(p) => self.eval_path(node, p, input, env)?,
-            Kind::Name(name) => path::lookup(input, name),
-            Kind::Str(s) => Val::str(s.clone()),
-            Kind::Num(n) => Val::from(*n),
-            Kind::Bool(b) => Val::from(*b),
-            Kind::Null => Val::J(crate::value::Value::Null),
-            Kind::Regex(r) => Val::Func(Rc::new(Func::Regex(r.clone()))),
-            Kind::Wildcard => path::wildcard(input),
-            Kind::Descendant => path::descendants(input),
-            Kind::Parent(label) => env.lookup(&label.name).unwrap_or_default(),
-            Kind::Var(name) => self.variable(name, input, env),
-            Kind::Neg(e) => {
-                let v = self.eval(e, input, env)?;
-                match v {
-                    Val::Undef => Val::Undef,
-                    v => match v.as_f64() {
-                        Some(n) => Val::from(-n),
-                        None => {
-                            return Err(JsonataError::new("D1002")
-                                .at(node.pos)
-                                .token("-")
-                                .value(v.detail()));
-                        }
-                    },
-                }
-            }
-            Kind::Binary(op, l, r) => self.binary(*op, l, r, node.pos, input, env)?,
-            Kind::Array(items) => self.array_constructor(node, items, input, env)?,
-            Kind::Object(group) => self.group_values(group, input.clone(), env)?,
-            Kind::Cond(c, t, e) => {
-                let cond = self.eval(c, input, env)?;
-                if functions::boolean(&cond) {
-                    self.eval(t, input, env)?
-                } else if let Some(e) = e {
-                    self.eval(e, input, env)?
-                } else {
-                    Val::Undef
-                }
-            }
-            Kind::Elvis(l, r) => {
-                let v = self.eval(l, input, env)?;
-                if functions::boolean(&v) {
-                    v
-                } else {
-                    self.eval(r, input, env)?
-                }
-            }
-            Kind::Coalesce(l, r) => {
-                let v = self.eval(l, input, env)?;
-                if v.is_undef() {
-                    self.eval(r, input, env)?
-                } else {
-                    v
-                }
-            }
-            Kind::Block(items) => {
-                let frame = Frame::child(env);
-                let mut last = Val::Undef;
-                for item in items {
-                    last = self.eval(item, input, &frame)?;
-                }
-                last
-            }
-            Kind::Bind(name, e) => {
-                let v = self.eval(e, input, env)?;
-                env.bind(name.clone(), v.clone());
-                v
-            }
-            Kind::Call { proc, args, tail } => {
-                self.call(node, proc, args, *tail, input, env, None)?
-            }
-            Kind::Partial { proc, args } => self.partial(node, proc, args, input, env)?,
-            Kind::Lambda(def) => Val::Func(Rc::new(Func::Lambda {
+        let result = match &node.kind {
+            Kind::Path(p) => self.eval_path(node, p, input, env),
+            Kind::Name(name) => Ok(path::lookup(input, name)),
+            Kind::Str(s) => Ok(Val::str(s.clone())),
+            Kind::Num(n) => Ok(Val::from(*n)),
+            Kind::Bool(b) => Ok(Val::from(*b)),
+            Kind::Null => Ok(Val::J(crate::value::Value::Null)),
+            Kind::Regex(r) => Ok(Val::Func(Rc::new(Func::Regex(r.clone())))),
+            Kind::Wildcard => Ok(path::wildcard(input)),
+            Kind::Descendant => Ok(path::descendants(input)),
+            Kind::Parent(label) => Ok(env.lookup(&label.name).unwrap_or_default()),
+            Kind::Var(name) => Ok(self.variable(name, input, env)),
+            Kind::Neg(e) => self.negate(node, e, input, env),
+            Kind::Binary(op, l, r) => self.binary(*op, l, r, node.pos, input, env),
+            Kind::Array(items) => self.array_constructor(node, items, input, env),
+            Kind::Object(group) => self.group_values(group, input.clone(), env),
+            Kind::Cond(c, t, e) => self.condition(c, t, e.as_deref(), input, env),
+            Kind::Elvis(l, r) => self.elvis(l, r, input, env),
+            Kind::Coalesce(l, r) => self.coalesce(l, r, input, env),
+            Kind::Block(items) => self.block(items, input, env),
+            Kind::Bind(name, e) => self.bind(name, e, input, env),
+            Kind::Call { proc, args, tail } => self.call(node, proc, args, *tail, input, env, None),
+            Kind::Partial { proc, args } => self.partial(node, proc, args, input, env),
+            Kind::Lambda(def) => Ok(Val::Func(Rc::new(Func::Lambda {
                 def: def.clone(),
                 env: env.clone(),
                 input: input.clone(),
-            })),
-            Kind::Apply(l, r) => self.apply_chain(node, l, r, input, env)?,
-            Kind::Transform(def) => Val::Func(Rc::new(Func::Transform {
+            }))),
+            Kind::Apply(l, r) => self.apply_chain(node, l, r, input, env),
+            Kind::Transform(def) => Ok(Val::Func(Rc::new(Func::Transform {
                 def: def.clone(),
                 env: env.clone(),
-            })),
-            Kind::Sort(terms) => self.sort_values(terms, node.pos, input.to_list(), env)?,
+            }))),
+            Kind::Sort(terms) => self.sort_values(terms, node.pos, input.to_list(), env),
         };
+        let mut result = result?;
+        if !node.predicate.is_empty() || node.group.is_some() {
+            result = self.post_process(node, result, env)?;
+        }
+        Ok(normalize(result, node.keep_array))
+    }
+
+    #[inline(never)]
+    fn post_process(&mut self, node: &Node, mut result: Val, env: &Rc<Frame>) -> Result<Val> {
         for stage in &node.predicate {
             result = self.filter_stage(stage, result, env)?;
         }
@@ -213,7 +177,78 @@ impl<'h> Evaluator<'h> {
         {
             result = self.group_values(group, result, env)?;
         }
-        Ok(normalize(result, node.keep_array))
+        Ok(result)
+    }
+
+    #[inline(never)]
+    fn negate(&mut self, node: &Node, e: &Node, input: &Val, env: &Rc<Frame>) -> Result<Val> {
+        let v = self.eval(e, input, env)?;
+        if v.is_undef() {
+            return Ok(Val::Undef);
+        }
+        match v.as_f64() {
+            Some(n) => Ok(Val::from(-n)),
+            None => Err(JsonataError::new("D1002")
+                .at(node.pos)
+                .token("-")
+                .value(v.detail())),
+        }
+    }
+
+    #[inline(never)]
+    fn condition(
+        &mut self,
+        c: &Node,
+        t: &Node,
+        e: Option<&Node>,
+        input: &Val,
+        env: &Rc<Frame>,
+    ) -> Result<Val> {
+        let cond = self.eval(c, input, env)?;
+        if functions::boolean(&cond) {
+            self.eval(t, input, env)
+        } else if let Some(e) = e {
+            self.eval(e, input, env)
+        } else {
+            Ok(Val::Undef)
+        }
+    }
+
+    #[inline(never)]
+    fn elvis(&mut self, l: &Node, r: &Node, input: &Val, env: &Rc<Frame>) -> Result<Val> {
+        let v = self.eval(l, input, env)?;
+        if functions::boolean(&v) {
+            Ok(v)
+        } else {
+            self.eval(r, input, env)
+        }
+    }
+
+    #[inline(never)]
+    fn coalesce(&mut self, l: &Node, r: &Node, input: &Val, env: &Rc<Frame>) -> Result<Val> {
+        let v = self.eval(l, input, env)?;
+        if v.is_undef() {
+            self.eval(r, input, env)
+        } else {
+            Ok(v)
+        }
+    }
+
+    #[inline(never)]
+    fn block(&mut self, items: &[Node], input: &Val, env: &Rc<Frame>) -> Result<Val> {
+        let frame = Frame::child(env);
+        let mut last = Val::Undef;
+        for item in items {
+            last = self.eval(item, input, &frame)?;
+        }
+        Ok(last)
+    }
+
+    #[inline(never)]
+    fn bind(&mut self, name: &Str, e: &Node, input: &Val, env: &Rc<Frame>) -> Result<Val> {
+        let v = self.eval(e, input, env)?;
+        env.bind(name.clone(), v.clone());
+        Ok(v)
     }
 
     /// `$name`: the context for `$`, otherwise the innermost binding, a host

@@ -40,7 +40,7 @@ impl<'h> Evaluator<'h> {
         let err = |code: &'static str| JsonataError::new(code).at(pos).token(op.symbol());
         match op {
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
-                let side = |e: JsonataError, code: &'static str, v: &Val| {
+                let side = |e: Box<JsonataError>, code: &'static str, v: &Val| {
                     if e.code == "T2001" {
                         err(code).value(v.detail())
                     } else {
@@ -59,9 +59,6 @@ impl<'h> Evaluator<'h> {
                     BinOp::Div => a / b,
                     _ => a % b,
                 };
-                if !n.is_finite() {
-                    return Err(JsonataError::new("D1001").at(pos).value(Value::from(n)));
-                }
                 Ok(Val::from(n))
             }
             BinOp::Eq | BinOp::Ne => {

@@ -52,7 +52,11 @@ pub(crate) fn wildcard(input: &Val) -> Val {
         target = &first;
     }
     let mut out = Vec::new();
-    for (_, v) in target.entries() {
+    let values: Vec<Val> = match target.items() {
+        Some(items) => items.iter().collect(),
+        None => target.entries().into_iter().map(|(_, v)| v).collect(),
+    };
+    for v in values {
         if v.is_array() {
             flatten_into(v, &mut out);
         } else {

@@ -42,9 +42,10 @@ impl Native {
         &self.signature
     }
 
-    /// Number of declared parameters.
+    /// Number of parameters a higher-order function passes (the required
+    /// ones, like JavaScript's `Function.length`).
     pub fn arity(&self) -> usize {
-        self.signature.len()
+        self.signature.required()
     }
 }
 

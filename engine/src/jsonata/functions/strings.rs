@@ -15,7 +15,25 @@ pub(crate) fn string(v: &Val, pretty: bool) -> Result<String> {
         Val::J(Value::String(s)) => Ok(s.to_string()),
         Val::Func(_) => Ok(String::new()),
         Val::J(Value::Number(n)) if !n.as_f64().is_finite() => Err(JsonataError::new("D3001")),
-        other => Ok(numfmt::stringify_val(other, pretty)),
+        Val::J(Value::Number(n)) if n.is_whole() => Ok(numfmt::js_string(n.as_f64())),
+        other => {
+            if has_infinity(other) {
+                return Err(JsonataError::new("D1001"));
+            }
+            Ok(numfmt::stringify_val(other, pretty))
+        }
+    }
+}
+
+/// Whether a non-finite number is nested in `v` (JSON has none).
+fn has_infinity(v: &Val) -> bool {
+    match v {
+        Val::J(Value::Number(n)) => !n.as_f64().is_finite(),
+        Val::J(Value::String(_) | Value::Bool(_) | Value::Null) | Val::Undef | Val::Func(_) => false,
+        _ => match v.items() {
+            Some(items) => items.iter().any(|i| has_infinity(&i)),
+            None => v.entries().iter().any(|(_, x)| has_infinity(x)),
+        },
     }
 }
 
@@ -235,6 +253,9 @@ pub(super) fn contains(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Resul
         return Ok(Val::Undef);
     };
     let token = arg(&args, 1);
+    if token.is_undef() {
+        return Ok(Val::Undef);
+    }
     let found = match token.as_str() {
         Some(t) => s.contains(t.as_str()),
         None => call_matcher(ev, token, vec![Val::from(s)])?.is_some(),
