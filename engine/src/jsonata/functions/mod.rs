@@ -18,6 +18,7 @@ use crate::value::Value;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+pub(crate) use numeric::round_half_even;
 pub(crate) use strings::string;
 
 /// The implementation of a built-in: validated arguments and the context.
