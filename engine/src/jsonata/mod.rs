@@ -27,6 +27,7 @@
 
 mod ast;
 mod compile;
+mod datetime;
 mod error;
 mod eval;
 mod frame;
