@@ -3,6 +3,7 @@
 //! filter, parent references (`%`) are resolved to labelled bindings, and
 //! calls in tail position are marked.
 
+use super::functions::Native;
 use super::regex::RegexLit;
 use super::signature::Signature;
 use crate::value::Str;
@@ -177,8 +178,10 @@ pub(crate) enum Kind {
     Descendant,
     /// `%`, resolved to the label of its ancestor binding.
     Parent(Label),
-    /// `$name`; `""` is the context, `"$"` the root input.
-    Var(Str),
+    /// `$name`; `""` is the context, `"$"` the root input. The built-in
+    /// function of that name, if any, is resolved at compile time (used
+    /// when no scope or host binding has the name).
+    Var(Str, Option<&'static Native>),
     Neg(Box<Node>),
     Binary(BinOp, Box<Node>, Box<Node>),
     /// Array constructor.
@@ -238,7 +241,7 @@ impl Node {
             Kind::Wildcard => "wildcard",
             Kind::Descendant => "descendant",
             Kind::Parent(_) => "parent",
-            Kind::Var(_) => "variable",
+            Kind::Var(..) => "variable",
             Kind::Neg(_) | Kind::Array(_) | Kind::Object(_) => "unary",
             Kind::Binary(..) => "binary",
             Kind::Cond(..) | Kind::Elvis(..) | Kind::Coalesce(..) => "condition",

@@ -69,7 +69,10 @@ impl Compiler {
                 path.keep_array = keep_array;
                 return Ok(path);
             }
-            ExprKind::Var(n) => Node::new(Kind::Var(Str::from(n)), pos),
+            ExprKind::Var(n) => {
+                let native = super::functions::native(&n);
+                Node::new(Kind::Var(Str::from(n), native), pos)
+            }
             ExprKind::Str(s) => Node::new(Kind::Str(Str::from(s)), pos),
             ExprKind::Num(n) => Node::new(Kind::Num(n), pos),
             ExprKind::Bool(b) => Node::new(Kind::Bool(b), pos),
@@ -581,7 +584,7 @@ impl Compiler {
             | Kind::Wildcard
             | Kind::Descendant
             | Kind::Parent(_)
-            | Kind::Var(_) => {}
+            | Kind::Var(..) => {}
         }
     }
 }

@@ -39,6 +39,9 @@ pub(crate) struct Guard {
     max_depth: usize,
     max_steps: u64,
     max_stack: usize,
+    timeout: Option<Duration>,
+    /// Set at the first clock reading (a few microseconds into the run,
+    /// which keeps short evaluations from reading the clock at all).
     deadline: Option<Instant>,
     stack_base: usize,
     pub depth: usize,
@@ -59,7 +62,8 @@ impl Guard {
             max_depth: limits.max_depth,
             max_steps: limits.max_steps,
             max_stack: limits.max_stack_bytes,
-            deadline: limits.timeout.map(|t| Instant::now() + t),
+            timeout: limits.timeout,
+            deadline: None,
             stack_base: stack_address(),
             depth: 0,
             steps: 0,
@@ -81,10 +85,13 @@ impl Guard {
             return Err(stack_overflow());
         }
         if self.steps % CLOCK_EVERY == 0
-            && let Some(deadline) = self.deadline
-            && Instant::now() > deadline
+            && let Some(limit) = self.timeout
         {
-            return Err(timeout());
+            let now = Instant::now();
+            let deadline = *self.deadline.get_or_insert(now + limit);
+            if now > deadline {
+                return Err(timeout());
+            }
         }
         Ok(())
     }

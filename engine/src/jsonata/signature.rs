@@ -146,9 +146,10 @@ impl Signature {
     /// The caller adds the function's name to errors as their token.
     pub fn validate(&self, args: Vec<Val>, context: &Val) -> Result<Vec<Val>> {
         let syms: Vec<u8> = args.iter().map(symbol).collect();
-        let Some(counts) = self.match_from(0, &syms, 0) else {
+        let mut counts = vec![0; self.params.len()];
+        if !self.match_from(0, &syms, 0, &mut counts) {
             return Err(self.mismatch(&args, &syms));
-        };
+        }
         let mut out = Vec::with_capacity(self.params.len().max(args.len()));
         let mut args = args.into_iter();
         let mut index = 0;
@@ -211,34 +212,32 @@ impl Signature {
         Ok(out)
     }
 
-    /// Greedy match with backtracking: how many arguments each parameter
-    /// takes, from parameter `p` and argument `a` on.
-    fn match_from(&self, p: usize, syms: &[u8], a: usize) -> Option<Vec<usize>> {
+    /// Greedy match with backtracking: sets how many arguments each
+    /// parameter from `p` on takes, starting at argument `a`.
+    fn match_from(&self, p: usize, syms: &[u8], a: usize, counts: &mut [usize]) -> bool {
         let Some(param) = self.params.get(p) else {
-            return (a == syms.len()).then(Vec::new);
+            return a == syms.len();
         };
-        let mut run = 0;
         let max = match param.repeat {
             Repeat::One | Repeat::Optional => 1,
             Repeat::OneOrMore => usize::MAX,
         };
+        let mut run = 0;
         while run < max && a + run < syms.len() && param.accepts(syms[a + run]) {
             run += 1;
         }
-        let min = if param.repeat == Repeat::Optional { 0 } else { 1 };
-        loop {
-            if run < min {
-                return None;
-            }
-            if let Some(mut rest) = self.match_from(p + 1, syms, a + run) {
-                rest.insert(0, run);
-                return Some(rest);
+        let min = usize::from(param.repeat != Repeat::Optional);
+        while run >= min {
+            counts[p] = run;
+            if self.match_from(p + 1, syms, a + run, counts) {
+                return true;
             }
             if run == 0 {
-                return None;
+                break;
             }
             run -= 1;
         }
+        false
     }
 
     /// The T0410 error for arguments that do not match, naming the first

@@ -24,7 +24,7 @@ pub(crate) struct TailCall {
 /// The name a function is called by: the variable or field name.
 fn proc_name(proc: &Node) -> Str {
     match &proc.kind {
-        Kind::Var(n) => n.clone(),
+        Kind::Var(n, _) => n.clone(),
         Kind::Path(p) => match &p.steps[0].kind {
             Kind::Name(n) => n.clone(),
             _ => Str::default(),

@@ -34,6 +34,8 @@ pub(crate) struct Evaluator<'h> {
     rng: Option<u64>,
     /// The scope of the innermost call being made (for `$eval`).
     call_scope: Option<Rc<Frame>>,
+    /// The input of the whole evaluation (`$$`).
+    root: Val,
 }
 
 impl<'h> Evaluator<'h> {
@@ -44,6 +46,7 @@ impl<'h> Evaluator<'h> {
             now: None,
             rng: None,
             call_scope: None,
+            root: Val::Undef,
         }
     }
 
@@ -78,11 +81,8 @@ impl<'h> Evaluator<'h> {
     /// input so it is treated as one value).
     pub fn run(&mut self, node: &Node, input: Option<Val>) -> Result<Val> {
         let root = Frame::root();
-        let input = match input {
-            Some(v) => v,
-            None => Val::Undef,
-        };
-        root.bind("$".into(), input.clone());
+        let input = input.unwrap_or_default();
+        self.root = input.clone();
         let input = if input.is_array() && !input.is_seq() {
             Val::flagged_array(vec![input], super::val::SEQ | OUTER)
         } else {
@@ -136,7 +136,7 @@ impl<'h> Evaluator<'h> {
             Kind::Wildcard => Ok(path::wildcard(input)),
             Kind::Descendant => Ok(path::descendants(input)),
             Kind::Parent(label) => Ok(env.lookup(&label.name).unwrap_or_default()),
-            Kind::Var(name) => Ok(self.variable(name, input, env)),
+            Kind::Var(name, native) => Ok(self.variable(name, *native, input, env)),
             Kind::Neg(e) => self.negate(node, e, input, env),
             Kind::Binary(op, l, r) => self.binary(*op, l, r, node.pos, input, env),
             Kind::Array(items) => self.array_constructor(node, items, input, env),
@@ -253,23 +253,42 @@ impl<'h> Evaluator<'h> {
 
     /// `$name`: the context for `$`, otherwise the innermost binding, a host
     /// binding or a built-in function.
-    fn variable(&mut self, name: &str, input: &Val, env: &Rc<Frame>) -> Val {
+    fn variable(
+        &mut self,
+        name: &str,
+        native: Option<&'static functions::Native>,
+        input: &Val,
+        env: &Rc<Frame>,
+    ) -> Val {
         if name.is_empty() {
             if input.flags() & OUTER != 0 {
                 return input.items().and_then(|i| i.get(0)).unwrap_or_default();
             }
             return input.clone();
         }
-        self.lookup_var(name, env)
+        match native {
+            Some(f) => self
+                .lookup_binding(name, env)
+                .unwrap_or_else(|| Val::Func(Rc::new(Func::Native(f)))),
+            None => self.lookup_binding(name, env).unwrap_or_default(),
+        }
+    }
+
+    /// A variable bound in scope, the root input (`$$`) or a host binding.
+    fn lookup_binding(&self, name: &str, env: &Rc<Frame>) -> Option<Val> {
+        if let Some(v) = env.lookup(name) {
+            return Some(v);
+        }
+        if name == "$" {
+            return Some(self.root.clone());
+        }
+        self.host.lookup(name).map(Val::J)
     }
 
     /// The value of variable `name` (without `$`).
     pub fn lookup_var(&self, name: &str, env: &Rc<Frame>) -> Val {
-        if let Some(v) = env.lookup(name) {
+        if let Some(v) = self.lookup_binding(name, env) {
             return v;
-        }
-        if let Some(v) = self.host.lookup(name) {
-            return Val::J(v);
         }
         match functions::native(name) {
             Some(f) => Val::Func(Rc::new(Func::Native(f))),

@@ -131,6 +131,30 @@ impl Item for Tuple {
     }
 }
 
+/// The results of a path step.
+enum Stepped {
+    /// A sequence of results.
+    Items(Vec<Val>),
+    /// A value standing as it is (an array kept whole).
+    Whole(Val),
+}
+
+impl Stepped {
+    fn is_empty(&self) -> bool {
+        match self {
+            Stepped::Items(items) => items.is_empty(),
+            Stepped::Whole(v) => v.is_undef() || v.items().is_some_and(|items| items.len() == 0),
+        }
+    }
+
+    fn into_items(self) -> Vec<Val> {
+        match self {
+            Stepped::Items(items) => items,
+            Stepped::Whole(v) => v.to_list(),
+        }
+    }
+}
+
 /// What a filter selected.
 enum Filtered<T> {
     Items(Vec<T>),
@@ -147,42 +171,61 @@ impl<'h> Evaluator<'h> {
         input: &Val,
         env: &Rc<Frame>,
     ) -> Result<Val> {
-        let mut seq = if input.is_array() && !matches!(path.steps[0].kind, Kind::Var(_)) {
-            input.clone()
+        // the sequence the next step runs over
+        let mut seq: Vec<Val> = if input.is_array() && !matches!(path.steps[0].kind, Kind::Var(..)) {
+            input.to_list()
         } else {
-            Val::seq(vec![input.clone()])
+            vec![input.clone()]
         };
-        let mut result = Val::Undef;
+        let mut result = Stepped::Items(Vec::new());
         let mut tuples: Option<Vec<Tuple>> = None;
         let last = path.steps.len() - 1;
         for (i, step) in path.steps.iter().enumerate() {
             let in_tuples = tuples.is_some() || step.tuple;
             if i == 0 && step.cons_array {
-                result = self.eval(step, &seq, env)?;
+                let whole = Val::seq(std::mem::take(&mut seq));
+                result = Stepped::Whole(self.eval(step, &whole, env)?);
             } else if in_tuples {
                 tuples = Some(self.tuple_step(step, &seq, tuples.take(), env)?);
             } else {
                 result = self.step(step, &seq, env, i == last)?;
             }
-            if !in_tuples && result.items().is_none_or(|items| items.len() == 0) {
+            if !in_tuples && result.is_empty() {
                 break;
             }
-            if step.focus.is_none() {
-                seq = result.clone();
+            if i < last && step.focus.is_none() && !in_tuples {
+                seq = std::mem::replace(&mut result, Stepped::Items(Vec::new())).into_items();
             }
         }
         let mut group_tuples = None;
-        if let Some(t) = tuples {
-            if node.tuple {
-                if node.group.is_some() {
-                    group_tuples = Some(t.clone());
+        let mut result = match tuples {
+            Some(t) => {
+                if node.tuple {
+                    if node.group.is_some() {
+                        group_tuples = Some(t.clone());
+                    }
+                    Val::Tuples(Rc::new(t))
+                } else {
+                    let v = Val::seq(t.iter().map(|t| t.at.clone()).collect());
+                    group_tuples = Some(t);
+                    v
                 }
-                result = Val::Tuples(Rc::new(t));
-            } else {
-                result = Val::seq(t.iter().map(|t| t.at.clone()).collect());
-                group_tuples = Some(t);
             }
-        }
+            None => match result {
+                Stepped::Whole(v) => v,
+                Stepped::Items(mut items) => {
+                    if items.len() == 1
+                        && !path.keep_singleton
+                        && !node.keep_array
+                        && node.group.is_none()
+                    {
+                        items.pop().unwrap_or_default()
+                    } else {
+                        Val::seq(items)
+                    }
+                }
+            },
+        };
         if path.keep_singleton {
             let flags = result.flags();
             if result.is_array() && flags & CONS != 0 && flags & SEQ == 0 {
@@ -202,36 +245,42 @@ impl<'h> Evaluator<'h> {
     }
 
     /// One step over every item of the input sequence, flattening results.
-    fn step(&mut self, step: &Node, input: &Val, env: &Rc<Frame>, last: bool) -> Result<Val> {
+    fn step(&mut self, step: &Node, input: &[Val], env: &Rc<Frame>, last: bool) -> Result<Stepped> {
         if let Kind::Sort(terms) = &step.kind {
-            let mut result = self.sort_values(terms, step.pos, input.to_list(), env)?;
+            let mut result = self.sort_values(terms, step.pos, input.to_vec(), env)?;
             for stage in &step.stages {
                 result = self.filter_stage(stage, result, env)?;
             }
-            return Ok(result);
+            return Ok(Stepped::Whole(result));
         }
-        let items = input.to_list();
-        let mut results = Vec::with_capacity(items.len());
-        for item in &items {
+        let mut out = Vec::with_capacity(input.len());
+        let mut count = 0;
+        // the only result, when it is an ordinary array at the last step:
+        // then it is the result as it is, not flattened
+        let mut only_array = None;
+        for item in input {
             let mut r = self.eval(step, item, env)?;
             for stage in &step.stages {
                 r = self.filter_stage(stage, r, env)?;
             }
-            if !r.is_undef() {
-                results.push(r);
+            if r.is_undef() {
+                continue;
             }
-        }
-        if last && results.len() == 1 && results[0].is_array() && !results[0].is_seq() {
-            return Ok(results.pop().unwrap_or_default());
-        }
-        let mut out = Vec::with_capacity(results.len());
-        for r in results {
+            count += 1;
+            if last && count == 1 && r.is_array() && !r.is_seq() {
+                only_array = Some(r.clone());
+            }
             match r.items() {
                 Some(inner) if r.flags() & CONS == 0 => out.extend(inner.iter()),
                 _ => out.push(r),
             }
         }
-        Ok(Val::seq(out))
+        if count == 1
+            && let Some(array) = only_array
+        {
+            return Ok(Stepped::Whole(array));
+        }
+        Ok(Stepped::Items(out))
     }
 
     /// One step in a tuple stream: every tuple is extended with the step's
@@ -239,7 +288,7 @@ impl<'h> Evaluator<'h> {
     fn tuple_step(
         &mut self,
         step: &Node,
-        input: &Val,
+        input: &[Val],
         tuples: Option<Vec<Tuple>>,
         env: &Rc<Frame>,
     ) -> Result<Vec<Tuple>> {
@@ -247,7 +296,7 @@ impl<'h> Evaluator<'h> {
             let mut result = match tuples {
                 Some(t) => self.sort_items(terms, step.pos, t, env)?,
                 None => {
-                    let sorted = self.sort_items(terms, step.pos, input.to_list(), env)?;
+                    let sorted = self.sort_items(terms, step.pos, input.to_vec(), env)?;
                     sorted
                         .into_iter()
                         .enumerate()
@@ -269,8 +318,8 @@ impl<'h> Evaluator<'h> {
         }
         let tuples = tuples.unwrap_or_else(|| {
             input
-                .to_list()
-                .into_iter()
+                .iter()
+                .cloned()
                 .map(|v| Tuple {
                     at: v,
                     binds: Vec::new(),
