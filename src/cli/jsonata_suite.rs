@@ -21,10 +21,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let reports = suite::run(&args.dir, &skips).map_err(anyhow::Error::msg)?;
     for r in &reports {
         if let Outcome::Fail { expected, actual } = &r.outcome {
-            println!("FAIL {}\n  expr:     {}\n  expected: {expected}\n  actual:   {actual}", r.id, r.expr.trim());
+            println!(
+                "FAIL {}\n  expr:     {}\n  expected: {expected}\n  actual:   {actual}",
+                r.id,
+                r.expr.trim()
+            );
         }
     }
     println!("{}", suite::summary(&reports));
     let (_, failed, _) = suite::tally(&reports);
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -15,7 +15,8 @@ fn jsonata_reference_suite() {
         println!("skipped: ../shared/conformance not found");
         return;
     }
-    let skips = suite::parse_list(&std::fs::read_to_string(root.join("tests/jsonata-skips.txt")).unwrap());
+    let skips =
+        suite::parse_list(&std::fs::read_to_string(root.join("tests/jsonata-skips.txt")).unwrap());
     let known = suite::parse_list(
         &std::fs::read_to_string(root.join("tests/jsonata-known-failures.txt")).unwrap(),
     );
@@ -39,12 +40,16 @@ fn jsonata_reference_suite() {
     }
     for id in known.keys() {
         if !failed.contains(id.as_str()) {
-            problems.push(format!("{id} passes now: remove it from tests/jsonata-known-failures.txt"));
+            problems.push(format!(
+                "{id} passes now: remove it from tests/jsonata-known-failures.txt"
+            ));
         }
     }
     for id in skips.keys() {
         if !reports.iter().any(|r| &r.id == id) {
-            problems.push(format!("{id} in tests/jsonata-skips.txt is not a case of the suite"));
+            problems.push(format!(
+                "{id} in tests/jsonata-skips.txt is not a case of the suite"
+            ));
         }
     }
     println!("{}", suite::summary(&reports));

@@ -10,7 +10,7 @@
 //!   cannot be resolved is the error S0217.
 //! * Calls in tail position of a lambda body are marked for tail calls.
 
-use super::ast::{BinOp, Group, Kind, LambdaDef, Label, Node, Path, SortTerm, Stage, TransformDef};
+use super::ast::{BinOp, Group, Kind, Label, LambdaDef, Node, Path, SortTerm, Stage, TransformDef};
 use super::error::{JsonataError, Result};
 use super::parser::{Expr, ExprKind};
 use super::regex::RegexLit;
@@ -136,7 +136,8 @@ impl Compiler {
             }
             ExprKind::Binary(".", lhs, rhs) => self.path_step(*lhs, *rhs, pos)?,
             ExprKind::Binary(op, lhs, rhs) => {
-                let op = BinOp::from_symbol(op).ok_or_else(|| JsonataError::new("S0204").at(pos).token(op))?;
+                let op = BinOp::from_symbol(op)
+                    .ok_or_else(|| JsonataError::new("S0204").at(pos).token(op))?;
                 let l = self.process(*lhs)?;
                 let r = self.process(*rhs)?;
                 let mut node = Node::new(Kind::Null, pos);
@@ -546,7 +547,10 @@ impl Compiler {
         match &mut node.kind {
             Kind::Path(p) => p.steps.iter_mut().for_each(|s| self.label(s)),
             Kind::Neg(n) | Kind::Bind(_, n) => self.label(n),
-            Kind::Binary(_, l, r) | Kind::Elvis(l, r) | Kind::Coalesce(l, r) | Kind::Apply(l, r) => {
+            Kind::Binary(_, l, r)
+            | Kind::Elvis(l, r)
+            | Kind::Coalesce(l, r)
+            | Kind::Apply(l, r) => {
                 self.label(l);
                 self.label(r);
             }

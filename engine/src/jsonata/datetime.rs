@@ -12,8 +12,8 @@
 
 use super::error::{JsonataError, Result};
 use super::pictures::{Case, IntegerPicture, Style};
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use crate::value::Value;
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -52,7 +52,10 @@ enum Presentation {
     Integer(IntegerPicture),
     Name(Case),
     /// `Z`/`z`: the offset picture (such as `01:01`) and `t` for `Z` at zero.
-    Zone { picture: String, zulu: bool },
+    Zone {
+        picture: String,
+        zulu: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -484,10 +487,10 @@ fn read_marker(m: &Marker, text: &str, f: &mut Fields) -> Option<()> {
         'M' => {
             f.month = Some(match m.presentation {
                 Presentation::Name(_) => {
-                    MONTHS.iter().position(|n| {
-                        n.to_lowercase()
-                            .starts_with(&text.to_lowercase())
-                    })? as i64
+                    MONTHS
+                        .iter()
+                        .position(|n| n.to_lowercase().starts_with(&text.to_lowercase()))?
+                        as i64
                         + 1
                 }
                 _ => number(text)?,
@@ -552,7 +555,14 @@ pub(crate) fn parse(text: &str, picture: &str, now_millis: i64) -> Result<Option
     // the components present must leave no gaps between the largest and
     // the smallest
     let present = if f.ordinal_day.is_some() {
-        vec![f.year.is_some(), true, f.hour.is_some(), f.minute.is_some(), f.second.is_some(), f.millis.is_some()]
+        vec![
+            f.year.is_some(),
+            true,
+            f.hour.is_some(),
+            f.minute.is_some(),
+            f.second.is_some(),
+            f.millis.is_some(),
+        ]
     } else {
         vec![
             f.year.is_some(),
@@ -574,7 +584,8 @@ pub(crate) fn parse(text: &str, picture: &str, now_millis: i64) -> Result<Option
     let today = chrono::DateTime::from_timestamp_millis(now_millis)
         .map(|d| d.date_naive())
         .unwrap_or_default();
-    let date_given = f.year.is_some() || f.month.is_some() || f.day.is_some() || f.ordinal_day.is_some();
+    let date_given =
+        f.year.is_some() || f.month.is_some() || f.day.is_some() || f.ordinal_day.is_some();
     let year = f.year.unwrap_or(today.year() as i64) as i32;
     let date = if let Some(od) = f.ordinal_day {
         NaiveDate::from_yo_opt(year, od as u32)
@@ -646,33 +657,63 @@ mod tests {
 
     #[test]
     fn formats_pictures() {
-        assert_eq!(format(1509380732935.0, None, None).unwrap(), "2017-10-30T16:25:32.935Z");
-        assert_eq!(f(1521801216617.0, "[FNn], [D1o] [MNn] [Y]"), "Friday, 23rd March 2018");
+        assert_eq!(
+            format(1509380732935.0, None, None).unwrap(),
+            "2017-10-30T16:25:32.935Z"
+        );
+        assert_eq!(
+            f(1521801216617.0, "[FNn], [D1o] [MNn] [Y]"),
+            "Friday, 23rd March 2018"
+        );
         assert_eq!(f(1521801216617.0, "[D#1,2]/[M1,2]/[Y,2]"), "23/03/18");
         assert_eq!(f(1521801216617.0, "[D#1,2]/[M1,2]/[Y0001,2]"), "23/03/2018");
-        assert_eq!(f(1521801216617.0, "[FNn,3-3], [D1o] [MNn,3-3] [Y] [C]"), "Fri, 23rd Mar 2018 ISO");
-        assert_eq!(f(1204405500000.0, "[F], [D]/[M]/[Y] [h]:[m]:[s] [P]"), "saturday, 1/3/2008 9:05:00 pm");
-        assert_eq!(f(1359720000000.0, "Week: [w] of [xNn]"), "Week: 5 of January");
+        assert_eq!(
+            f(1521801216617.0, "[FNn,3-3], [D1o] [MNn,3-3] [Y] [C]"),
+            "Fri, 23rd Mar 2018 ISO"
+        );
+        assert_eq!(
+            f(1204405500000.0, "[F], [D]/[M]/[Y] [h]:[m]:[s] [P]"),
+            "saturday, 1/3/2008 9:05:00 pm"
+        );
+        assert_eq!(
+            f(1359720000000.0, "Week: [w] of [xNn]"),
+            "Week: 5 of January"
+        );
         assert_eq!(
             format(1531310400000.0, Some("[H01]:[m][Z0]"), Some("+0530")).unwrap(),
             "17:30+5:30"
         );
-        assert_eq!(format(0.0, Some("[Z010101t]"), None).unwrap_err().code, "D3134");
+        assert_eq!(
+            format(0.0, Some("[Z010101t]"), None).unwrap_err().code,
+            "D3134"
+        );
     }
 
     #[test]
     fn parses_pictures_and_iso() {
         let p = |t: &str, pic: &str| parse(t, pic, 0).unwrap();
         assert_eq!(p("20180205", "[Y0001][M01][D01]"), Some(1517788800000.0));
-        assert_eq!(p("27th 3 1976", "[D1o] [M#1] [Y0001]"), Some(196732800000.0));
-        assert_eq!(p("4/4/2018 12:06 am", "[D1]/[M1]/[Y0001] [h]:[m] [P]"), Some(1522800360000.0));
         assert_eq!(
-            p("Twentieth of August, two thousand and seventeen", "[DW] of [MNn], [Yw]"),
+            p("27th 3 1976", "[D1o] [M#1] [Y0001]"),
+            Some(196732800000.0)
+        );
+        assert_eq!(
+            p("4/4/2018 12:06 am", "[D1]/[M1]/[Y0001] [h]:[m] [P]"),
+            Some(1522800360000.0)
+        );
+        assert_eq!(
+            p(
+                "Twentieth of August, two thousand and seventeen",
+                "[DW] of [MNn], [Yw]"
+            ),
             Some(1503187200000.0)
         );
         assert_eq!(parse("2018-22", "[Y]-[D]", 0).unwrap_err().code, "D3136");
         assert_eq!(parse_iso("2018").unwrap(), 1514764800000.0);
-        assert_eq!(parse_iso("2018-02-01T09:42:13.123+0000").unwrap(), 1517478133123.0);
+        assert_eq!(
+            parse_iso("2018-02-01T09:42:13.123+0000").unwrap(),
+            1517478133123.0
+        );
         assert_eq!(parse_iso("2018-02-03 11:15:33").unwrap_err().code, "D3110");
     }
 }

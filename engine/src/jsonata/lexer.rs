@@ -271,7 +271,9 @@ impl Lexer {
                 't' => Some('\t'),
                 'u' => None,
                 other => {
-                    return Err(JsonataError::new("S0103").at(self.pos).token(other.to_string()));
+                    return Err(JsonataError::new("S0103")
+                        .at(self.pos)
+                        .token(other.to_string()));
                 }
             };
             if let Some(ch) = simple {

@@ -20,11 +20,18 @@ struct Decimal {
 fn decimal_of(sci: &str) -> Decimal {
     let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let mut digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
+    let mut digits: Vec<u8> = mantissa
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect();
     while digits.len() > 1 && digits.last() == Some(&0) {
         digits.pop();
     }
-    Decimal { digits, exp: exp + 1 }
+    Decimal {
+        digits,
+        exp: exp + 1,
+    }
 }
 
 /// Shortest round-trip digits of a finite, positive `x`.

@@ -24,7 +24,10 @@ pub(crate) enum ExprKind {
     Num(f64),
     Bool(bool),
     Null,
-    Regex { pattern: String, flags: String },
+    Regex {
+        pattern: String,
+        flags: String,
+    },
     Wildcard,
     Descendant,
     Parent,

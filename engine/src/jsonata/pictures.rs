@@ -15,8 +15,7 @@ use crate::value::Value;
 const DIGIT_ZEROS: &[u32] = &[
     0x30, 0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66,
     0xde6, 0xe50, 0xed0, 0xf20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90,
-    0x1b50, 0x1bb0, 0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0,
-    0xff10,
+    0x1b50, 0x1bb0, 0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10,
 ];
 
 /// The zero of the decimal digit family `c` belongs to, and its value.
@@ -325,8 +324,25 @@ fn parse_roman(s: &str) -> Option<f64> {
 }
 
 const SMALL: [&str; 20] = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
     "nineteen",
 ];
 const TENS: [&str; 10] = [
@@ -659,7 +675,11 @@ fn validate(s: &SubPicture, p: &Props) -> Result<()> {
     if count_str(text, &p.percent) > 0 && count_str(text, &p.per_mille) > 0 {
         error = Some("D3084");
     }
-    if !s.mantissa.iter().any(|&c| p.is_family_digit(c) || c == p.digit) {
+    if !s
+        .mantissa
+        .iter()
+        .any(|&c| p.is_family_digit(c) || c == p.digit)
+    {
         error = Some("D3085");
     }
     if s.active.iter().any(|&c| !p.is_active(c)) {
@@ -678,7 +698,10 @@ fn validate(s: &SubPicture, p: &Props) -> Result<()> {
             }
         }
     }
-    if text.windows(2).any(|w| w[0] == p.grouping && w[1] == p.grouping) {
+    if text
+        .windows(2)
+        .any(|w| w[0] == p.grouping && w[1] == p.grouping)
+    {
         error = Some("D3089");
     }
     if let Some(i) = s.integer.iter().position(|&c| c == p.digit)
@@ -844,7 +867,10 @@ pub(crate) fn format_number(x: f64, picture: &str, options: &Val) -> Result<Stri
     };
     let fixed = to_family(format!("{:.*}", pic.max_frac, rounded));
     let mut s: Vec<char> = match fixed.find('.') {
-        Some(_) => fixed.replacen('.', &p.decimal.to_string(), 1).chars().collect(),
+        Some(_) => fixed
+            .replacen('.', &p.decimal.to_string(), 1)
+            .chars()
+            .collect(),
         None => format!("{fixed}{}", p.decimal).chars().collect(),
     };
     while s.first() == Some(&zero) {
@@ -916,13 +942,22 @@ mod tests {
         assert_eq!(fi(1234567890.0, "##,##,##0"), "12345,67,890");
         assert_eq!(fi(-3.0, "0000"), "-0003");
         assert_eq!(fi(123.0, "000;o"), "123rd");
-        assert_eq!(fi(12340.0, "###\u{661}"), "\u{661}\u{662}\u{663}\u{664}\u{660}");
+        assert_eq!(
+            fi(12340.0, "###\u{661}"),
+            "\u{661}\u{662}\u{663}\u{664}\u{660}"
+        );
         assert_eq!(fi(1984.0, "I"), "MCMLXXXIV");
         assert_eq!(fi(123456.0, "A"), "FZPH");
         assert_eq!(fi(555.0, "Ww"), "Five Hundred and Fifty-Five");
         assert_eq!(fi(1e46, "w"), "ten billion trillion trillion trillion");
-        assert_eq!(fi(3731.0, "w;o"), "three thousand, seven hundred and thirty-first");
-        assert_eq!(format_integer(1.0, "##0\u{ff10}").unwrap_err().code, "D3131");
+        assert_eq!(
+            fi(3731.0, "w;o"),
+            "three thousand, seven hundred and thirty-first"
+        );
+        assert_eq!(
+            format_integer(1.0, "##0\u{ff10}").unwrap_err().code,
+            "D3131"
+        );
     }
 
     #[test]

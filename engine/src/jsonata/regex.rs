@@ -56,12 +56,18 @@ fn translate(pattern: &str) -> String {
                 match e {
                     'd' => out.push_str(if in_class { "0-9" } else { "[0-9]" }),
                     'D' => out.push_str(if in_class { "\\D" } else { "[^0-9]" }),
-                    'w' => out.push_str(if in_class { "A-Za-z0-9_" } else { "[A-Za-z0-9_]" }),
+                    'w' => out.push_str(if in_class {
+                        "A-Za-z0-9_"
+                    } else {
+                        "[A-Za-z0-9_]"
+                    }),
                     'W' => out.push_str(if in_class { "\\W" } else { "[^A-Za-z0-9_]" }),
                     'b' if !in_class => out.push_str("(?-u:\\b)"),
                     'B' if !in_class => out.push_str("(?-u:\\B)"),
                     'b' => out.push_str("\\x08"),
-                    'u' if i + 4 <= chars.len() && chars[i..i + 4].iter().all(char::is_ascii_hexdigit) => {
+                    'u' if i + 4 <= chars.len()
+                        && chars[i..i + 4].iter().all(char::is_ascii_hexdigit) =>
+                    {
                         out.push_str("\\x{");
                         out.extend(&chars[i..i + 4]);
                         out.push('}');
@@ -140,7 +146,13 @@ pub(crate) fn match_object(re: &Arc<RegexLit>, text: &str, from: usize) -> Val {
         ("match".into(), Val::from(m.as_str())),
         ("start".into(), Val::from(start as f64)),
         ("end".into(), Val::from(end as f64)),
-        ("groups".into(), Val::Arr(Rc::new(super::val::Arr { items: groups, flags: 0 }))),
+        (
+            "groups".into(),
+            Val::Arr(Rc::new(super::val::Arr {
+                items: groups,
+                flags: 0,
+            })),
+        ),
         ("next".into(), Val::Func(Rc::new(next))),
     ])
 }

@@ -91,9 +91,7 @@ impl Signature {
                     let end = closing(&chars, i, '(', ')');
                     let choice: String = chars[i + 1..end].iter().collect();
                     if choice.contains('<') {
-                        return Err(JsonataError::new("S0402")
-                            .at(i)
-                            .value(Value::from(choice)));
+                        return Err(JsonataError::new("S0402").at(i).value(Value::from(choice)));
                     }
                     let mut accepts: Vec<u8> = choice.bytes().collect();
                     accepts.push(b'm');
@@ -101,7 +99,9 @@ impl Signature {
                     i = end;
                 }
                 '<' => {
-                    let Some(prev) = params.last_mut().filter(|p| p.kind == b'a' || p.kind == b'f')
+                    let Some(prev) = params
+                        .last_mut()
+                        .filter(|p| p.kind == b'a' || p.kind == b'f')
                     else {
                         return Err(JsonataError::new("S0401").at(i).value(
                             params
@@ -247,7 +247,11 @@ impl Signature {
         let mut good = 0;
         for param in &self.params {
             let mut run = 0;
-            let max = if param.repeat == Repeat::OneOrMore { usize::MAX } else { 1 };
+            let max = if param.repeat == Repeat::OneOrMore {
+                usize::MAX
+            } else {
+                1
+            };
             while run < max && good + run < syms.len() && param.accepts(syms[good + run]) {
                 run += 1;
             }
@@ -331,7 +335,10 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code, "T0410");
         assert!(err.message.starts_with("Argument 4 "), "{}", err.message);
-        assert!(sig.validate(vec![n(1.0), n(2.0), n(3.0)], &Val::Undef).is_ok());
+        assert!(
+            sig.validate(vec![n(1.0), n(2.0), n(3.0)], &Val::Undef)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -94,7 +94,11 @@ fn run_all(dir: &Path, skips: &BTreeMap<String, String>) -> Result<Vec<CaseRepor
     let mut datasets = HashMap::new();
     for path in sorted_entries(&dir.join("datasets"))? {
         if path.extension().is_some_and(|e| e == "json") {
-            let name = path.file_stem().unwrap_or_default().to_string_lossy().to_string();
+            let name = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
             datasets.insert(name, read_json(&path)?);
         }
     }
@@ -103,12 +107,20 @@ fn run_all(dir: &Path, skips: &BTreeMap<String, String>) -> Result<Vec<CaseRepor
         if !group.is_dir() {
             continue;
         }
-        let group_name = group.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let group_name = group
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         for file in sorted_entries(&group)? {
             if file.extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            let stem = file.file_stem().unwrap_or_default().to_string_lossy().to_string();
+            let stem = file
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
             let base_id = format!("{group_name}/{stem}");
             let cases = match read_json(&file) {
                 Ok(Value::Array(cases)) => cases
@@ -146,15 +158,14 @@ fn run_all(dir: &Path, skips: &BTreeMap<String, String>) -> Result<Vec<CaseRepor
     Ok(reports)
 }
 
-fn run_case(
-    id: &str,
-    case: &Value,
-    group: &Path,
-    datasets: &HashMap<String, Value>,
-) -> CaseReport {
+fn run_case(id: &str, case: &Value, group: &Path, datasets: &HashMap<String, Value>) -> CaseReport {
     let expr = match case.get("expr-file").and_then(|f| f.as_str()) {
         Some(f) => std::fs::read_to_string(group.join(f)).unwrap_or_default(),
-        None => case.get("expr").and_then(|e| e.as_str()).unwrap_or_default().to_string(),
+        None => case
+            .get("expr")
+            .and_then(|e| e.as_str())
+            .unwrap_or_default()
+            .to_string(),
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         check_case(case, &expr, datasets)
@@ -199,11 +210,7 @@ fn describe(result: &Result<Option<Value>, JsonataError>) -> String {
     }
 }
 
-fn check_case(
-    case: &Value,
-    expr: &str,
-    datasets: &HashMap<String, Value>,
-) -> Outcome {
+fn check_case(case: &Value, expr: &str, datasets: &HashMap<String, Value>) -> Outcome {
     let expected = expectation(case);
     let fail = |actual: String| Outcome::Fail {
         expected: expected.clone(),
@@ -321,7 +328,8 @@ fn same(want: &Value, got: &Value, unordered: bool) -> bool {
         }
         (Value::Object(a), Value::Object(b)) => {
             a.len() == b.len()
-                && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same(v, w, unordered)))
+                && a.iter()
+                    .all(|(k, v)| b.get(k).is_some_and(|w| same(v, w, unordered)))
         }
         _ => want == got,
     }
@@ -329,11 +337,13 @@ fn same(want: &Value, got: &Value, unordered: bool) -> bool {
 
 /// Counts of a run: passed, failed, skipped.
 pub fn tally(reports: &[CaseReport]) -> (usize, usize, usize) {
-    reports.iter().fold((0, 0, 0), |(p, f, s), r| match r.outcome {
-        Outcome::Pass => (p + 1, f, s),
-        Outcome::Fail { .. } => (p, f + 1, s),
-        Outcome::Skip(_) => (p, f, s + 1),
-    })
+    reports
+        .iter()
+        .fold((0, 0, 0), |(p, f, s), r| match r.outcome {
+            Outcome::Pass => (p + 1, f, s),
+            Outcome::Fail { .. } => (p, f + 1, s),
+            Outcome::Skip(_) => (p, f, s + 1),
+        })
 }
 
 /// The closing line: `N passed, M failed` (`, K skipped` when any were).

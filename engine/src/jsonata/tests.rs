@@ -11,8 +11,14 @@ fn eval(src: &str, input: Value) -> Result<Option<Value>, JsonataError> {
 fn paths_and_arithmetic() {
     let input = json!({"a": {"b": [1, 2, 3]}, "t": 20});
     assert_eq!(eval("a.b[1]", input.clone()).unwrap(), Some(json!(2)));
-    assert_eq!(eval("t * 1.8 + 32", input.clone()).unwrap(), Some(json!(68)));
-    assert_eq!(eval("a.b[$ > 1]", input.clone()).unwrap(), Some(json!([2, 3])));
+    assert_eq!(
+        eval("t * 1.8 + 32", input.clone()).unwrap(),
+        Some(json!(68))
+    );
+    assert_eq!(
+        eval("a.b[$ > 1]", input.clone()).unwrap(),
+        Some(json!([2, 3]))
+    );
     assert_eq!(eval("nothing", input).unwrap(), None);
 }
 
@@ -91,4 +97,3 @@ fn deep_recursion_fails_cleanly_on_a_small_stack() {
     assert_eq!(err.code, LIMIT_EXCEEDED);
     assert!(err.message.contains("Stack overflow"), "{}", err.message);
 }
-

@@ -97,7 +97,10 @@ pub(crate) enum Func {
         from: usize,
     },
     /// A transform `| pattern | update, delete |`.
-    Transform { def: Arc<TransformDef>, env: Rc<Frame> },
+    Transform {
+        def: Arc<TransformDef>,
+        env: Rc<Frame>,
+    },
     /// `f ~> g` with both sides functions: `g(f(x))`.
     Compose(Val, Val),
 }
@@ -358,7 +361,10 @@ impl Val {
     /// The entries of an object, in order.
     pub fn entries(&self) -> Vec<(Str, Val)> {
         match self {
-            Val::J(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), Val::J(v.clone()))).collect(),
+            Val::J(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| (k.clone(), Val::J(v.clone())))
+                .collect(),
             Val::Obj(entries) => entries.as_ref().clone(),
             _ => Vec::new(),
         }
@@ -461,14 +467,14 @@ pub(crate) fn deep_equal(a: &Val, b: &Val) -> bool {
         (Val::Undef, Val::Undef) => false,
         _ => {
             if let (Some(x), Some(y)) = (a.items(), b.items()) {
-                return x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(&p, &q));
+                return x.len() == y.len()
+                    && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(&p, &q));
             }
             if a.is_object() && b.is_object() {
                 let (x, y) = (a.entries(), b.entries());
                 return x.len() == y.len()
-                    && x.iter().all(|(k, v)| {
-                        y.iter().any(|(k2, v2)| k == k2 && deep_equal(v, v2))
-                    });
+                    && x.iter()
+                        .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && deep_equal(v, v2)));
             }
             match (a, b) {
                 (Val::Func(f), Val::Func(g)) => Rc::ptr_eq(f, g),

@@ -149,7 +149,11 @@ impl<'h> Evaluator<'h> {
                     None => Ok(Val::Undef),
                 }
             }
-            Func::MatchNext { regex: re, text, from } => regex::next_match(re, text, *from),
+            Func::MatchNext {
+                regex: re,
+                text,
+                from,
+            } => regex::next_match(re, text, *from),
             Func::Transform { def, env } => {
                 let target = args.into_iter().next().unwrap_or_default();
                 self.transform(def, env, target)

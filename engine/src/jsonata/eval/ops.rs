@@ -69,7 +69,8 @@ impl<'h> Evaluator<'h> {
                 Ok(Val::from(if op == BinOp::Eq { eq } else { !eq }))
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let comparable = |v: &Val| v.is_undef() || v.as_f64().is_some() || v.as_str().is_some();
+                let comparable =
+                    |v: &Val| v.is_undef() || v.as_f64().is_some() || v.as_str().is_some();
                 if !comparable(&lhs) || !comparable(&rhs) {
                     let bad = if comparable(&lhs) { &rhs } else { &lhs };
                     return Err(err("T2010").value(bad.detail()));
@@ -163,7 +164,9 @@ fn numeric(v: &Val, pos: usize) -> Result<Option<f64>> {
 fn strict_equal(a: &Val, b: &Val) -> bool {
     match (a, b) {
         (Val::J(x), Val::J(y)) => match (x, y) {
-            (Value::Array(_), Value::Array(_)) | (Value::Object(_), Value::Object(_)) => x.ptr_eq(y),
+            (Value::Array(_), Value::Array(_)) | (Value::Object(_), Value::Object(_)) => {
+                x.ptr_eq(y)
+            }
             _ => x == y,
         },
         (Val::Func(f), Val::Func(g)) => Rc::ptr_eq(f, g),

@@ -172,7 +172,8 @@ impl<'h> Evaluator<'h> {
         env: &Rc<Frame>,
     ) -> Result<Val> {
         // the sequence the next step runs over
-        let mut seq: Vec<Val> = if input.is_array() && !matches!(path.steps[0].kind, Kind::Var(..)) {
+        let mut seq: Vec<Val> = if input.is_array() && !matches!(path.steps[0].kind, Kind::Var(..))
+        {
             input.to_list()
         } else {
             vec![input.clone()]
@@ -393,7 +394,12 @@ impl<'h> Evaluator<'h> {
     }
 
     /// Applies a filter stage to a value (a predicate `[...]`).
-    pub(super) fn filter_stage(&mut self, stage: &Stage, input: Val, env: &Rc<Frame>) -> Result<Val> {
+    pub(super) fn filter_stage(
+        &mut self,
+        stage: &Stage,
+        input: Val,
+        env: &Rc<Frame>,
+    ) -> Result<Val> {
         let Stage::Filter(pred) = stage else {
             return Ok(input);
         };
@@ -416,7 +422,12 @@ impl<'h> Evaluator<'h> {
 
     /// Keeps the items selected by `pred`: by position when it gives numbers,
     /// by truth otherwise.
-    fn filter<T: Item>(&mut self, pred: &Node, items: Vec<T>, env: &Rc<Frame>) -> Result<Filtered<T>> {
+    fn filter<T: Item>(
+        &mut self,
+        pred: &Node,
+        items: Vec<T>,
+        env: &Rc<Frame>,
+    ) -> Result<Filtered<T>> {
         let len = items.len() as f64;
         let position = |n: f64| {
             let i = n.floor();
@@ -514,7 +525,12 @@ impl<'h> Evaluator<'h> {
                                 return Err(JsonataError::new("T2007")
                                     .at(pos)
                                     .value(x.detail())
-                                    .extra("value2", y.detail().map_or("undefined".into(), |v| crate::jsonata::numfmt::stringify(&v))));
+                                    .extra(
+                                        "value2",
+                                        y.detail().map_or("undefined".into(), |v| {
+                                            crate::jsonata::numfmt::stringify(&v)
+                                        }),
+                                    ));
                             }
                         }
                     }
@@ -533,7 +549,12 @@ impl<'h> Evaluator<'h> {
     }
 
     /// Group-by over plain values (also the object constructor).
-    pub(super) fn group_values(&mut self, group: &Group, input: Val, env: &Rc<Frame>) -> Result<Val> {
+    pub(super) fn group_values(
+        &mut self,
+        group: &Group,
+        input: Val,
+        env: &Rc<Frame>,
+    ) -> Result<Val> {
         let mut items = match input.items() {
             Some(items) => items.iter().collect::<Vec<_>>(),
             None => vec![input],

@@ -39,7 +39,11 @@ fn rebuild(value: &Value, replaced: &Replacements) -> Value {
                 return base.clone();
             };
             let children: Vec<Value> = base_map.values().map(|v| rebuild(v, replaced)).collect();
-            if children.iter().zip(base_map.values()).all(|(n, o)| unchanged(n, o)) {
+            if children
+                .iter()
+                .zip(base_map.values())
+                .all(|(n, o)| unchanged(n, o))
+            {
                 return base.clone();
             }
             let mut m = Map::with_capacity(base_map.len());
@@ -50,7 +54,11 @@ fn rebuild(value: &Value, replaced: &Replacements) -> Value {
         }
         Value::Array(items) => {
             let rebuilt: Vec<Value> = items.iter().map(|v| rebuild(v, replaced)).collect();
-            if rebuilt.iter().zip(items.iter()).all(|(n, o)| unchanged(n, o)) {
+            if rebuilt
+                .iter()
+                .zip(items.iter())
+                .all(|(n, o)| unchanged(n, o))
+            {
                 value.clone()
             } else {
                 Value::array(rebuilt)
@@ -62,7 +70,12 @@ fn rebuild(value: &Value, replaced: &Replacements) -> Value {
 
 impl<'h> Evaluator<'h> {
     /// Applies a transform to `target`.
-    pub(super) fn transform(&mut self, def: &TransformDef, env: &Rc<Frame>, target: Val) -> Result<Val> {
+    pub(super) fn transform(
+        &mut self,
+        def: &TransformDef,
+        env: &Rc<Frame>,
+        target: Val,
+    ) -> Result<Val> {
         if target.is_undef() {
             return Ok(Val::Undef);
         }

@@ -7,7 +7,9 @@ use crate::jsonata::val::{Val, deep_equal};
 
 pub(super) fn count(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let v = arg(&args, 0);
-    let n = v.items().map_or(if v.is_undef() { 0 } else { 1 }, |i| i.len());
+    let n = v
+        .items()
+        .map_or(if v.is_undef() { 0 } else { 1 }, |i| i.len());
     Ok(Val::from(n as f64))
 }
 
@@ -89,13 +91,23 @@ pub(super) fn distinct(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result
             out.push(item);
         }
     }
-    Ok(if v.is_seq() { Val::seq(out) } else { Val::array(out) })
+    Ok(if v.is_seq() {
+        Val::seq(out)
+    } else {
+        Val::array(out)
+    })
 }
 
 pub(super) fn zip(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let lists: Vec<Vec<Val>> = args
         .iter()
-        .map(|a| if a.is_array() { a.to_list() } else { Vec::new() })
+        .map(|a| {
+            if a.is_array() {
+                a.to_list()
+            } else {
+                Vec::new()
+            }
+        })
         .collect();
     let len = lists.iter().map(Vec::len).min().unwrap_or(0);
     let out = (0..len)

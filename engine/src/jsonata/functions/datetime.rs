@@ -10,7 +10,11 @@ use crate::jsonata::val::Val;
 /// `$now(picture, timezone)`: the evaluation's timestamp as text.
 pub(super) fn now(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let millis = ev.now_millis() as f64;
-    Ok(Val::from(datetime::format(millis, str_arg(&args, 0), str_arg(&args, 1))?))
+    Ok(Val::from(datetime::format(
+        millis,
+        str_arg(&args, 0),
+        str_arg(&args, 1),
+    )?))
 }
 
 /// `$millis()`: the evaluation's timestamp in milliseconds.
@@ -23,7 +27,11 @@ pub(super) fn from_millis(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Res
     let Some(ms) = num_arg(&args, 0) else {
         return Ok(Val::Undef);
     };
-    Ok(Val::from(datetime::format(ms, str_arg(&args, 1), str_arg(&args, 2))?))
+    Ok(Val::from(datetime::format(
+        ms,
+        str_arg(&args, 1),
+        str_arg(&args, 2),
+    )?))
 }
 
 /// `$toMillis(timestamp, picture)`.

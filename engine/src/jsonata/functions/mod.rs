@@ -87,9 +87,17 @@ const TABLE: &[(&str, &str, NativeFn)] = &[
     ("eval", "<sx?:x>", strings::eval),
     ("base64encode", "<s-:s>", encoding::base64_encode),
     ("base64decode", "<s-:s>", encoding::base64_decode),
-    ("encodeUrlComponent", "<s-:s>", encoding::encode_url_component),
+    (
+        "encodeUrlComponent",
+        "<s-:s>",
+        encoding::encode_url_component,
+    ),
     ("encodeUrl", "<s-:s>", encoding::encode_url),
-    ("decodeUrlComponent", "<s-:s>", encoding::decode_url_component),
+    (
+        "decodeUrlComponent",
+        "<s-:s>",
+        encoding::decode_url_component,
+    ),
     ("decodeUrl", "<s-:s>", encoding::decode_url),
     // booleans
     ("boolean", "<x-:b>", objects::boolean_fn),
@@ -195,4 +203,3 @@ fn num_arg(args: &[Val], i: usize) -> Option<f64> {
 fn str_arg(args: &[Val], i: usize) -> Option<&str> {
     arg(args, i).as_str().map(|s| s.as_str())
 }
-

@@ -22,12 +22,18 @@ pub(super) fn sum(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val>
 
 pub(super) fn max(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let ns = numbers(arg(&args, 0));
-    Ok(ns.into_iter().reduce(f64::max).map_or(Val::Undef, Val::from))
+    Ok(ns
+        .into_iter()
+        .reduce(f64::max)
+        .map_or(Val::Undef, Val::from))
 }
 
 pub(super) fn min(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let ns = numbers(arg(&args, 0));
-    Ok(ns.into_iter().reduce(f64::min).map_or(Val::Undef, Val::from))
+    Ok(ns
+        .into_iter()
+        .reduce(f64::min)
+        .map_or(Val::Undef, Val::from))
 }
 
 pub(super) fn average(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {

@@ -143,4 +143,3 @@ pub(super) fn assert(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<V
 pub(super) fn type_of(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     Ok(arg(&args, 0).type_name().map_or(Val::Undef, Val::from))
 }
-

@@ -29,7 +29,9 @@ pub(crate) fn string(v: &Val, pretty: bool) -> Result<String> {
 fn has_infinity(v: &Val) -> bool {
     match v {
         Val::J(Value::Number(n)) => !n.as_f64().is_finite(),
-        Val::J(Value::String(_) | Value::Bool(_) | Value::Null) | Val::Undef | Val::Func(_) => false,
+        Val::J(Value::String(_) | Value::Bool(_) | Value::Null) | Val::Undef | Val::Func(_) => {
+            false
+        }
         _ => match v.items() {
             Some(items) => items.iter().any(|i| has_infinity(&i)),
             None => v.entries().iter().any(|(_, x)| has_infinity(x)),
@@ -43,7 +45,9 @@ pub(super) fn string_fn(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Resul
         return Ok(Val::Undef);
     }
     let pretty = arg(&args, 1).as_bool_value().unwrap_or(false);
-    Ok(Val::from(string(v, pretty).map_err(|e| e.value(v.detail()))?))
+    Ok(Val::from(
+        string(v, pretty).map_err(|e| e.value(v.detail()))?,
+    ))
 }
 
 trait BoolValue {
@@ -90,7 +94,11 @@ pub(super) fn substring(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Resul
             if length <= 0.0 {
                 return Ok(Val::from(""));
             }
-            Some(if start >= 0.0 { start + length } else { len + start + length })
+            Some(if start >= 0.0 {
+                start + length
+            } else {
+                len + start + length
+            })
         }
         None => None,
     };
@@ -109,7 +117,9 @@ pub(super) fn substring_after(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) ->
     let (Some(s), Some(chars)) = (str_arg(&args, 0), str_arg(&args, 1)) else {
         return Ok(arg(&args, 0).clone());
     };
-    Ok(Val::from(s.find(chars).map_or(s, |i| &s[i + chars.len()..])))
+    Ok(Val::from(
+        s.find(chars).map_or(s, |i| &s[i + chars.len()..]),
+    ))
 }
 
 pub(super) fn lowercase(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
@@ -186,7 +196,8 @@ fn call_matcher(ev: &mut Evaluator<'_>, matcher: &Val, args: Vec<Val>) -> Result
     let end = r.field("end").as_f64();
     let groups = r.field("groups");
     let next = r.field("next");
-    if !r.is_object() || (start.is_none() && end.is_none() && !groups.is_array() && !next.is_func()) {
+    if !r.is_object() || (start.is_none() && end.is_none() && !groups.is_array() && !next.is_func())
+    {
         return Err(JsonataError::new("T1010"));
     }
     Ok(Some(Found {
@@ -199,7 +210,12 @@ fn call_matcher(ev: &mut Evaluator<'_>, matcher: &Val, args: Vec<Val>) -> Result
 }
 
 /// The first match of `matcher` in `s`, then each `next`, up to `limit`.
-fn matches(ev: &mut Evaluator<'_>, matcher: &Val, s: &str, limit: Option<f64>) -> Result<Vec<Found>> {
+fn matches(
+    ev: &mut Evaluator<'_>,
+    matcher: &Val,
+    s: &str,
+    limit: Option<f64>,
+) -> Result<Vec<Found>> {
     let mut out = Vec::new();
     let full = |n: usize| limit.is_some_and(|l| n as f64 >= l);
     if full(0) {
@@ -337,7 +353,9 @@ pub(super) fn replace(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result
         return Ok(Val::from(s));
     }
     if let Some(p) = pattern.as_str() {
-        let with = replacement.as_str().map_or(String::new(), |r| r.to_string());
+        let with = replacement
+            .as_str()
+            .map_or(String::new(), |r| r.to_string());
         let mut out = String::new();
         let mut rest = s;
         let mut count = 0.0;
@@ -451,4 +469,3 @@ pub(super) fn eval(ev: &mut Evaluator<'_>, args: Vec<Val>, context: &Val) -> Res
     ev.eval_in_call_scope(&ast, &input)
         .map_err(|e| JsonataError::new("D3121").value(Value::from(e.message)))
 }
-
