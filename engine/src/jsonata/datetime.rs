@@ -105,15 +105,15 @@ fn parse_marker(text: &str) -> Result<Marker> {
     }
     let (min_width, max_width) = width.map_or((None, None), parse_width);
     let name_case = if spec.starts_with("Nn") {
-        Some((Case::Title, &spec[2..]))
-    } else if let Some(r) = spec.strip_prefix('N') {
-        Some((Case::Upper, r))
-    } else if let Some(r) = spec.strip_prefix('n') {
-        Some((Case::Lower, r))
+        Some(Case::Title)
+    } else if spec.starts_with('N') {
+        Some(Case::Upper)
+    } else if spec.starts_with('n') {
+        Some(Case::Lower)
     } else {
         None
     };
-    let presentation = if let Some((case, _)) = name_case {
+    let presentation = if let Some(case) = name_case {
         if !"MFPCEx".contains(component) {
             return Err(JsonataError::new("D3133").value(Value::from(component.to_string())));
         }

@@ -84,7 +84,7 @@ impl Guard {
         if self.stack_base.abs_diff(stack_address()) > self.max_stack {
             return Err(stack_overflow());
         }
-        if self.steps % CLOCK_EVERY == 0
+        if self.steps.is_multiple_of(CLOCK_EVERY)
             && let Some(limit) = self.timeout
         {
             let now = Instant::now();

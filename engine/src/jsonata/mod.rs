@@ -109,6 +109,9 @@ fn parse_and_compile(source: &str) -> error::Result<ast::Node> {
 
 impl Jsonata {
     /// Parses an expression. Syntax errors have `S0xxx` codes.
+    // The error carries jsonata-js's fields by design and is returned at
+    // most once per call, so its size does not matter here.
+    #[allow(clippy::result_large_err)]
     pub fn compile(source: &str) -> Result<Jsonata, JsonataError> {
         let root = parse_and_compile(source).map_err(|e| *e)?;
         Ok(Jsonata {
@@ -121,6 +124,7 @@ impl Jsonata {
 
     /// Evaluates against `input` (`None`: no input at all, which differs
     /// from JSON `null`). `Ok(None)` is JSONata's "nothing" (undefined).
+    #[allow(clippy::result_large_err)]
     pub fn evaluate(
         &self,
         input: Option<&Value>,

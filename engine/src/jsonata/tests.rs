@@ -3,8 +3,8 @@
 use super::*;
 use crate::json;
 
-fn eval(src: &str, input: Value) -> Result<Option<Value>, JsonataError> {
-    Jsonata::compile(src)?.evaluate(Some(&input), &NoBindings, &Limits::default())
+fn eval(src: &str, input: Value) -> Result<Option<Value>, Box<JsonataError>> {
+    Ok(Jsonata::compile(src)?.evaluate(Some(&input), &NoBindings, &Limits::default())?)
 }
 
 #[test]
@@ -91,6 +91,7 @@ fn deep_recursion_fails_cleanly_on_a_small_stack() {
             Jsonata::compile("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(1000000))")
                 .unwrap()
                 .evaluate(None, &NoBindings, &limits)
+                .map_err(Box::new)
         })
         .unwrap();
     let err = handle.join().unwrap().unwrap_err();
