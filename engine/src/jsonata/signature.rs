@@ -145,15 +145,33 @@ impl Signature {
     /// missing `-` parameter and wrapping non-arrays for `a` parameters.
     /// The caller adds the function's name to errors as their token.
     pub fn validate(&self, args: Vec<Val>, context: &Val) -> Result<Vec<Val>> {
-        let syms: Vec<u8> = args.iter().map(symbol).collect();
-        let mut counts = vec![0; self.params.len()];
-        if !self.match_from(0, &syms, 0, &mut counts) {
-            return Err(self.mismatch(&args, &syms));
+        // small calls (nearly all) keep their bookkeeping on the stack
+        let mut sym_buf = [0u8; 8];
+        let mut sym_vec = Vec::new();
+        let syms: &mut [u8] = if args.len() <= sym_buf.len() {
+            &mut sym_buf[..args.len()]
+        } else {
+            sym_vec.resize(args.len(), 0);
+            &mut sym_vec
+        };
+        for (s, a) in syms.iter_mut().zip(&args) {
+            *s = symbol(a);
+        }
+        let mut count_buf = [0usize; 8];
+        let mut count_vec = Vec::new();
+        let counts: &mut [usize] = if self.params.len() <= count_buf.len() {
+            &mut count_buf[..self.params.len()]
+        } else {
+            count_vec.resize(self.params.len(), 0);
+            &mut count_vec
+        };
+        if !self.match_from(0, syms, 0, counts) {
+            return Err(self.mismatch(&args, syms));
         }
         let mut out = Vec::with_capacity(self.params.len().max(args.len()));
         let mut args = args.into_iter();
         let mut index = 0;
-        for (param, count) in self.params.iter().zip(counts) {
+        for (param, &count) in self.params.iter().zip(counts.iter()) {
             if count == 0 {
                 if param.context {
                     let unwrapped;

@@ -135,6 +135,8 @@ impl Item for Tuple {
 enum Stepped {
     /// A sequence of results.
     Items(Vec<Val>),
+    /// A sequence of one result (kept out of a vector: the common case).
+    One(Val),
     /// A value standing as it is (an array kept whole).
     Whole(Val),
 }
@@ -143,13 +145,31 @@ impl Stepped {
     fn is_empty(&self) -> bool {
         match self {
             Stepped::Items(items) => items.is_empty(),
+            Stepped::One(_) => false,
             Stepped::Whole(v) => v.is_undef() || v.items().is_some_and(|items| items.len() == 0),
+        }
+    }
+
+    /// As the input of the next step (never `Whole`).
+    fn into_sequence(self) -> Stepped {
+        match self {
+            Stepped::Whole(v) => Stepped::Items(v.to_list()),
+            other => other,
+        }
+    }
+
+    /// The items of a sequence (`Whole` has been turned into items).
+    fn as_slice(&self) -> &[Val] {
+        match self {
+            Stepped::Items(items) => items,
+            Stepped::One(v) | Stepped::Whole(v) => std::slice::from_ref(v),
         }
     }
 
     fn into_items(self) -> Vec<Val> {
         match self {
             Stepped::Items(items) => items,
+            Stepped::One(v) => vec![v],
             Stepped::Whole(v) => v.to_list(),
         }
     }
@@ -172,11 +192,10 @@ impl<'h> Evaluator<'h> {
         env: &Rc<Frame>,
     ) -> Result<Val> {
         // the sequence the next step runs over
-        let mut seq: Vec<Val> = if input.is_array() && !matches!(path.steps[0].kind, Kind::Var(..))
-        {
-            input.to_list()
+        let mut seq = if input.is_array() && !matches!(path.steps[0].kind, Kind::Var(..)) {
+            Stepped::Items(input.to_list())
         } else {
-            vec![input.clone()]
+            Stepped::One(input.clone())
         };
         let mut result = Stepped::Items(Vec::new());
         let mut tuples: Option<Vec<Tuple>> = None;
@@ -184,18 +203,19 @@ impl<'h> Evaluator<'h> {
         for (i, step) in path.steps.iter().enumerate() {
             let in_tuples = tuples.is_some() || step.tuple;
             if i == 0 && step.cons_array {
-                let whole = Val::seq(std::mem::take(&mut seq));
+                let whole =
+                    Val::seq(std::mem::replace(&mut seq, Stepped::Items(Vec::new())).into_items());
                 result = Stepped::Whole(self.eval(step, &whole, env)?);
             } else if in_tuples {
-                tuples = Some(self.tuple_step(step, &seq, tuples.take(), env)?);
+                tuples = Some(self.tuple_step(step, seq.as_slice(), tuples.take(), env)?);
             } else {
-                result = self.step(step, &seq, env, i == last)?;
+                result = self.step(step, seq.as_slice(), env, i == last)?;
             }
             if !in_tuples && result.is_empty() {
                 break;
             }
             if i < last && step.focus.is_none() && !in_tuples {
-                seq = std::mem::replace(&mut result, Stepped::Items(Vec::new())).into_items();
+                seq = std::mem::replace(&mut result, Stepped::Items(Vec::new())).into_sequence();
             }
         }
         let mut group_tuples = None;
@@ -214,6 +234,13 @@ impl<'h> Evaluator<'h> {
             }
             None => match result {
                 Stepped::Whole(v) => v,
+                Stepped::One(v) => {
+                    if !path.keep_singleton && !node.keep_array && node.group.is_none() {
+                        v
+                    } else {
+                        Val::seq(vec![v])
+                    }
+                }
                 Stepped::Items(mut items) => {
                     if items.len() == 1
                         && !path.keep_singleton
@@ -253,6 +280,18 @@ impl<'h> Evaluator<'h> {
                 result = self.filter_stage(stage, result, env)?;
             }
             return Ok(Stepped::Whole(result));
+        }
+        if let [item] = input {
+            let mut r = self.eval(step, item, env)?;
+            for stage in &step.stages {
+                r = self.filter_stage(stage, r, env)?;
+            }
+            return Ok(match r.items() {
+                _ if r.is_undef() => Stepped::Items(Vec::new()),
+                Some(_) if last && !r.is_seq() => Stepped::Whole(r),
+                Some(inner) if r.flags() & CONS == 0 => Stepped::Items(inner.iter().collect()),
+                _ => Stepped::One(r),
+            });
         }
         let mut out = Vec::with_capacity(input.len());
         let mut count = 0;
