@@ -98,3 +98,36 @@ fn deep_recursion_fails_cleanly_on_a_small_stack() {
     assert_eq!(err.code, LIMIT_EXCEEDED);
     assert!(err.message.contains("Stack overflow"), "{}", err.message);
 }
+
+#[test]
+fn aws_step_functions_additions() {
+    let e = |src: &str| eval(src, json!(null)).unwrap();
+    assert_eq!(
+        e("$partition([1,2,3,4,5], 2)"),
+        Some(json!([[1, 2], [3, 4], [5]]))
+    );
+    assert_eq!(e("$range(0, 10, 2)"), Some(json!([0, 2, 4, 6, 8, 10])));
+    assert_eq!(e("$range(3, 1, -1)"), Some(json!([3, 2, 1])));
+    assert_eq!(
+        e("$hash('abc', 'SHA-256')"),
+        Some(json!(
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        ))
+    );
+    assert_eq!(
+        e("$hash('abc', 'MD5')"),
+        Some(json!("900150983cd24fb0d6963f7d28e17f72"))
+    );
+    assert_eq!(
+        e("$parse('{\"a\": [1, true]}')"),
+        Some(json!({"a": [1, true]}))
+    );
+    assert_eq!(
+        e("$random(7) = $random(7) and $random(7) < 1"),
+        Some(json!(true))
+    );
+    assert_eq!(
+        eval("$hash('abc', 'CRC32')", json!(null)).unwrap_err().code,
+        "D3152"
+    );
+}

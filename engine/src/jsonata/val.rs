@@ -440,7 +440,16 @@ impl Val {
 /// Collapses a sequence the way every JSONata expression result is: empty is
 /// nothing, a single item stands for itself unless the sequence is marked to
 /// keep singletons (`keep` sets that mark).
+#[inline]
 pub(crate) fn normalize(v: Val, keep: bool) -> Val {
+    match &v {
+        Val::Arr(a) if a.flags & SEQ != 0 => collapse(v, keep),
+        _ => v,
+    }
+}
+
+/// [`normalize`] for a sequence.
+fn collapse(v: Val, keep: bool) -> Val {
     match v {
         Val::Arr(mut a) if a.flags & SEQ != 0 => {
             if keep && a.flags & KEEP == 0 {

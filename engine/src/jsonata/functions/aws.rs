@@ -109,13 +109,10 @@ pub(super) fn random(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<
     Ok(Val::from(unit(bits)))
 }
 
-/// `$uuid()`: a random version 4 UUID.
-pub(super) fn uuid(ev: &mut Evaluator<'_>, _: Vec<Val>, _: &Val) -> Result<Val> {
-    let hi = ev.next_random();
-    let lo = ev.next_random();
-    let bytes = ((hi as u128) << 64 | lo as u128).to_be_bytes();
-    let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
-    Ok(Val::from(id.hyphenated().to_string()))
+/// `$uuid()`: a random version 4 UUID (from the operating system's
+/// random source).
+pub(super) fn uuid(_: &mut Evaluator<'_>, _: Vec<Val>, _: &Val) -> Result<Val> {
+    Ok(Val::from(uuid::Uuid::new_v4().hyphenated().to_string()))
 }
 
 /// `$parse(text)`: the JSON value written in `text`.
@@ -131,6 +128,19 @@ pub(super) fn parse(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Va
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuids_are_version_4() {
+        let id = uuid(
+            &mut Evaluator::new(&crate::jsonata::NoBindings, &Default::default()),
+            vec![],
+            &Val::Undef,
+        )
+        .unwrap();
+        let id = id.as_str().unwrap().to_string();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+    }
 
     #[test]
     fn seeded_random_is_deterministic_and_in_range() {
