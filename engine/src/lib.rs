@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod interp;
 pub mod intrinsics;
+pub mod jsonata;
 pub mod path;
 pub mod plan;
 pub mod runtime;

@@ -4,6 +4,7 @@
 
 mod conformance;
 mod exec;
+mod jsonata_suite;
 mod load;
 mod validate;
 
@@ -28,6 +29,8 @@ enum Command {
     Validate(validate::Args),
     /// Run ASL conformance cases (definition, input, recorded AWS result).
     Conformance(conformance::ConformanceArgs),
+    /// Run the JSONata reference test suite against Spate's evaluator.
+    JsonataSuite(jsonata_suite::Args),
 }
 
 /// Runs the chosen subcommand.
@@ -36,5 +39,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Exec(args) => exec::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Conformance(args) => conformance::run(args),
+        Command::JsonataSuite(args) => jsonata_suite::run(args),
     }
 }
