@@ -276,7 +276,10 @@ mod tests {
         };
         let mut join = Join::new(&fork(ForkKind::Map, 3, 0, tolerance));
         while join.next_to_start().is_some() {}
-        assert!(join.finish(0, Err(StatesError::new("E", "c")), 1, 1).is_none());
+        assert!(
+            join.finish(0, Err(StatesError::new("E", "c")), 1, 1)
+                .is_none()
+        );
         join.finish(1, Ok(json!(1)), 1, 1);
         let outcome = join.finish(2, Ok(json!(2)), 1, 1).unwrap();
         assert_eq!(
@@ -287,7 +290,9 @@ mod tests {
         let mut join = Join::new(&fork(ForkKind::Map, 3, 0, tolerance));
         while join.next_to_start().is_some() {}
         join.finish(0, Err(StatesError::new("E", "c")), 1, 1);
-        let outcome = join.finish(1, Err(StatesError::new("E", "c")), 1, 1).unwrap();
+        let outcome = join
+            .finish(1, Err(StatesError::new("E", "c")), 1, 1)
+            .unwrap();
         assert_eq!(
             outcome.result.unwrap_err().error(),
             Some("States.ExceedToleratedFailureThreshold")

@@ -59,9 +59,16 @@ pub(crate) enum Message {
     Start(Box<Start>),
     Children(Vec<ChildFiber>),
     ChildDone(Box<ChildDone>),
-    TaskDone { fiber: FiberRef, task: u64, result: TaskResult },
+    TaskDone {
+        fiber: FiberRef,
+        task: u64,
+        result: TaskResult,
+    },
     Cancel(ExecutionId),
-    CancelChildren { parent: FiberRef, fork: u32 },
+    CancelChildren {
+        parent: FiberRef,
+        fork: u32,
+    },
     Stop,
 }
 

@@ -273,8 +273,18 @@ impl Runtime {
     /// Completed executions and their transitions, summed over the shards.
     pub fn stats(&self) -> Stats {
         Stats {
-            completed: self.shared.completed.iter().map(|c| c.0.load(Ordering::Relaxed)).sum(),
-            transitions: self.shared.transitions.iter().map(|c| c.0.load(Ordering::Relaxed)).sum(),
+            completed: self
+                .shared
+                .completed
+                .iter()
+                .map(|c| c.0.load(Ordering::Relaxed))
+                .sum(),
+            transitions: self
+                .shared
+                .transitions
+                .iter()
+                .map(|c| c.0.load(Ordering::Relaxed))
+                .sum(),
         }
     }
 
@@ -287,7 +297,9 @@ impl Runtime {
         }
         let admitted = shared
             .in_flight
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < shared.max_in_flight).then_some(n + 1));
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < shared.max_in_flight).then_some(n + 1)
+            });
         if admitted.is_err() {
             return Err(SubmitError::Full(Box::new(submission)));
         }

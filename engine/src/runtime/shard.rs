@@ -47,7 +47,11 @@ enum Owner {
     /// The execution's top-level fiber.
     Top(Box<TopInfo>),
     /// A Map iteration or Parallel branch.
-    Child { parent: FiberRef, fork: u32, index: u32 },
+    Child {
+        parent: FiberRef,
+        fork: u32,
+        index: u32,
+    },
 }
 
 struct TopInfo {
@@ -137,8 +141,6 @@ pub(crate) struct Shard {
     adopted: HashMap<(FiberRef, u32), Vec<u32>, foldhash::fast::FixedState>,
     task_seq: u64,
     now: Timestamp,
-    completed: u64,
-    transitions: u64,
 }
 
 impl Shard {
@@ -160,8 +162,6 @@ impl Shard {
             adopted: HashMap::default(),
             task_seq: 0,
             now,
-            completed: 0,
-            transitions: 0,
         }
     }
 
@@ -173,7 +173,6 @@ impl Shard {
                 match self.inbox.pop() {
                     Some(Message::Stop) => {
                         self.cancel_everything();
-                        self.publish_stats();
                         return;
                     }
                     Some(message) => {
@@ -187,11 +186,12 @@ impl Shard {
             self.now = SystemClock.now();
             self.fire_timers();
             for _ in 0..READY_BATCH {
-                let Some((slot, resume)) = self.ready.pop_front() else { break };
+                let Some((slot, resume)) = self.ready.pop_front() else {
+                    break;
+                };
                 busy = true;
                 self.resume(slot, resume);
             }
-            self.publish_stats();
             if !busy && self.ready.is_empty() {
                 let timeout = self.wheel.next_deadline().map(|at| {
                     let now_ms = millis(SystemClock.now());
@@ -202,15 +202,18 @@ impl Shard {
         }
     }
 
-    fn publish_stats(&mut self) {
-        if self.completed > 0 {
-            self.shared.completed[self.index as usize].0.fetch_add(self.completed, Ordering::Relaxed);
-            self.shared.transitions[self.index as usize]
-                .0
-                .fetch_add(self.transitions, Ordering::Relaxed);
-            self.completed = 0;
-            self.transitions = 0;
-        }
+    /// Counts a completion before it is delivered, so whoever sees the
+    /// completion also sees it in [`Runtime::stats`](super::Runtime::stats).
+    /// The counters are this shard's own (one cache line each), so the atomic
+    /// adds are uncontended.
+    fn count_completion(&self, transitions: u32) {
+        let shard = self.index as usize;
+        self.shared.completed[shard]
+            .0
+            .fetch_add(1, Ordering::Relaxed);
+        self.shared.transitions[shard]
+            .0
+            .fetch_add(u64::from(transitions), Ordering::Relaxed);
     }
 
     // --- slots -----------------------------------------------------------
@@ -282,7 +285,11 @@ impl Shard {
                 } = *done;
                 self.child_done(parent, fork, index, None, result, events, transitions);
             }
-            Message::TaskDone { fiber, task, result } => self.task_done(fiber, task, result),
+            Message::TaskDone {
+                fiber,
+                task,
+                result,
+            } => self.task_done(fiber, task, result),
             Message::Cancel(id) => {
                 let found = self.entries.iter().position(|e| {
                     matches!(&e.slot, Some(Slot { owner: Owner::Top(top), .. }) if top.id == id)
@@ -310,7 +317,12 @@ impl Shard {
             queued_at,
         } = start;
         let started_at = self.now;
-        let limit = submission.plan.timeout.map_or(self.shared.max_duration, |t| t.min(self.shared.max_duration));
+        let limit = submission
+            .plan
+            .timeout
+            .map_or(self.shared.max_duration, |t| {
+                t.min(self.shared.max_duration)
+            });
         let deadline = started_at.plus(limit);
         if size::exceeds(&submission.input, submission.plan.payload_limit) {
             let completion = Completion {
@@ -327,9 +339,9 @@ impl Shard {
                 ended_at: started_at,
                 transitions: 0,
             };
+            self.count_completion(0);
             submission.sink.complete(completion);
             self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
-            self.completed += 1;
             return;
         }
         let exec = Arc::new(ExecutionInfo::new(
@@ -367,7 +379,11 @@ impl Shard {
         } = child;
         let slot = self.alloc(Slot {
             fiber,
-            owner: Owner::Child { parent, fork, index },
+            owner: Owner::Child {
+                parent,
+                fork,
+                index,
+            },
             waiting: Waiting::Nothing,
             fan: None,
             forks: 0,
@@ -378,7 +394,9 @@ impl Shard {
     }
 
     fn task_done(&mut self, fiber: FiberRef, task: u64, result: TaskResult) {
-        let Some(slot) = self.slot_for(fiber) else { return };
+        let Some(slot) = self.slot_for(fiber) else {
+            return;
+        };
         if matches!(slot.waiting, Waiting::Task { task: t, .. } if t == task) {
             slot.waiting = Waiting::Nothing;
             self.ready.push_back((fiber.slot, Resume::Task(result)));
@@ -389,7 +407,14 @@ impl Shard {
 
     fn add_timer(&mut self, at: Timestamp, slot: u32, kind: TimerKind) {
         let generation = self.entries[slot as usize].generation;
-        self.wheel.insert(millis(at), TimerItem { slot, generation, kind });
+        self.wheel.insert(
+            millis(at),
+            TimerItem {
+                slot,
+                generation,
+                kind,
+            },
+        );
     }
 
     fn fire_timers(&mut self) {
@@ -409,14 +434,19 @@ impl Shard {
         let Some(entry) = self.entries.get(item.slot as usize) else {
             return false;
         };
-        let Some(slot) = entry.slot.as_ref().filter(|_| entry.generation == item.generation) else {
+        let Some(slot) = entry
+            .slot
+            .as_ref()
+            .filter(|_| entry.generation == item.generation)
+        else {
             return false;
         };
         match (item.kind, &slot.waiting) {
             (TimerKind::Wake(seq), Waiting::Timer(current)) => seq == *current,
-            (TimerKind::TaskTimeout(t) | TimerKind::TaskHeartbeat(t) | TimerKind::TaskReady(t), Waiting::Task { task, .. }) => {
-                t == *task
-            }
+            (
+                TimerKind::TaskTimeout(t) | TimerKind::TaskHeartbeat(t) | TimerKind::TaskReady(t),
+                Waiting::Task { task, .. },
+            ) => t == *task,
             (TimerKind::Deadline, _) => matches!(slot.owner, Owner::Top(_)),
             _ => false,
         }
@@ -452,11 +482,18 @@ impl Shard {
                 }
                 self.ready.push_back((index, Resume::Timer));
             }
-            TimerKind::TaskTimeout(_) => self.task_failed(index, StatesError::new(names::TIMEOUT, "")),
-            TimerKind::TaskHeartbeat(_) => self.task_failed(index, StatesError::new(names::HEARTBEAT_TIMEOUT, "")),
+            TimerKind::TaskTimeout(_) => {
+                self.task_failed(index, StatesError::new(names::TIMEOUT, ""))
+            }
+            TimerKind::TaskHeartbeat(_) => {
+                self.task_failed(index, StatesError::new(names::HEARTBEAT_TIMEOUT, ""))
+            }
             TimerKind::TaskReady(_) => {
-                let Some(slot) = self.slot_mut(index) else { return };
-                if let Waiting::Task { delayed, .. } = std::mem::replace(&mut slot.waiting, Waiting::Nothing)
+                let Some(slot) = self.slot_mut(index) else {
+                    return;
+                };
+                if let Waiting::Task { delayed, .. } =
+                    std::mem::replace(&mut slot.waiting, Waiting::Nothing)
                     && let Some(result) = delayed
                 {
                     self.ready.push_back((index, Resume::Task(result)));
@@ -464,20 +501,33 @@ impl Shard {
             }
             TimerKind::Deadline => {
                 let now = self.now;
-                let Some(slot) = self.slot_mut(index) else { return };
-                if let Owner::Top(top) = &slot.owner
-                    && now >= top.deadline
-                {
-                    let error = StatesError::new(names::TIMEOUT, "The execution ran past its timeout");
+                let Some(Slot {
+                    owner: Owner::Top(top),
+                    ..
+                }) = self.slot_mut(index)
+                else {
+                    return;
+                };
+                let deadline = top.deadline;
+                if now >= deadline {
+                    let error =
+                        StatesError::new(names::TIMEOUT, "The execution ran past its timeout");
                     self.end_execution(index, Status::TimedOut, Err(error));
+                } else {
+                    // The wheel counts milliseconds: it can fire a little
+                    // before a deadline that falls inside the millisecond.
+                    self.add_timer(deadline, index, TimerKind::Deadline);
                 }
             }
         }
     }
 
     fn task_failed(&mut self, index: u32, error: StatesError) {
-        let Some(slot) = self.slot_mut(index) else { return };
-        if let Waiting::Task { abort, .. } = std::mem::replace(&mut slot.waiting, Waiting::Nothing) {
+        let Some(slot) = self.slot_mut(index) else {
+            return;
+        };
+        if let Waiting::Task { abort, .. } = std::mem::replace(&mut slot.waiting, Waiting::Nothing)
+        {
             if let Some(abort) = abort {
                 abort.abort();
             }
@@ -489,7 +539,9 @@ impl Shard {
 
     fn resume(&mut self, index: u32, resume: Resume) {
         let now = self.now;
-        let Some(slot) = self.slot_mut(index) else { return };
+        let Some(slot) = self.slot_mut(index) else {
+            return;
+        };
         let mut env = StepEnv::at(now);
         let poll = match resume {
             Resume::Run => slot.fiber.run(&mut env),
@@ -502,7 +554,9 @@ impl Shard {
 
     /// Arms the execution's deadline the first time its top-level fiber waits.
     fn arm_deadline(&mut self, index: u32) {
-        let Some(slot) = self.slot_mut(index) else { return };
+        let Some(slot) = self.slot_mut(index) else {
+            return;
+        };
         if let Owner::Top(top) = &mut slot.owner
             && !top.deadline_armed
         {
@@ -518,7 +572,8 @@ impl Shard {
                 let now = self.now;
                 let overdue = matches!(self.slot_mut(index), Some(Slot { owner: Owner::Top(top), .. }) if now >= top.deadline);
                 if overdue {
-                    let error = StatesError::new(names::TIMEOUT, "The execution ran past its timeout");
+                    let error =
+                        StatesError::new(names::TIMEOUT, "The execution ran past its timeout");
                     self.end_execution(index, Status::TimedOut, Err(error));
                 } else {
                     self.ready.push_back((index, Resume::Run));
@@ -526,7 +581,9 @@ impl Shard {
             }
             Poll::Sleep(at) => {
                 self.arm_deadline(index);
-                let Some(slot) = self.slot_mut(index) else { return };
+                let Some(slot) = self.slot_mut(index) else {
+                    return;
+                };
                 slot.wait_seq = slot.wait_seq.wrapping_add(1);
                 let seq = slot.wait_seq;
                 slot.waiting = Waiting::Timer(seq);
@@ -537,10 +594,13 @@ impl Shard {
                 self.arm_deadline(index);
                 let join = Join::new(&fork);
                 if join.is_empty() {
-                    self.ready.push_back((index, Resume::Join(Join::empty_outcome())));
+                    self.ready
+                        .push_back((index, Resume::Join(Join::empty_outcome())));
                     return;
                 }
-                let Some(slot) = self.slot_mut(index) else { return };
+                let Some(slot) = self.slot_mut(index) else {
+                    return;
+                };
                 slot.forks = slot.forks.wrapping_add(1);
                 slot.waiting = Waiting::Children;
                 slot.fan = Some(Box::new(FanOut {
@@ -597,7 +657,11 @@ impl Shard {
                 let inbox = Arc::clone(&self.inbox);
                 let handle = self.shared.io.spawn(async move {
                     let result = future.await;
-                    inbox.push(Message::TaskDone { fiber, task, result });
+                    inbox.push(Message::TaskDone {
+                        fiber,
+                        task,
+                        result,
+                    });
                 });
                 if let Some(Slot {
                     waiting: Waiting::Task { abort, .. },
@@ -626,12 +690,14 @@ impl Shard {
         let mut turn = 0usize;
         let mut local = Vec::new();
         {
-            let Some(slot) = self.slot_mut(index) else { return };
+            let Some(slot) = self.slot_mut(index) else {
+                return;
+            };
             let Some(fan) = slot.fan.as_mut() else { return };
             while let Some(child_index) = fan.join.next_to_start() {
                 let child = slot.fiber.child(&fan.starts[child_index]);
                 // round robin over this shard and the idle ones
-                let target = if idle.is_empty() || turn % (idle.len() + 1) == 0 {
+                let target = if idle.is_empty() || turn.is_multiple_of(idle.len() + 1) {
                     None
                 } else {
                     Some(idle[turn % (idle.len() + 1) - 1])
@@ -651,7 +717,10 @@ impl Shard {
                 }
             }
         }
-        let fork = self.slot_mut(index).and_then(|s| s.fan.as_ref()).map_or(0, |f| f.fork);
+        let fork = self
+            .slot_mut(index)
+            .and_then(|s| s.fan.as_ref())
+            .map_or(0, |f| f.fork);
         for (child_index, fiber) in local {
             let child = self.alloc(Slot {
                 fiber,
@@ -678,13 +747,25 @@ impl Shard {
     }
 
     fn fiber_done(&mut self, index: u32, result: Result<Value, StatesError>) {
-        let is_top = matches!(self.slot_mut(index), Some(Slot { owner: Owner::Top(_), .. }));
+        let is_top = matches!(
+            self.slot_mut(index),
+            Some(Slot {
+                owner: Owner::Top(_),
+                ..
+            })
+        );
         if is_top {
-            let status = if result.is_ok() { Status::Succeeded } else { Status::Failed };
+            let status = if result.is_ok() {
+                Status::Succeeded
+            } else {
+                Status::Failed
+            };
             self.end_execution(index, status, result);
             return;
         }
-        let Some(slot) = self.release(index) else { return };
+        let Some(slot) = self.release(index) else {
+            return;
+        };
         let Owner::Child {
             parent,
             fork,
@@ -696,7 +777,15 @@ impl Shard {
         let events = slot.fiber.events_used();
         let transitions = slot.fiber.transitions();
         if parent.shard == self.index {
-            self.child_done(parent, fork, child_index, Some(index), result, events, transitions);
+            self.child_done(
+                parent,
+                fork,
+                child_index,
+                Some(index),
+                result,
+                events,
+                transitions,
+            );
         } else {
             if let Some(list) = self.adopted.get_mut(&(parent, fork)) {
                 list.retain(|&s| s != index);
@@ -704,14 +793,16 @@ impl Shard {
                     self.adopted.remove(&(parent, fork));
                 }
             }
-            self.shared.inboxes[parent.shard as usize].push(Message::ChildDone(Box::new(ChildDone {
-                parent,
-                fork,
-                index: child_index,
-                result,
-                events,
-                transitions,
-            })));
+            self.shared.inboxes[parent.shard as usize].push(Message::ChildDone(Box::new(
+                ChildDone {
+                    parent,
+                    fork,
+                    index: child_index,
+                    result,
+                    events,
+                    transitions,
+                },
+            )));
         }
     }
 
@@ -726,14 +817,19 @@ impl Shard {
         events: u32,
         transitions: u32,
     ) {
-        let Some(slot) = self.slot_for(parent) else { return };
+        let Some(slot) = self.slot_for(parent) else {
+            return;
+        };
         let Some(fan) = slot.fan.as_mut().filter(|f| f.fork == fork) else {
             return;
         };
         if let Some(child) = child_slot {
             fan.local.retain(|&c| c != child);
         }
-        match fan.join.finish(child_index as usize, result, events, transitions) {
+        match fan
+            .join
+            .finish(child_index as usize, result, events, transitions)
+        {
             Some(outcome) => {
                 let fan = slot.fan.take();
                 slot.waiting = Waiting::Nothing;
@@ -765,8 +861,7 @@ impl Shard {
             started_at,
             ..
         } = *top;
-        self.completed += 1;
-        self.transitions += u64::from(transitions);
+        self.count_completion(transitions);
         sink.complete(Completion {
             id,
             name,
@@ -790,7 +885,10 @@ impl Shard {
     fn drop_subtree_returning(&mut self, index: u32) -> Option<Slot> {
         let me = self.reference(index);
         let mut slot = self.release(index)?;
-        if let Waiting::Task { abort: Some(abort), .. } = &slot.waiting {
+        if let Waiting::Task {
+            abort: Some(abort), ..
+        } = &slot.waiting
+        {
             abort.abort();
         }
         if let Some(fan) = slot.fan.take() {
@@ -806,7 +904,10 @@ impl Shard {
         if fan.remote != 0 {
             for shard in 0..self.shared.inboxes.len().min(64) {
                 if fan.remote & (1 << shard) != 0 {
-                    self.shared.inboxes[shard].push(Message::CancelChildren { parent, fork: fan.fork });
+                    self.shared.inboxes[shard].push(Message::CancelChildren {
+                        parent,
+                        fork: fan.fork,
+                    });
                 }
             }
         }
@@ -815,7 +916,15 @@ impl Shard {
     /// On stop: every execution still here ends as cancelled.
     fn cancel_everything(&mut self) {
         let tops: Vec<u32> = (0..self.entries.len() as u32)
-            .filter(|&i| matches!(self.entries[i as usize].slot, Some(Slot { owner: Owner::Top(_), .. })))
+            .filter(|&i| {
+                matches!(
+                    self.entries[i as usize].slot,
+                    Some(Slot {
+                        owner: Owner::Top(_),
+                        ..
+                    })
+                )
+            })
             .collect();
         for index in tops {
             let error = StatesError::new("ExecutionAborted", "the runtime shut down");

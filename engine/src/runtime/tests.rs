@@ -1,1 +1,349 @@
+//! Runtime behaviour, each test run with one shard and with several (one
+//! body, two shapes). No sleeps for synchronisation: tests wait on the
+//! completions they expect; timeouts use short durations and only check
+//! outcomes, never timing.
+
 use super::*;
+use crate::json;
+use crate::plan::{CompileOptions, from_definition};
+use crate::task::{MockBehaviour, MockHandler, TaskCall, TaskReply};
+use crossbeam::channel::{Receiver, unbounded};
+use std::collections::HashMap;
+
+fn plan(definition: serde_json::Value) -> Arc<Plan> {
+    Arc::new(
+        from_definition(&definition.to_string(), &CompileOptions::default())
+            .expect("valid definition"),
+    )
+}
+
+/// A runtime and a channel of completions.
+struct Harness {
+    runtime: Runtime,
+    sink: Arc<dyn CompletionSink>,
+    completions: Receiver<Completion>,
+}
+
+impl Harness {
+    fn new(shards: usize, resources: Resources) -> Harness {
+        Harness::with(RuntimeConfig {
+            shards,
+            resources,
+            ..RuntimeConfig::default()
+        })
+    }
+
+    fn with(config: RuntimeConfig) -> Harness {
+        let (sender, completions) = unbounded();
+        let sink: Arc<dyn CompletionSink> = Arc::new(move |c: Completion| {
+            sender.send(c).expect("the test holds the receiver");
+        });
+        Harness {
+            runtime: Runtime::start(config).expect("runtime starts"),
+            sink,
+            completions,
+        }
+    }
+
+    fn submit(&self, plan: &Arc<Plan>, tag: u64, input: Value) -> ExecutionId {
+        self.runtime
+            .submit(Submission {
+                plan: Arc::clone(plan),
+                name: Str::from(format!("exec-{tag}")),
+                input,
+                key: None,
+                tag,
+                sink: Arc::clone(&self.sink),
+            })
+            .expect("admitted")
+    }
+
+    /// Waits for `n` completions (long timeout: a stuck runtime fails the test).
+    fn collect(&self, n: usize) -> Vec<Completion> {
+        (0..n)
+            .map(|_| {
+                self.completions
+                    .recv_timeout(Duration::from_secs(60))
+                    .expect("a completion within a minute")
+            })
+            .collect()
+    }
+
+    /// No further completion arrives after the runtime is stopped.
+    fn assert_no_more(self) {
+        self.runtime.shutdown(Duration::from_secs(5));
+        assert!(
+            self.completions.try_recv().is_err(),
+            "a completion arrived twice"
+        );
+    }
+}
+
+fn shapes() -> [usize; 2] {
+    [1, 4]
+}
+
+#[test]
+fn every_execution_completes_exactly_once() {
+    let fan = plan(serde_json::json!({
+        "StartAt": "Each",
+        "States": {
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "Branches", "States": {
+                "Branches": {"Type": "Parallel", "Branches": [
+                    {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
+                    {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "flaky", "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1, "MaxDelaySeconds": 1, "JitterStrategy": "FULL"}], "End": true}}}
+                ], "End": true}}}, "End": true}
+        }
+    }));
+    for shards in shapes() {
+        let mut resources = Resources::new();
+        let behaviour: MockBehaviour = serde_json::from_value(serde_json::json!({
+            "kind": "fail_then", "times": 1, "error": "Busy", "cause": "c", "then": {"kind": "echo"}
+        }))
+        .unwrap();
+        resources.register("flaky", Arc::new(MockHandler::new(behaviour)));
+        let h = Harness::new(shards, resources);
+        let n = 200u64;
+        for tag in 0..n {
+            h.submit(&fan, tag, json!({"items": [1, 2, 3]}));
+        }
+        let done = h.collect(n as usize);
+        let mut seen: HashMap<u64, usize> = HashMap::new();
+        for c in &done {
+            *seen.entry(c.tag).or_default() += 1;
+            assert_eq!(c.status, Status::Succeeded, "{:?}", c.result);
+            assert_eq!(c.result.as_ref().unwrap(), &json!([[1, 1], [2, 2], [3, 3]]));
+        }
+        assert_eq!(seen.len(), n as usize);
+        assert!(seen.values().all(|&count| count == 1));
+        assert_eq!(h.runtime.in_flight(), 0);
+        h.assert_no_more();
+    }
+}
+
+#[test]
+fn fan_out_results_keep_their_order() {
+    let map = plan(serde_json::json!({
+        "StartAt": "Each",
+        "States": {"Each": {"Type": "Map", "ItemProcessor": {"StartAt": "Delay", "States": {
+            "Delay": {"Type": "Task", "Resource": "delay", "End": true}
+        }}, "End": true}}
+    }));
+    for shards in shapes() {
+        let mut resources = Resources::new();
+        // later items finish first
+        resources.register(
+            "delay",
+            Arc::new(|call: TaskCall| {
+                let n = call.input.as_i64().unwrap_or(0);
+                TaskReply::After(
+                    Duration::from_millis((50 - n).max(0) as u64),
+                    Ok(call.input),
+                )
+            }),
+        );
+        let h = Harness::new(shards, resources);
+        let items: Vec<Value> = (0..50).map(Value::from).collect();
+        h.submit(&map, 1, Value::array(items.clone()));
+        let done = h.collect(1);
+        assert_eq!(done[0].result.as_ref().unwrap(), &Value::array(items));
+        assert_eq!(done[0].transitions, 1 + 50);
+        h.assert_no_more();
+    }
+}
+
+#[test]
+fn max_concurrency_bounds_running_children() {
+    let map = plan(serde_json::json!({
+        "StartAt": "Each",
+        "States": {"Each": {"Type": "Map", "MaxConcurrency": 3, "ItemProcessor": {"StartAt": "Work", "States": {
+            "Work": {"Type": "Task", "Resource": "gauge", "End": true}
+        }}, "End": true}}
+    }));
+    for shards in shapes() {
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let mut resources = Resources::new();
+        let (r, p) = (Arc::clone(&running), Arc::clone(&peak));
+        resources.register(
+            "gauge",
+            Arc::new(move |call: TaskCall| {
+                let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+                p.fetch_max(now, Ordering::SeqCst);
+                let r = Arc::clone(&r);
+                TaskReply::Pending(Box::pin(async move {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    r.fetch_sub(1, Ordering::SeqCst);
+                    Ok(call.input)
+                }))
+            }),
+        );
+        let h = Harness::new(shards, resources);
+        h.submit(&map, 1, Value::array((0..20).map(Value::from).collect()));
+        let done = h.collect(1);
+        assert_eq!(done[0].status, Status::Succeeded, "{:?}", done[0].result);
+        assert!(
+            peak.load(Ordering::SeqCst) <= 3,
+            "peak {}",
+            peak.load(Ordering::SeqCst)
+        );
+        assert!(peak.load(Ordering::SeqCst) >= 1);
+        h.assert_no_more();
+    }
+}
+
+#[test]
+fn execution_timeout_ends_the_execution_and_its_children() {
+    let slow = plan(serde_json::json!({
+        "TimeoutSeconds": 1,
+        "StartAt": "Each",
+        "States": {"Each": {"Type": "Map", "ItemProcessor": {"StartAt": "Hang", "States": {
+            "Hang": {"Type": "Task", "Resource": "hang", "End": true}
+        }}, "End": true}}
+    }));
+    for shards in shapes() {
+        let started = Arc::new(AtomicUsize::new(0));
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let mut resources = Resources::new();
+        let (s, d) = (Arc::clone(&started), Arc::clone(&dropped));
+        resources.register(
+            "hang",
+            Arc::new(move |_call: TaskCall| {
+                s.fetch_add(1, Ordering::SeqCst);
+                let guard = DropCounter(Arc::clone(&d));
+                TaskReply::Pending(Box::pin(async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await;
+                    unreachable!()
+                }))
+            }),
+        );
+        let h = Harness::new(shards, resources);
+        h.submit(&slow, 7, Value::array((0..8).map(Value::from).collect()));
+        let done = h.collect(1);
+        assert_eq!(done[0].status, Status::TimedOut);
+        assert_eq!(
+            done[0].result.as_ref().unwrap_err().error(),
+            Some("States.Timeout")
+        );
+        assert_eq!(started.load(Ordering::SeqCst), 8);
+        // every in-flight task future is aborted (dropped) eventually
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        while dropped.load(Ordering::SeqCst) < 8 && std::time::Instant::now() < until {
+            std::thread::yield_now();
+        }
+        assert_eq!(dropped.load(Ordering::SeqCst), 8);
+        h.assert_no_more();
+    }
+}
+
+struct DropCounter(Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn task_timeout_is_an_ordinary_catchable_error() {
+    let caught = plan(serde_json::json!({
+        "StartAt": "Call",
+        "States": {
+            "Call": {"Type": "Task", "Resource": "slow", "TimeoutSeconds": 1,
+                     "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}], "End": true},
+            "Late": {"Type": "Pass", "Result": "late", "End": true}
+        }
+    }));
+    for shards in shapes() {
+        let mut resources = Resources::new();
+        resources.register(
+            "slow",
+            Arc::new(|_call: TaskCall| TaskReply::After(Duration::from_secs(30), Ok(Value::Null))),
+        );
+        let h = Harness::new(shards, resources);
+        h.submit(&caught, 1, json!({}));
+        let done = h.collect(1);
+        assert_eq!(done[0].result.as_ref().unwrap(), &json!("late"));
+        h.assert_no_more();
+    }
+}
+
+#[test]
+fn cancellation_completes_once_as_cancelled() {
+    let wait = plan(serde_json::json!({
+        "StartAt": "Each",
+        "States": {"Each": {"Type": "Map", "ItemProcessor": {"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 120, "End": true}
+        }}, "End": true}}
+    }));
+    for shards in shapes() {
+        let h = Harness::new(shards, Resources::new());
+        let keep = h.submit(&wait, 1, Value::array((0..10).map(Value::from).collect()));
+        let cancel = h.submit(&wait, 2, Value::array((0..10).map(Value::from).collect()));
+        h.runtime.cancel(cancel);
+        let done = h.collect(1);
+        assert_eq!(done[0].tag, 2);
+        assert_eq!(done[0].status, Status::Cancelled);
+        h.runtime.cancel(cancel);
+        h.runtime.cancel(keep);
+        let done = h.collect(1);
+        assert_eq!(done[0].tag, 1);
+        assert_eq!(done[0].status, Status::Cancelled);
+        assert_eq!(h.runtime.in_flight(), 0);
+        h.assert_no_more();
+    }
+}
+
+#[test]
+fn admission_is_bounded() {
+    let wait = plan(serde_json::json!({
+        "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}
+    }));
+    let h = Harness::with(RuntimeConfig {
+        shards: 2,
+        max_in_flight: 5,
+        ..RuntimeConfig::default()
+    });
+    for tag in 0..5 {
+        h.submit(&wait, tag, json!({}));
+    }
+    let refused = h.runtime.submit(Submission {
+        plan: Arc::clone(&wait),
+        name: "one-too-many".into(),
+        input: json!({}),
+        key: None,
+        tag: 99,
+        sink: Arc::clone(&h.sink),
+    });
+    match refused {
+        Err(SubmitError::Full(submission)) => assert_eq!(submission.tag, 99),
+        other => panic!("expected Full, got {other:?}"),
+    }
+    assert_eq!(h.runtime.in_flight(), 5);
+    let cancelled = h.runtime.shutdown(Duration::ZERO);
+    assert_eq!(cancelled, 5);
+    let done: Vec<Completion> = h.completions.try_iter().collect();
+    assert_eq!(done.len(), 5);
+    assert!(done.iter().all(|c| c.status == Status::Cancelled));
+}
+
+#[test]
+fn failures_and_large_inputs_complete_with_their_errors() {
+    let fails = plan(serde_json::json!({
+        "StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "why"}}
+    }));
+    let h = Harness::new(2, Resources::new());
+    h.submit(&fails, 1, json!({}));
+    h.submit(&fails, 2, Value::from("x".repeat(300 * 1024)));
+    let mut done = h.collect(2);
+    done.sort_by_key(|c| c.tag);
+    assert_eq!(done[0].status, Status::Failed);
+    assert_eq!(done[0].result.as_ref().unwrap_err().error(), Some("Boom"));
+    assert_eq!(
+        done[1].result.as_ref().unwrap_err().error(),
+        Some("States.DataLimitExceeded")
+    );
+    assert_eq!(h.runtime.stats().completed, 2);
+    h.assert_no_more();
+}

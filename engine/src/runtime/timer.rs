@@ -141,7 +141,9 @@ impl<T> TimerWheel<T> {
                 fired.push(item);
                 self.len -= 1;
             }
-            let Some((start, l, slot)) = self.next_slot() else { break };
+            let Some((start, l, slot)) = self.next_slot() else {
+                break;
+            };
             if start > to {
                 break;
             }
@@ -220,11 +222,15 @@ mod tests {
             now += [1u64, 7, 64, 1_000, 70_000][rng.random_range(0..5)];
             if let Some(next) = wheel.next_deadline() {
                 let earliest = oracle.keys().next().map(|k| k.0).unwrap();
-                assert!(next <= earliest.max(wheel.now()), "next_deadline {next} after the earliest timer {earliest}");
+                assert!(
+                    next <= earliest.max(wheel.now()),
+                    "next_deadline {next} after the earliest timer {earliest}"
+                );
             }
             let mut fired = Vec::new();
             wheel.advance(now, &mut fired);
-            let mut expected: Vec<(u64, u64)> = oracle.range(..(now + 1, 0)).map(|(k, _)| *k).collect();
+            let mut expected: Vec<(u64, u64)> =
+                oracle.range(..(now + 1, 0)).map(|(k, _)| *k).collect();
             for k in &expected {
                 oracle.remove(k);
             }
