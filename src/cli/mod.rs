@@ -2,6 +2,7 @@
 //! 0 success, 1 the thing ran and failed (a failed execution, failing cases,
 //! an invalid definition), 2 bad usage or unreadable input (reported by `main`).
 
+mod bench;
 mod conformance;
 mod exec;
 mod jsonata_suite;
@@ -31,6 +32,8 @@ enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Run the JSONata reference test suite against Spate's evaluator.
     JsonataSuite(jsonata_suite::Args),
+    /// Run many executions in-process and report throughput and latency.
+    Bench(bench::BenchArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -40,5 +43,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::run(args),
         Command::Conformance(args) => conformance::run(args),
         Command::JsonataSuite(args) => jsonata_suite::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

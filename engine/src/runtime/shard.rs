@@ -169,6 +169,7 @@ impl Shard {
     pub(crate) fn run(mut self) {
         loop {
             let mut busy = false;
+            self.now = SystemClock.now();
             for _ in 0..INBOX_BATCH {
                 match self.inbox.pop() {
                     Some(Message::Stop) => {
@@ -177,7 +178,6 @@ impl Shard {
                     }
                     Some(message) => {
                         busy = true;
-                        self.now = SystemClock.now();
                         self.handle(message);
                     }
                     None => break,
