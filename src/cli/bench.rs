@@ -91,10 +91,9 @@ impl Recorder {
 
 thread_local! {
     static STRIPE: usize = {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        std::thread::current().id().hash(&mut hasher);
-        (hasher.finish() as usize) % STRIPES
+        use std::hash::BuildHasher;
+        let hash = std::collections::hash_map::RandomState::new().hash_one(std::thread::current().id());
+        (hash as usize) % STRIPES
     };
 }
 
