@@ -1,0 +1,481 @@
+//! The core driven by a fake `Io`: no Kafka, no runtime threads.
+
+use super::*;
+use crate::record::{header, header_text};
+use spate_engine::error::StatesError;
+use spate_engine::json;
+use spate_engine::time::Timestamp;
+
+#[derive(Default)]
+struct FakeIo {
+    submitted: Vec<Submission>,
+    cancelled: Vec<ExecutionId>,
+    produced: Vec<(OutRecord, u64)>,
+    runtime_full: bool,
+    queue_full: bool,
+    next_id: u64,
+}
+
+impl Io for FakeIo {
+    fn submit(&mut self, submission: Submission) -> Result<ExecutionId, SubmitError> {
+        if self.runtime_full {
+            return Err(SubmitError::Full(Box::new(submission)));
+        }
+        self.next_id += 1;
+        self.submitted.push(submission);
+        Ok(ExecutionId(self.next_id))
+    }
+    fn cancel(&mut self, id: ExecutionId) {
+        self.cancelled.push(id);
+    }
+    fn produce(&mut self, record: OutRecord, tag: u64) -> Result<(), Refused> {
+        if self.queue_full {
+            return Err(Refused::QueueFull(record));
+        }
+        self.produced.push((record, tag));
+        Ok(())
+    }
+}
+
+fn plan() -> Arc<Plan> {
+    let text = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+    Arc::new(
+        spate_engine::plan::from_definition(text, &Default::default()).expect("valid definition"),
+    )
+}
+
+fn settings(edit: impl FnOnce(&mut PipelineSettings)) -> Arc<PipelineSettings> {
+    let mut s = PipelineSettings::new("p", "in", Some(plan()), "out", "dlq");
+    edit(&mut s);
+    Arc::new(s)
+}
+
+fn core(settings: Arc<PipelineSettings>) -> Core {
+    let sink: Arc<dyn CompletionSink> = Arc::new(|_: Completion| {});
+    let mut core = Core::new(settings, sink, Arc::new(PipelineStats::default()));
+    core.assign(&[tp(0), tp(1)]);
+    core.set_retry_delay(Duration::ZERO);
+    core
+}
+
+fn tp(partition: i32) -> Tp {
+    Tp {
+        topic: 0,
+        partition,
+    }
+}
+
+fn meta(partition: i32, offset: i64, key: Option<&str>) -> Meta {
+    Meta {
+        partition,
+        offset,
+        key: key.map(|k| k.as_bytes().to_vec().into_boxed_slice()),
+        headers: vec![("trace".into(), Some(b"t".to_vec()))],
+        timestamp_ms: Some(5),
+    }
+}
+
+fn event(core: &mut Core, io: &mut FakeIo, partition: i32, offset: i64, key: Option<&str>) {
+    core.on_event(
+        io,
+        tp(partition),
+        meta(partition, offset, key),
+        Body::Json(json!({"offset": offset})),
+    );
+}
+
+fn completion(s: &Submission, status: Status, result: Result<Value, StatesError>) -> Completion {
+    Completion {
+        id: ExecutionId(0),
+        name: s.name.clone(),
+        tag: s.tag,
+        status,
+        result,
+        queued_at: Timestamp::from_unix_nanos(0),
+        started_at: Timestamp::from_unix_nanos(0),
+        ended_at: Timestamp::from_unix_nanos(0),
+        transitions: 1,
+    }
+}
+
+/// Completes the submission named `name` successfully, echoing its input.
+fn succeed(core: &mut Core, io: &mut FakeIo, name: &str) {
+    let i = io
+        .submitted
+        .iter()
+        .position(|s| s.name == name)
+        .unwrap_or_else(|| panic!("{name} was not submitted"));
+    let s = io.submitted.remove(i);
+    let c = completion(&s, Status::Succeeded, Ok(s.input.clone()));
+    core.on_completion(io, c);
+}
+
+/// Acknowledges the produced record from execution `name`.
+fn ack(core: &mut Core, io: &mut FakeIo, name: &str) {
+    let i = io
+        .produced
+        .iter()
+        .position(|(r, _)| header_text(&r.headers, header::EXECUTION) == Some(name))
+        .unwrap_or_else(|| panic!("no record for {name}"));
+    let (_, tag) = io.produced.remove(i);
+    core.on_delivery(io, tag, Ok(()));
+}
+
+#[test]
+fn out_of_order_completions_commit_in_order() {
+    let mut io = FakeIo::default();
+    let mut core = core(settings(|_| {}));
+    for offset in 10..13 {
+        event(&mut core, &mut io, 0, offset, None);
+    }
+    assert_eq!(io.submitted.len(), 3);
+    assert_eq!(io.submitted[0].name, "in-0-10");
+    succeed(&mut core, &mut io, "in-0-12");
+    succeed(&mut core, &mut io, "in-0-11");
+    ack(&mut core, &mut io, "in-0-12");
+    ack(&mut core, &mut io, "in-0-11");
+    assert!(core.commit_due().is_empty(), "10 is not done");
+    succeed(&mut core, &mut io, "in-0-10");
+    let (record, _) = &io.produced[0];
+    assert_eq!(&*record.topic, "out");
+    assert_eq!(record.payload, br#"{"offset":10}"#);
+    assert_eq!(
+        header_text(&record.headers, "trace"),
+        Some("t"),
+        "forwarded"
+    );
+    assert_eq!(
+        header_text(&record.headers, header::STATUS),
+        Some("SUCCEEDED")
+    );
+    assert_eq!(
+        header_text(&record.headers, header::SOURCE_OFFSET),
+        Some("10")
+    );
+    ack(&mut core, &mut io, "in-0-10");
+    assert_eq!(core.commit_due(), vec![(Arc::from("in"), 0, 13)]);
+    assert!(core.commit_due().is_empty(), "only moved positions");
+    assert!(core.drained());
+}
+
+#[test]
+fn poison_events_become_dead_letters_and_the_pipeline_goes_on() {
+    let mut io = FakeIo::default();
+    let mut core = core(settings(|_| {}));
+    core.on_event(
+        &mut io,
+        tp(0),
+        meta(0, 0, Some("k")),
+        crate::event::decode(Some(b"{nope")),
+    );
+    let big = vec![b' '; crate::config::defaults::MAX_EVENT_BYTES + 1];
+    core.on_event(
+        &mut io,
+        tp(0),
+        meta(0, 1, None),
+        crate::event::decode(Some(&big)),
+    );
+    event(&mut core, &mut io, 0, 2, None);
+    let s = io.submitted.remove(0);
+    let failed = completion(
+        &s,
+        Status::Failed,
+        Err(StatesError::new("InvalidEvent", "no device")),
+    );
+    core.on_completion(&mut io, failed);
+
+    let reasons: Vec<_> = io
+        .produced
+        .iter()
+        .map(|(r, _)| {
+            assert_eq!(&*r.topic, "dlq");
+            assert!(r.dead_letter);
+            (
+                header_text(&r.headers, header::DLQ_REASON)
+                    .unwrap()
+                    .to_string(),
+                header_text(&r.headers, header::ERROR).unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("invalid-json".to_string(), "InvalidJson".to_string()),
+            (
+                "too-large".to_string(),
+                "States.DataLimitExceeded".to_string()
+            ),
+            ("execution-failed".to_string(), "InvalidEvent".to_string()),
+        ]
+    );
+    assert_eq!(io.produced[0].0.payload, b"{nope", "the original bytes");
+    assert_eq!(io.produced[0].0.key.as_deref(), Some(&b"k"[..]));
+    assert_eq!(io.produced[2].0.payload, br#"{"offset":2}"#);
+    for name in ["in-0-0", "in-0-1", "in-0-2"] {
+        ack(&mut core, &mut io, name);
+    }
+    assert_eq!(core.commit_due(), vec![(Arc::from("in"), 0, 3)]);
+}
+
+#[test]
+fn failures_can_go_to_the_output_topic() {
+    let mut io = FakeIo::default();
+    let mut core = core(settings(|s| s.on_failure = OnFailure::Output));
+    event(&mut core, &mut io, 1, 0, None);
+    let s = io.submitted.remove(0);
+    core.on_completion(
+        &mut io,
+        completion(
+            &s,
+            Status::TimedOut,
+            Err(StatesError::new("States.Timeout", "slow")),
+        ),
+    );
+    let (r, _) = &io.produced[0];
+    assert_eq!(&*r.topic, "out");
+    assert_eq!(header_text(&r.headers, header::STATUS), Some("TIMED_OUT"));
+    assert_eq!(
+        header_text(&r.headers, header::ERROR),
+        Some("States.Timeout")
+    );
+    assert_eq!(
+        r.payload,
+        br#"{"status":"TIMED_OUT","error":"States.Timeout","cause":"slow"}"#
+    );
+}
+
+#[test]
+fn per_key_ordering_runs_one_event_per_key_at_a_time() {
+    let mut io = FakeIo::default();
+    let mut core = core(settings(|s| s.ordering = Ordering::PerKey));
+    event(&mut core, &mut io, 0, 0, Some("a"));
+    event(&mut core, &mut io, 0, 1, Some("b"));
+    event(&mut core, &mut io, 0, 2, Some("a"));
+    event(&mut core, &mut io, 0, 3, Some("a"));
+    event(&mut core, &mut io, 0, 4, None);
+    let names = |io: &FakeIo| {
+        io.submitted
+            .iter()
+            .map(|s| s.name.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&io), ["in-0-0", "in-0-1", "in-0-4"]);
+    assert_eq!(
+        io.submitted[0].key,
+        io.submitted[1].key.map(|_| event::key_hash(b"a"))
+    );
+    succeed(&mut core, &mut io, "in-0-0");
+    assert_eq!(names(&io), ["in-0-1", "in-0-4", "in-0-2"]);
+    succeed(&mut core, &mut io, "in-0-2");
+    assert_eq!(names(&io), ["in-0-1", "in-0-4", "in-0-3"]);
+    succeed(&mut core, &mut io, "in-0-3");
+    succeed(&mut core, &mut io, "in-0-1");
+    succeed(&mut core, &mut io, "in-0-4");
+    // Outputs of key a in offset order.
+    let a: Vec<_> = io
+        .produced
+        .iter()
+        .filter(|(r, _)| r.key.as_deref() == Some(&b"a"[..]))
+        .map(|(r, _)| {
+            header_text(&r.headers, header::SOURCE_OFFSET)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(a, ["0", "2", "3"]);
+}
+
+#[test]
+fn a_full_partition_window_pauses_and_resumes_at_half() {
+    let mut io = FakeIo::default();
+    let mut core = core(settings(|s| s.max_pending_per_partition = 4));
+    core.take_flow();
+    for offset in 0..3 {
+        event(&mut core, &mut io, 0, offset, None);
+    }
+    assert!(core.take_flow().is_empty());
+    event(&mut core, &mut io, 0, 3, None);
+    assert_eq!(core.take_flow(), [Flow::Pause(tp(0))]);
+    for offset in 0..2 {
+        succeed(&mut core, &mut io, &format!("in-0-{offset}"));
+        ack(&mut core, &mut io, &format!("in-0-{offset}"));
+    }
+    assert_eq!(core.take_flow(), [Flow::Resume(tp(0))]);
+}
+
+#[test]
+fn a_full_runtime_keeps_events_ready_and_pauses_everything() {
+    let mut io = FakeIo {
+        runtime_full: true,
+        ..FakeIo::default()
+    };
+    let mut core = core(settings(|s| s.max_in_flight = 2));
+    core.take_flow();
+    event(&mut core, &mut io, 0, 0, None);
+    assert!(core.take_flow().is_empty());
+    event(&mut core, &mut io, 1, 0, None);
+    let mut flow = core.take_flow();
+    flow.sort_by_key(|f| format!("{f:?}"));
+    assert_eq!(flow, [Flow::Pause(tp(0)), Flow::Pause(tp(1))]);
+    assert!(io.submitted.is_empty());
+    io.runtime_full = false;
+    core.tick(&mut io);
+    assert_eq!(io.submitted.len(), 2);
+    assert_eq!(core.take_flow().len(), 2, "both resumed");
+}
+
+#[test]
+fn max_in_flight_bounds_running_executions() {
+    let mut io = FakeIo::default();
+    let mut core = core(settings(|s| s.max_in_flight = 2));
+    for offset in 0..5 {
+        event(&mut core, &mut io, 0, offset, None);
+    }
+    assert_eq!(io.submitted.len(), 2);
+    succeed(&mut core, &mut io, "in-0-0");
+    assert_eq!(io.submitted.len(), 2);
+    assert_eq!(io.submitted[1].name, "in-0-2");
+}
+
+#[test]
+fn revocation_drops_unstarted_cancels_late_and_ignores_stale_completions() {
+    let mut io = FakeIo::default();
+    let mut core = core(settings(|s| s.max_in_flight = 2));
+    for offset in 0..4 {
+        event(&mut core, &mut io, 0, offset, None);
+    }
+    event(&mut core, &mut io, 1, 0, None);
+    assert_eq!(io.submitted.len(), 2);
+    succeed(&mut core, &mut io, "in-0-0");
+    ack(&mut core, &mut io, "in-0-0");
+    core.begin_revoke(&[tp(0)]);
+    assert_eq!(core.busy(&[tp(0)]), 2, "in-0-1 and in-0-2 run");
+    succeed(&mut core, &mut io, "in-0-1");
+    assert_eq!(core.busy(&[tp(0)]), 2, "in-0-1 is being published");
+    ack(&mut core, &mut io, "in-0-1");
+    assert_eq!(core.busy(&[tp(0)]), 1);
+    let positions = core.finish_revoke(&mut io, &[tp(0)]);
+    assert_eq!(positions, vec![(Arc::from("in"), 0, 2)]);
+    assert_eq!(io.cancelled.len(), 1);
+    // The cancelled execution's completion arrives later and is ignored;
+    // its runtime slot then goes to partition 1 (in-0-3 was dropped).
+    let s = io.submitted.remove(0);
+    assert_eq!(s.name, "in-0-2");
+    core.on_completion(
+        &mut io,
+        completion(&s, Status::Cancelled, Err(StatesError::runtime("x"))),
+    );
+    assert_eq!(core.assigned(), [tp(1)]);
+    assert_eq!(io.submitted.len(), 1);
+    assert_eq!(io.submitted[0].name, "in-1-0");
+    assert!(io.produced.is_empty());
+    // Reassigned: a fresh partition state.
+    core.assign(&[tp(0)]);
+    event(&mut core, &mut io, 0, 2, None);
+    succeed(&mut core, &mut io, "in-1-0");
+    succeed(&mut core, &mut io, "in-0-2");
+    ack(&mut core, &mut io, "in-0-2");
+    assert_eq!(
+        core.positions(Some(&[tp(0)])),
+        vec![(Arc::from("in"), 0, 3)]
+    );
+}
+
+#[test]
+fn shutdown_commits_only_what_is_safe() {
+    let mut io = FakeIo::default();
+    let mut core = core(settings(|s| s.max_in_flight = 1));
+    for offset in 0..3 {
+        event(&mut core, &mut io, 0, offset, None);
+    }
+    succeed(&mut core, &mut io, "in-0-0");
+    ack(&mut core, &mut io, "in-0-0");
+    core.begin_shutdown();
+    assert!(core.take_flow().contains(&Flow::Pause(tp(0))));
+    event(&mut core, &mut io, 0, 3, None);
+    assert!(!core.drained(), "in-0-1 runs");
+    core.abandon(&mut io);
+    let s = io.submitted.remove(0);
+    core.on_completion(
+        &mut io,
+        completion(&s, Status::Cancelled, Err(StatesError::runtime("x"))),
+    );
+    assert!(core.drained());
+    assert_eq!(core.positions(None), vec![(Arc::from("in"), 0, 1)]);
+}
+
+#[test]
+fn delivery_failures_are_retried_and_oversize_outputs_become_dead_letters() {
+    let mut io = FakeIo::default();
+    let mut core = core(settings(|_| {}));
+    event(&mut core, &mut io, 0, 0, None);
+    event(&mut core, &mut io, 0, 1, None);
+    succeed(&mut core, &mut io, "in-0-0");
+    succeed(&mut core, &mut io, "in-0-1");
+    let (r0, t0) = io.produced.remove(0);
+    core.on_delivery(
+        &mut io,
+        t0,
+        Err((DeliveryError::Other("timed out".into()), r0.clone())),
+    );
+    let (r1, t1) = io.produced.remove(0);
+    core.on_delivery(
+        &mut io,
+        t1,
+        Err((DeliveryError::TooLarge("too big".into()), r1)),
+    );
+    // Retried as-is, and the oversize one as a dead letter.
+    assert_eq!(io.produced.len(), 2);
+    assert_eq!(io.produced[0].0, r0);
+    assert_eq!(io.produced[1].0.topic.as_ref(), "dlq");
+    assert_eq!(
+        header_text(&io.produced[1].0.headers, header::DLQ_REASON),
+        Some("output-rejected")
+    );
+    ack(&mut core, &mut io, "in-0-0");
+    ack(&mut core, &mut io, "in-0-1");
+    assert_eq!(core.commit_due(), vec![(Arc::from("in"), 0, 2)]);
+}
+
+#[test]
+fn a_full_producer_queue_holds_records_until_it_drains() {
+    let mut io = FakeIo {
+        queue_full: true,
+        ..FakeIo::default()
+    };
+    let mut core = core(settings(|_| {}));
+    event(&mut core, &mut io, 0, 0, None);
+    succeed(&mut core, &mut io, "in-0-0");
+    assert!(io.produced.is_empty());
+    assert_eq!(core.unacknowledged(), 1);
+    io.queue_full = false;
+    core.tick(&mut io);
+    ack(&mut core, &mut io, "in-0-0");
+    assert!(core.drained());
+}
+
+#[test]
+fn passthrough_publishes_the_event_itself() {
+    let mut io = FakeIo::default();
+    let mut core = core(Arc::new(PipelineSettings::new(
+        "p", "in", None, "out", "dlq",
+    )));
+    event(&mut core, &mut io, 0, 0, None);
+    assert!(io.submitted.is_empty());
+    assert_eq!(io.produced[0].0.payload, br#"{"offset":0}"#);
+}
+
+#[test]
+fn envelope_input_and_duplicates() {
+    let mut io = FakeIo::default();
+    let mut core = core(settings(|s| s.input = InputMode::Envelope));
+    event(&mut core, &mut io, 0, 7, Some("k"));
+    event(&mut core, &mut io, 0, 7, Some("k"));
+    assert_eq!(io.submitted.len(), 1, "the repeated offset is ignored");
+    assert_eq!(
+        io.submitted[0].input,
+        json!({"key": "k", "value": {"offset": 7}, "headers": {"trace": "t"},
+               "topic": "in", "partition": 0, "offset": 7, "timestamp": 5})
+    );
+}
