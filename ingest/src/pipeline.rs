@@ -237,6 +237,11 @@ impl Core {
         std::mem::take(&mut self.flow)
     }
 
+    /// The counters.
+    pub fn stats(&self) -> &Arc<PipelineStats> {
+        &self.stats
+    }
+
     /// Sets the delay before a failed publication is retried.
     pub fn set_retry_delay(&mut self, delay: Duration) {
         self.retry_delay = delay;
@@ -366,6 +371,12 @@ impl Core {
             return;
         };
         self.producing -= 1;
+        // The report cannot tell; the slot knows.
+        let dead_letter = self.slots[index as usize].dead_letter;
+        let result = result.map_err(|(e, mut record)| {
+            record.dead_letter = dead_letter;
+            (e, record)
+        });
         match result {
             Ok(()) => {
                 let slot = &self.slots[index as usize];

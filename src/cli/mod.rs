@@ -4,9 +4,12 @@
 
 mod bench;
 mod conformance;
+mod demo;
 mod exec;
 mod jsonata_suite;
 mod load;
+mod loadgen;
+mod run;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +37,13 @@ enum Command {
     JsonataSuite(jsonata_suite::Args),
     /// Run many executions in-process and report throughput and latency.
     Bench(bench::BenchArgs),
+    /// Consume Kafka topics, run one execution per event, publish results.
+    Run(run::RunArgs),
+    /// Run synthetic IoT events through the example workflow on an
+    /// embedded Kafka cluster, with live throughput and latency.
+    Demo(demo::DemoArgs),
+    /// Measure end-to-end throughput and latency through Kafka.
+    Loadgen(loadgen::LoadgenArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -44,5 +54,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Conformance(args) => conformance::run(args),
         Command::JsonataSuite(args) => jsonata_suite::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Loadgen(args) => loadgen::run(args),
     }
 }

@@ -1,0 +1,146 @@
+//! librdkafka client settings: Spate's defaults, the user's properties over
+//! them, and the few properties at-least-once depends on, forced last.
+//! Also the logging every Spate client shares: librdkafka's repeated
+//! complaints while a broker is away are printed once per interval, not
+//! once per second per connection.
+
+use crate::config::KafkaSettings;
+use rdkafka::ClientConfig;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::KafkaError;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Consumer defaults (any may be overridden in `[kafka.consumer]`).
+pub const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
+    // A new group starts at the beginning of the topic: nothing skipped.
+    ("auto.offset.reset", "earliest"),
+    // Rebalances move only the partitions that change owner.
+    ("partition.assignment.strategy", "cooperative-sticky"),
+    // librdkafka's 1 s default stalls a consumer whose queue filled up.
+    ("fetch.queue.backoff.ms", "10"),
+    // Prefetched data is bounded (librdkafka's default is 64 MiB).
+    ("queued.max.messages.kbytes", "16384"),
+];
+
+/// Consumer settings Spate owns: offsets are committed by the pipeline,
+/// only for events whose outcome is acknowledged.
+pub const CONSUMER_FORCED: &[(&str, &str)] = &[
+    ("enable.auto.commit", "false"),
+    ("enable.auto.offset.store", "false"),
+];
+
+/// Producer defaults (any may be overridden in `[kafka.producer]`).
+pub const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
+    // No duplicates or reordering from the producer's own retries.
+    ("enable.idempotence", "true"),
+    // Small batches: a few milliseconds of latency for far fewer requests.
+    ("linger.ms", "5"),
+];
+
+fn base(bootstrap: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", bootstrap);
+    config.set_log_level(RDKafkaLogLevel::Warning);
+    config
+}
+
+/// A consumer configuration for `group_id`.
+pub fn consumer_config(kafka: &KafkaSettings, bootstrap: &str, group_id: &str) -> ClientConfig {
+    let mut config = base(bootstrap);
+    for (k, v) in CONSUMER_DEFAULTS {
+        config.set(*k, *v);
+    }
+    for (k, v) in kafka.properties.iter().chain(&kafka.consumer) {
+        config.set(k, v);
+    }
+    config.set("group.id", group_id);
+    for (k, v) in CONSUMER_FORCED {
+        config.set(*k, *v);
+    }
+    config
+}
+
+/// A producer configuration.
+pub fn producer_config(kafka: &KafkaSettings, bootstrap: &str) -> ClientConfig {
+    let mut config = base(bootstrap);
+    for (k, v) in PRODUCER_DEFAULTS {
+        config.set(*k, *v);
+    }
+    for (k, v) in kafka.properties.iter().chain(&kafka.producer) {
+        config.set(k, v);
+    }
+    config
+}
+
+/// How often one repeated message is printed.
+const REPEAT_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Prints a message at most once per [`REPEAT_INTERVAL`], saying how many
+/// were held back.
+#[derive(Default)]
+pub struct Throttle {
+    seen: Mutex<HashMap<String, (Instant, u64)>>,
+}
+
+impl Throttle {
+    /// Logs `message` at `level` unless it was logged recently.
+    pub fn log(&self, level: log::Level, message: &str) {
+        let Ok(mut seen) = self.seen.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        if seen.len() > 1000 {
+            seen.clear();
+        }
+        match seen.get_mut(message) {
+            Some((last, held)) if now.duration_since(*last) < REPEAT_INTERVAL => {
+                *held += 1;
+            }
+            Some((last, held)) => {
+                let more = std::mem::take(held);
+                *last = now;
+                if more > 0 {
+                    log::log!(level, "{message} (and {more} more times)");
+                } else {
+                    log::log!(level, "{message}");
+                }
+            }
+            None => {
+                seen.insert(message.to_string(), (now, 0));
+                log::log!(level, "{message}");
+            }
+        }
+    }
+
+    /// librdkafka's log lines: errors and warnings throttled, the rest at
+    /// debug level.
+    pub fn librdkafka(&self, who: &str, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        if facility == "CONFWARN" {
+            // Properties shared by every client that only one kind uses
+            // (a consumer setting in [kafka.properties]): harmless.
+            log::debug!("{who}: kafka: {facility}: {message}");
+            return;
+        }
+        match level {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error
+            | RDKafkaLogLevel::Warning => self.log(
+                log::Level::Warn,
+                &format!("{who}: kafka: {facility}: {message}"),
+            ),
+            _ => log::debug!("{who}: kafka: {facility}: {message}"),
+        }
+    }
+
+    /// librdkafka's global errors (brokers down, authentication, ...).
+    pub fn error(&self, who: &str, error: &KafkaError, reason: &str) {
+        self.log(
+            log::Level::Warn,
+            &format!("{who}: kafka: {error}: {reason}"),
+        );
+    }
+}

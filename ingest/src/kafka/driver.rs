@@ -1,0 +1,573 @@
+//! The pipeline thread: one thread per pipeline owns its consumer and its
+//! [`Core`], and carries out what the core asks (start executions, publish
+//! records, pause and resume partitions, commit).
+//!
+//! # The loop
+//!
+//! 1. Hand the core the completions (from the runtime's shards) and delivery
+//!    reports (from the producer's thread) that arrived, both through
+//!    channels whose senders unpark this thread.
+//! 2. Commit the positions that moved, every `commit_interval_ms`
+//!    (asynchronously; synchronously on revocation and shutdown).
+//! 3. Poll the consumer without blocking, a batch at a time, and hand each
+//!    event to the core. Polling never stops, whatever the backpressure:
+//!    paused partitions simply return nothing, and the consumer keeps its
+//!    place in the group.
+//! 4. With nothing to do, park until woken (an event arrives: the consumer
+//!    queue's non-empty callback; a completion; a delivery report; a
+//!    shutdown request) or until the next commit is due.
+//!
+//! # Rebalances
+//!
+//! The rebalance callbacks run inside `poll`, on this thread. On revocation
+//! the callback drops the lost partitions' unstarted events, services
+//! completions and deliveries until their running events are done or the
+//! grace period ends, commits their positions synchronously (while this
+//! member still owns them), cancels what is left and forgets them: the new
+//! owner starts from the commit and repeats nothing that was acknowledged.
+//! On assignment the partitions get fresh state (a new epoch, so late
+//! completions from an earlier ownership are ignored).
+//!
+//! # Shutdown
+//!
+//! Stop taking events (every partition paused), let running executions
+//! finish for up to `shutdown_grace_ms`, cancel the rest, wait for
+//! outstanding delivery reports, commit synchronously, leave the group.
+
+use super::Shutdown;
+use super::client::{self, Throttle};
+use super::producer::{Delivered, Producer};
+use crate::config::{KafkaSettings, PipelineSettings};
+use crate::event::{self, Meta};
+use crate::pipeline::{Core, Flow, Io, Refused, Tp};
+use crate::record::OutRecord;
+use crate::stats::PipelineStats;
+use crossbeam::channel::{Receiver, Sender, unbounded};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Headers as _, Message};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use spate_engine::runtime::{
+    Completion, CompletionSink, ExecutionId, Runtime, Submission, SubmitError,
+};
+use std::sync::{Arc, Mutex};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+/// Events taken from the consumer between two services of the core.
+const POLL_BATCH: usize = 512;
+/// Completions or delivery reports handled per service.
+const SERVICE_BATCH: usize = 4096;
+/// Longest park with nothing to do.
+const IDLE_WAIT: Duration = Duration::from_millis(1);
+/// How long, after cancelling, shutdown waits for outstanding deliveries.
+const FLUSH_WAIT: Duration = Duration::from_secs(10);
+
+/// Why a pipeline stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// A Kafka client could not be created or refused an operation.
+    #[error("pipeline {pipeline}: {what}: {source}")]
+    Kafka {
+        /// Pipeline name.
+        pipeline: String,
+        /// What was being done.
+        what: String,
+        /// The client's error.
+        source: KafkaError,
+    },
+}
+
+/// Completions go to the pipeline thread.
+struct Sink {
+    completions: Sender<Completion>,
+    waker: Thread,
+}
+
+impl CompletionSink for Sink {
+    fn complete(&self, completion: Completion) {
+        let _ = self.completions.send(completion);
+        self.waker.unpark();
+    }
+}
+
+/// The core's window on the world.
+struct DriverIo<'a> {
+    runtime: &'a Runtime,
+    producer: &'a Producer,
+}
+
+impl Io for DriverIo<'_> {
+    fn submit(&mut self, submission: Submission) -> Result<ExecutionId, SubmitError> {
+        self.runtime.submit(submission)
+    }
+
+    fn cancel(&mut self, id: ExecutionId) {
+        self.runtime.cancel(id);
+    }
+
+    fn produce(&mut self, record: OutRecord, tag: u64) -> Result<(), Refused> {
+        self.producer.send(record, tag)
+    }
+}
+
+/// Everything the loop and the rebalance callbacks share.
+struct Driver {
+    who: String,
+    settings: Arc<PipelineSettings>,
+    core: Core,
+    runtime: Arc<Runtime>,
+    producer: Producer,
+    completions: Receiver<Completion>,
+    deliveries: Receiver<Delivered>,
+}
+
+macro_rules! io {
+    ($d:expr) => {
+        &mut DriverIo {
+            runtime: &$d.runtime,
+            producer: &$d.producer,
+        }
+    };
+}
+
+impl Driver {
+    /// Hands the core what arrived; `true` if anything did.
+    fn service(&mut self) -> bool {
+        let mut worked = false;
+        for completion in self.completions.try_iter().take(SERVICE_BATCH) {
+            self.core.on_completion(io!(self), completion);
+            worked = true;
+        }
+        for (tag, result) in self.deliveries.try_iter().take(SERVICE_BATCH) {
+            self.core.on_delivery(io!(self), tag, result);
+            worked = true;
+        }
+        self.core.tick(io!(self));
+        worked
+    }
+
+    fn on_message(&mut self, message: &BorrowedMessage<'_>) {
+        let Some(topic) = self.core.topic_index(message.topic()) else {
+            return;
+        };
+        let mut headers = Vec::new();
+        if let Some(h) = message.headers() {
+            headers.reserve(h.count());
+            for header in h.iter() {
+                headers.push((header.key.to_string(), header.value.map(<[u8]>::to_vec)));
+            }
+        }
+        let meta = Meta {
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message.key().map(Box::from),
+            headers,
+            timestamp_ms: message.timestamp().to_millis(),
+        };
+        let body = event::decode(message.payload());
+        let tp = Tp {
+            topic,
+            partition: meta.partition,
+        };
+        self.core.on_event(io!(self), tp, meta, body);
+    }
+
+    fn tps(&self, list: &TopicPartitionList) -> Vec<Tp> {
+        list.elements()
+            .iter()
+            .filter_map(|e| {
+                Some(Tp {
+                    topic: self.core.topic_index(e.topic())?,
+                    partition: e.partition(),
+                })
+            })
+            .collect()
+    }
+
+    fn list(&self, tps: &[Tp]) -> TopicPartitionList {
+        let mut list = TopicPartitionList::with_capacity(tps.len());
+        for tp in tps {
+            list.add_partition(self.core.topic(tp.topic), tp.partition);
+        }
+        list
+    }
+
+    /// Pauses and resumes what the core asked for.
+    fn apply_flow<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>) {
+        let flow = self.core.take_flow();
+        if flow.is_empty() {
+            return;
+        }
+        let (mut pause, mut resume) = (Vec::new(), Vec::new());
+        for change in flow {
+            match change {
+                Flow::Pause(tp) => pause.push(tp),
+                Flow::Resume(tp) => resume.push(tp),
+            }
+        }
+        if !pause.is_empty()
+            && let Err(e) = consumer.pause(&self.list(&pause))
+        {
+            log::warn!(
+                "{}: cannot pause {} partition(s): {e}",
+                self.who,
+                pause.len()
+            );
+        }
+        if !resume.is_empty()
+            && let Err(e) = consumer.resume(&self.list(&resume))
+        {
+            log::warn!(
+                "{}: cannot resume {} partition(s): {e}",
+                self.who,
+                resume.len()
+            );
+        }
+    }
+
+    fn commit<C: ConsumerContext>(
+        &self,
+        consumer: &BaseConsumer<C>,
+        positions: Vec<(Arc<str>, i32, i64)>,
+        mode: CommitMode,
+    ) {
+        if positions.is_empty() {
+            return;
+        }
+        let mut list = TopicPartitionList::with_capacity(positions.len());
+        for (topic, partition, offset) in &positions {
+            // The position is already the next offset to read (the last
+            // done offset + 1), which is what Kafka stores.
+            if let Err(e) = list.add_partition_offset(topic, *partition, Offset::Offset(*offset)) {
+                log::warn!("{}: bad commit position: {e}", self.who);
+            }
+        }
+        crate::stats::add(&self.core_stats().commits, 1);
+        if let Err(e) = consumer.commit(&list, mode) {
+            log::warn!(
+                "{}: committing {} partition(s) failed: {e}",
+                self.who,
+                positions.len()
+            );
+        }
+    }
+
+    fn core_stats(&self) -> &PipelineStats {
+        self.core.stats()
+    }
+
+    /// Partitions were taken away (inside `poll`).
+    fn revoke<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+        list: &TopicPartitionList,
+    ) {
+        let tps = self.tps(list);
+        if tps.is_empty() {
+            return;
+        }
+        self.core.begin_revoke(&tps);
+        let deadline = Instant::now() + self.settings.rebalance_grace;
+        while self.core.busy(&tps) > 0 && Instant::now() < deadline {
+            if !self.service() {
+                std::thread::park_timeout(Duration::from_millis(5));
+            }
+        }
+        let left = self.core.busy(&tps);
+        let positions = self.core.finish_revoke(io!(self), &tps);
+        // Pause/resume requests for partitions no longer ours are moot.
+        self.core.take_flow();
+        if consumer.assignment_lost() {
+            log::warn!(
+                "{}: lost {} partition(s) without a clean handover; their uncommitted events will be read again",
+                self.who,
+                tps.len()
+            );
+        } else {
+            self.commit(consumer, positions, CommitMode::Sync);
+        }
+        log::info!(
+            "{}: {} partition(s) revoked{}",
+            self.who,
+            tps.len(),
+            if left > 0 {
+                format!(", {left} unfinished event(s) left to the next owner")
+            } else {
+                String::new()
+            }
+        );
+    }
+
+    /// Partitions were assigned (inside `poll`).
+    fn assign<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+        list: &TopicPartitionList,
+    ) {
+        let tps = self.tps(list);
+        if tps.is_empty() {
+            return;
+        }
+        // A partition paused under an earlier ownership must fetch again.
+        let _ = consumer.resume(list);
+        self.core.assign(&tps);
+        self.apply_flow(consumer);
+        log::info!("{}: {} partition(s) assigned", self.who, tps.len());
+    }
+}
+
+/// The consumer's context: the driver behind a lock the loop never holds
+/// while polling, so the rebalance callbacks can take it.
+struct Context {
+    who: String,
+    driver: Mutex<Driver>,
+    throttle: Arc<Throttle>,
+}
+
+impl ClientContext for Context {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        self.throttle.librdkafka(&self.who, level, fac, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.throttle.error(&self.who, &error, reason);
+    }
+}
+
+impl ConsumerContext for Context {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Revoke(list) => {
+                if let Ok(mut driver) = self.driver.lock() {
+                    driver.revoke(consumer, list);
+                }
+            }
+            Rebalance::Error(e) => log::warn!("{}: rebalance error: {e}", self.who),
+            Rebalance::Assign(_) => {}
+        }
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(list) = rebalance
+            && let Ok(mut driver) = self.driver.lock()
+        {
+            driver.assign(consumer, list);
+        }
+    }
+
+    fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, _: &TopicPartitionList) {
+        if let Err(e) = result {
+            self.throttle.log(
+                log::Level::Warn,
+                &format!("{}: offset commit failed: {e}", self.who),
+            );
+        }
+    }
+}
+
+/// Runs one pipeline on the calling thread until `shutdown` is requested
+/// and it has drained.
+pub(super) fn run(
+    kafka: &KafkaSettings,
+    bootstrap: &str,
+    settings: Arc<PipelineSettings>,
+    runtime: Arc<Runtime>,
+    stats: Arc<PipelineStats>,
+    shutdown: Arc<Shutdown>,
+) -> Result<(), PipelineError> {
+    let who = format!("pipeline {}", settings.name);
+    let kafka_error = |what: &str, source| PipelineError::Kafka {
+        pipeline: settings.name.clone(),
+        what: what.to_string(),
+        source,
+    };
+    let me = std::thread::current();
+    shutdown.register(me.clone());
+    let throttle = Arc::new(Throttle::default());
+    let (completion_tx, completions) = unbounded();
+    let (delivery_tx, deliveries) = unbounded();
+    let sink: Arc<dyn CompletionSink> = Arc::new(Sink {
+        completions: completion_tx,
+        waker: me.clone(),
+    });
+    let producer = Producer::new(
+        &client::producer_config(kafka, bootstrap),
+        &who,
+        delivery_tx,
+        me.clone(),
+        Arc::clone(&throttle),
+    )
+    .map_err(|e| kafka_error("cannot create the producer", e))?;
+    let driver = Driver {
+        who: who.clone(),
+        core: Core::new(Arc::clone(&settings), sink, stats),
+        settings: Arc::clone(&settings),
+        runtime,
+        producer,
+        completions,
+        deliveries,
+    };
+    let context = Context {
+        who: who.clone(),
+        driver: Mutex::new(driver),
+        throttle: Arc::clone(&throttle),
+    };
+    let mut consumer: BaseConsumer<Context> =
+        client::consumer_config(kafka, bootstrap, &settings.group_id)
+            .create_with_context(context)
+            .map_err(|e| kafka_error("cannot create the consumer", e))?;
+    {
+        let waker = me.clone();
+        consumer.set_nonempty_callback(move || waker.unpark());
+    }
+    if !wait_for_cluster(&consumer, &who, bootstrap, kafka.connect_timeout, &shutdown) {
+        return Ok(());
+    }
+    let topics: Vec<&str> = settings.source_topics.iter().map(String::as_str).collect();
+    consumer
+        .subscribe(&topics)
+        .map_err(|e| kafka_error("cannot subscribe", e))?;
+    log::info!(
+        "{who}: consuming {} as group {}, publishing to {} (dead letters: {})",
+        topics.join(", "),
+        settings.group_id,
+        settings.output_topic,
+        settings.dlq_topic
+    );
+
+    let lock = || {
+        consumer
+            .context()
+            .driver
+            .lock()
+            .expect("the driver lock is never poisoned")
+    };
+    let mut next_commit = Instant::now() + settings.commit_interval;
+    let mut next_gauges = Instant::now();
+    let mut stop_deadline: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        let mut worked;
+        {
+            let mut d = lock();
+            worked = d.service();
+            if now >= next_commit {
+                let due = d.core.commit_due();
+                d.commit(&consumer, due, CommitMode::Async);
+                next_commit = now + settings.commit_interval;
+            }
+            if now >= next_gauges {
+                d.core.publish_gauges();
+                next_gauges = now + Duration::from_millis(100);
+            }
+            if stop_deadline.is_none() && shutdown.requested() {
+                log::info!(
+                    "{who}: stopping: {} execution(s) running, waiting up to {} ms",
+                    d.core.executing(),
+                    settings.shutdown_grace.as_millis()
+                );
+                d.core.begin_shutdown();
+                stop_deadline = Some(now + settings.shutdown_grace);
+            }
+            d.apply_flow(&consumer);
+            if let Some(deadline) = stop_deadline
+                && (d.core.drained() || now >= deadline)
+            {
+                break;
+            }
+        }
+        for _ in 0..POLL_BATCH {
+            match consumer.poll(Duration::ZERO) {
+                None => break,
+                Some(Ok(message)) => {
+                    worked = true;
+                    let mut d = lock();
+                    d.on_message(&message);
+                    d.apply_flow(&consumer);
+                }
+                Some(Err(e)) => {
+                    throttle.log(log::Level::Warn, &format!("{who}: kafka: {e}"));
+                    break;
+                }
+            }
+        }
+        if !worked {
+            let wait = next_commit
+                .saturating_duration_since(Instant::now())
+                .min(IDLE_WAIT);
+            std::thread::park_timeout(wait);
+        }
+    }
+
+    // Shutdown: cancel what outlived the grace period, wait for the
+    // records already handed to the producer, commit what is safe.
+    {
+        let mut guard = lock();
+        let d = &mut *guard;
+        if !d.core.drained() {
+            log::warn!(
+                "{who}: grace period over: cancelling {} execution(s); their events will be read again",
+                d.core.executing()
+            );
+            d.core.abandon(io!(d));
+        }
+        let deadline = Instant::now() + FLUSH_WAIT;
+        while !d.core.drained() && Instant::now() < deadline {
+            if !d.service() {
+                std::thread::park_timeout(Duration::from_millis(5));
+            }
+        }
+        if !d.core.drained() {
+            log::warn!(
+                "{who}: {} record(s) still unacknowledged after {} s; their events will be read again",
+                d.core.unacknowledged(),
+                FLUSH_WAIT.as_secs()
+            );
+        }
+        let positions = d.core.positions(None);
+        d.commit(&consumer, positions, CommitMode::Sync);
+        d.core.publish_gauges();
+    }
+    consumer.unsubscribe();
+    log::info!("{who}: stopped");
+    Ok(())
+}
+
+/// Asks the cluster for metadata until it answers or shutdown is
+/// requested, saying where it tried. Returns `false` on shutdown.
+fn wait_for_cluster<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    who: &str,
+    bootstrap: &str,
+    timeout: Duration,
+    shutdown: &Shutdown,
+) -> bool {
+    let mut backoff = Duration::from_secs(1);
+    let mut failed = false;
+    loop {
+        match consumer.fetch_metadata(None, timeout) {
+            Ok(_) => {
+                if failed {
+                    log::info!("{who}: reached Kafka at {bootstrap}");
+                }
+                return true;
+            }
+            Err(e) => {
+                failed = true;
+                log::error!(
+                    "{who}: cannot reach Kafka at {bootstrap} ({e}); retrying in {} s",
+                    backoff.as_secs()
+                );
+            }
+        }
+        let until = Instant::now() + backoff;
+        while Instant::now() < until {
+            if shutdown.requested() {
+                return false;
+            }
+            std::thread::park_timeout(until - Instant::now());
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,129 @@
+//! The pipeline's producer: records go out tagged, and each delivery report
+//! comes back to the pipeline thread through a channel (waking it), so the
+//! pipeline learns when an outcome is safe without ever calling `flush`
+//! (which polls in 100 ms steps).
+
+use super::client::Throttle;
+use crate::event::Headers;
+use crate::pipeline::{DeliveryError, Refused};
+use crate::record::OutRecord;
+use crossbeam::channel::Sender;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Headers as _, Message, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
+use rdkafka::{ClientConfig, ClientContext};
+use std::sync::Arc;
+use std::thread::Thread;
+
+/// A delivery report: the record's tag and how it went (with the record
+/// rebuilt from the report when it failed, to publish again).
+pub type Delivered = (u64, Result<(), (DeliveryError, OutRecord)>);
+
+/// Sends delivery reports to the pipeline thread.
+pub struct DeliveryContext {
+    who: String,
+    reports: Sender<Delivered>,
+    waker: Thread,
+    throttle: Arc<Throttle>,
+}
+
+impl ClientContext for DeliveryContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        self.throttle.librdkafka(&self.who, level, fac, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.throttle.error(&self.who, &error, reason);
+    }
+}
+
+impl ProducerContext for DeliveryContext {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, tag: usize) {
+        let report = match result {
+            Ok(_) => Ok(()),
+            Err((error, message)) => {
+                let why = error.to_string();
+                let kind =
+                    if error.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageSizeTooLarge) {
+                        DeliveryError::TooLarge(why)
+                    } else {
+                        DeliveryError::Other(why)
+                    };
+                let mut headers: Headers = Vec::new();
+                if let Some(h) = message.headers() {
+                    for header in h.iter() {
+                        headers.push((header.key.to_string(), header.value.map(<[u8]>::to_vec)));
+                    }
+                }
+                let record = OutRecord {
+                    topic: Arc::from(message.topic()),
+                    key: message.key().map(|k| k.to_vec().into_boxed_slice()),
+                    payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                    headers,
+                    dead_letter: false,
+                };
+                Err((kind, record))
+            }
+        };
+        // The pipeline may be gone (shutdown): nothing to tell then.
+        let _ = self.reports.send((tag as u64, report));
+        self.waker.unpark();
+    }
+}
+
+/// A producer whose delivery reports reach one pipeline thread.
+pub struct Producer {
+    inner: ThreadedProducer<DeliveryContext>,
+}
+
+impl Producer {
+    /// Creates the producer; reports go to `reports`, then `waker` is
+    /// unparked.
+    pub fn new(
+        config: &ClientConfig,
+        who: &str,
+        reports: Sender<Delivered>,
+        waker: Thread,
+        throttle: Arc<Throttle>,
+    ) -> Result<Producer, KafkaError> {
+        let context = DeliveryContext {
+            who: who.to_string(),
+            reports,
+            waker,
+            throttle,
+        };
+        Ok(Producer {
+            inner: config.create_with_context(context)?,
+        })
+    }
+
+    /// Queues a record.
+    pub fn send(&self, record: OutRecord, tag: u64) -> Result<(), Refused> {
+        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+        for (key, value) in &record.headers {
+            headers = headers.insert(Header {
+                key,
+                value: value.as_deref(),
+            });
+        }
+        let mut base = BaseRecord::with_opaque_to(&record.topic, tag as usize)
+            .payload(&record.payload[..])
+            .headers(headers);
+        if let Some(key) = &record.key {
+            base = base.key(&key[..]);
+        }
+        let sent = self.inner.send(base).map_err(|(error, _)| error);
+        match sent {
+            Ok(()) => Ok(()),
+            Err(e) => match e.rdkafka_error_code() {
+                Some(RDKafkaErrorCode::QueueFull) => Err(Refused::QueueFull(record)),
+                Some(RDKafkaErrorCode::MessageSizeTooLarge) => {
+                    Err(Refused::TooLarge(record, e.to_string()))
+                }
+                _ => Err(Refused::Other(record, e.to_string())),
+            },
+        }
+    }
+}

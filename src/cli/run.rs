@@ -1,0 +1,370 @@
+//! `spate run --config FILE`: runs the configured pipelines (Kafka topic in,
+//! one Express execution per event, output and dead-letter topics out)
+//! until SIGINT or SIGTERM, then drains, commits and exits 0.
+//!
+//! Also the wiring `spate demo` and `spate loadgen` share: logging, signal
+//! handling, the [`Session`] that starts the embedded cluster (if asked),
+//! the runtime and the pipelines, and the status line.
+
+use super::load;
+use anyhow::{Context, anyhow};
+use clap::Args;
+use spate_engine::runtime::{Runtime, RuntimeConfig};
+use spate_engine::task::Resources;
+use spate_ingest::config::Config;
+use spate_ingest::kafka::loadgen::{Generator, GeneratorSpec};
+use spate_ingest::kafka::{self, EmbeddedCluster, KafkaProduceTask, RunningPipeline, Shutdown};
+use spate_ingest::stats::Snapshot;
+use spate_ingest::synth::IotEvents;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Consume Kafka topics, run one execution per event, publish each result
+/// (or a dead letter) and commit offsets once results are safe.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The configuration file (see config/spate.toml).
+    #[arg(long)]
+    config: PathBuf,
+    /// Print a status line per pipeline this often, in seconds (0: never).
+    #[arg(long, default_value_t = 10)]
+    status_interval_secs: u64,
+    /// Validate the configuration and every definition, then exit.
+    #[arg(long)]
+    check: bool,
+}
+
+/// Runs the subcommand.
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    init_logging(log::LevelFilter::Info);
+    let config = Config::load(&args.config).map_err(|e| anyhow!("{e}"))?;
+    if args.check {
+        println!(
+            "{}: {} pipeline(s), every definition valid",
+            config.origin,
+            config.pipelines.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let shutdown = Shutdown::new();
+    handle_signals(Arc::clone(&shutdown))?;
+    let session = Session::start(&config, Arc::clone(&shutdown), None)?;
+    let interval = Duration::from_secs(args.status_interval_secs);
+    let mut status = Status::new(&session);
+    let mut next = Instant::now() + interval;
+    while !session.finished() {
+        std::thread::sleep(Duration::from_millis(50));
+        if !interval.is_zero() && Instant::now() >= next {
+            next += interval;
+            for line in status.lines(&session) {
+                log::info!("{line}");
+            }
+        }
+    }
+    session.finish()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What runs for one configuration: the embedded cluster (if asked for),
+/// synthetic event generators (if asked for), the runtime, the pipelines.
+pub(super) struct Session {
+    pub(super) bootstrap: String,
+    pub(super) pipelines: Vec<RunningPipeline>,
+    pub(super) generators: Vec<Generator>,
+    runtime: Arc<Runtime>,
+    shutdown: Arc<Shutdown>,
+    // Dropped last: the cluster outlives its clients.
+    _embedded: Option<EmbeddedCluster>,
+}
+
+/// Overrides `spate demo` applies to the generators.
+pub(super) struct Generate {
+    pub(super) rate: f64,
+    pub(super) duration: Duration,
+    pub(super) poison_every: u64,
+}
+
+impl Session {
+    /// Starts everything `config` describes.
+    pub(super) fn start(
+        config: &Config,
+        shutdown: Arc<Shutdown>,
+        generate: Option<Generate>,
+    ) -> anyhow::Result<Session> {
+        let mut kafka_settings = config.kafka.clone();
+        let (embedded, bootstrap) = if kafka_settings.is_embedded() {
+            let cluster =
+                EmbeddedCluster::start().context("cannot start the embedded Kafka cluster")?;
+            let partitions = config.embedded.partitions.get();
+            let mut topics = Vec::new();
+            for p in &config.pipelines {
+                topics.extend(p.source_topics.iter().cloned());
+                topics.push(p.output_topic.clone());
+                topics.push(p.dlq_topic.clone());
+            }
+            topics.sort();
+            topics.dedup();
+            for t in &topics {
+                cluster
+                    .create_topic(t, partitions)
+                    .with_context(|| format!("cannot create topic {t} in the embedded cluster"))?;
+            }
+            // In-process: polling often costs nothing worth saving.
+            kafka_settings
+                .consumer
+                .entry("fetch.wait.max.ms".into())
+                .or_insert_with(|| "10".into());
+            let bootstrap = cluster.bootstrap_servers().to_string();
+            log::info!(
+                "embedded Kafka cluster at {bootstrap} (in memory; at most {} MiB kept per partition), topics {} with {partitions} partitions each",
+                kafka::PARTITION_BYTES >> 20,
+                topics.join(", ")
+            );
+            (Some(cluster), bootstrap)
+        } else {
+            (None, kafka_settings.bootstrap_servers.clone())
+        };
+
+        let mut resources = match &config.runtime.mock_resources {
+            Some(path) => load::resources(path)?,
+            None => Resources::new(),
+        };
+        KafkaProduceTask::new(&kafka_settings, &bootstrap)
+            .context("cannot create the producer of the kafka:produce task")?
+            .register(&mut resources);
+        let runtime = Arc::new(
+            Runtime::start(RuntimeConfig {
+                shards: config
+                    .runtime
+                    .shards
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+                max_in_flight: config.pipelines.iter().map(|p| p.max_in_flight).sum(),
+                max_duration: config.runtime.max_duration,
+                io_threads: config.runtime.io_threads,
+                resources,
+            })
+            .context("cannot start the runtime")?,
+        );
+
+        let mut pipelines = Vec::new();
+        for p in &config.pipelines {
+            pipelines.push(
+                kafka::start_pipeline(
+                    &kafka_settings,
+                    &bootstrap,
+                    Arc::new(p.clone()),
+                    Arc::clone(&runtime),
+                    Arc::clone(&shutdown),
+                )
+                .with_context(|| format!("cannot start pipeline {}", p.name))?,
+            );
+        }
+
+        let mut generators = Vec::new();
+        let (rate, duration, poison_every) = match &generate {
+            Some(g) => (g.rate, Some(g.duration), g.poison_every),
+            None if embedded.is_some() => (
+                f64::from(config.embedded.generate_events_per_sec),
+                None,
+                1000,
+            ),
+            None => (0.0, None, 0),
+        };
+        if rate > 0.0 {
+            for (i, p) in config.pipelines.iter().enumerate() {
+                for (j, topic) in p.source_topics.iter().enumerate() {
+                    let mut events = IotEvents::new((i * 100 + j) as u64 + 1, 500, poison_every);
+                    generators.push(
+                        Generator::start(
+                            &bootstrap,
+                            GeneratorSpec {
+                                topic: topic.clone(),
+                                rate: Some(rate),
+                                count: None,
+                                duration,
+                                properties: Default::default(),
+                            },
+                            Box::new(move |n| {
+                                let (key, value) = events.event(n);
+                                (Some(key), value)
+                            }),
+                        )
+                        .with_context(|| format!("cannot start the event generator for {topic}"))?,
+                    );
+                }
+            }
+            if generate.is_none() {
+                log::info!(
+                    "writing {rate} synthetic IoT events per second to every source topic ([embedded] generate_events_per_sec)"
+                );
+            }
+        }
+        Ok(Session {
+            bootstrap,
+            pipelines,
+            generators,
+            runtime,
+            shutdown,
+            _embedded: embedded,
+        })
+    }
+
+    /// `true` once every pipeline thread ended.
+    pub(super) fn finished(&self) -> bool {
+        self.pipelines.iter().all(RunningPipeline::is_finished)
+    }
+
+    /// Stops the generators and the pipelines (draining them), then the
+    /// runtime.
+    pub(super) fn finish(self) -> anyhow::Result<()> {
+        for g in &self.generators {
+            g.stop();
+        }
+        self.shutdown.request();
+        let mut first_error = None;
+        for p in self.pipelines {
+            if let Err(e) = p.join() {
+                log::error!("{e}");
+                first_error.get_or_insert(e);
+            }
+        }
+        for g in self.generators {
+            if let Err(e) = g.join() {
+                log::warn!("event generator: {e}");
+            }
+        }
+        if let Ok(runtime) = Arc::try_unwrap(self.runtime) {
+            runtime.shutdown(Duration::ZERO);
+        }
+        match first_error {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Builds the periodic status lines from counter differences.
+pub(super) struct Status {
+    last: Vec<Snapshot>,
+    at: Instant,
+}
+
+impl Status {
+    pub(super) fn new(session: &Session) -> Status {
+        Status {
+            last: session
+                .pipelines
+                .iter()
+                .map(|p| p.stats.snapshot())
+                .collect(),
+            at: Instant::now(),
+        }
+    }
+
+    /// One line per pipeline: rates since the last call, gauges now,
+    /// latency percentiles from taking an event to its outcome's
+    /// acknowledgement.
+    pub(super) fn lines(&mut self, session: &Session) -> Vec<String> {
+        let seconds = self.at.elapsed().as_secs_f64().max(1e-3);
+        self.at = Instant::now();
+        let mut lines = Vec::new();
+        for (p, last) in session.pipelines.iter().zip(&mut self.last) {
+            let now = p.stats.snapshot();
+            let latency = p.stats.take_latency();
+            let rate = |a: u64, b: u64| (a - b) as f64 / seconds;
+            lines.push(format!(
+                "{}: {:.0} events/s in, {:.0} outputs/s, {:.0} dead letters/s; {} running, {} pending, {}/{} partitions paused; latency ms p50 {:.1} p99 {:.1} max {:.1}",
+                p.name,
+                rate(now.consumed, last.consumed),
+                rate(now.outputs, last.outputs),
+                rate(now.dead_letters, last.dead_letters),
+                now.executing,
+                now.pending,
+                now.paused,
+                now.assigned,
+                latency.value_at_quantile(0.5) as f64 / 1000.0,
+                latency.value_at_quantile(0.99) as f64 / 1000.0,
+                latency.max() as f64 / 1000.0,
+            ));
+            *last = now;
+        }
+        lines
+    }
+}
+
+/// Requests shutdown on the first SIGINT or SIGTERM; exits at once on the
+/// second.
+pub(super) fn handle_signals(shutdown: Arc<Shutdown>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the signal handler")?;
+    std::thread::Builder::new()
+        .name("spate-signals".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let Ok(mut term) =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                else {
+                    return;
+                };
+                for n in 0.. {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                    if n == 0 {
+                        log::info!("stopping (again to stop at once)");
+                        shutdown.request();
+                    } else {
+                        log::warn!("stopping at once: uncommitted events will be read again");
+                        std::process::exit(1);
+                    }
+                }
+            });
+        })
+        .context("cannot start the signal handler")?;
+    Ok(())
+}
+
+/// Log lines to standard error: `time level message`. `SPATE_LOG`
+/// (error, warn, info, debug, trace) overrides `default`.
+pub(super) fn init_logging(default: log::LevelFilter) {
+    struct Stderr;
+    impl log::Log for Stderr {
+        fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+            metadata.level() <= log::max_level()
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            if !self.enabled(record.metadata()) {
+                return;
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let secs = now.as_secs() % 86_400;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{:02}:{:02}:{:02}.{:03} {:5} {}",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60,
+                now.subsec_millis(),
+                record.level(),
+                record.args()
+            );
+        }
+        fn flush(&self) {}
+    }
+    static LOGGER: Stderr = Stderr;
+    let level = std::env::var("SPATE_LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(default);
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(level);
+    }
+}
