@@ -2,7 +2,13 @@
 # The whole test suite, as CI runs it (.ci/run calls exactly this script).
 # Formatting and lints first (cheap, fail fast), then every test in the
 # workspace: unit tests, the integration binary (including the conformance
-# corpus in ../shared when it is present) and doc tests.
+# corpus in ../shared when it is present, and the Kafka tests against a
+# broker this script starts) and doc tests.
+#
+# The Kafka tests need a Kafka-protocol broker: this script installs and
+# starts one with scripts/kafka-broker.sh on a free 127.0.0.1 port, and
+# stops it (by PID) when it exits, whether the tests pass or fail.
+# SPATE_KAFKA_REQUIRED=1 makes those tests fail, not skip, if it is gone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +17,16 @@ cargo fmt --all -- --check
 
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== Kafka broker for the integration tests"
+KAFKA_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+export KAFKA_PORT
+stop_broker() { scripts/kafka-broker.sh stop || true; }
+trap stop_broker EXIT
+SPATE_KAFKA_BROKER_PID="$(scripts/kafka-broker.sh start)"
+export SPATE_KAFKA_BROKER_PID
+export SPATE_KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+export SPATE_KAFKA_REQUIRED=1
 
 echo "== cargo test"
 cargo test --workspace --locked

@@ -164,8 +164,13 @@ impl Session {
         }
 
         let mut generators = Vec::new();
-        let (rate, duration, poison_every) = match &generate {
-            Some(g) => (g.rate, Some(g.duration), g.poison_every),
+        // The demo writes exactly rate x duration events, paced.
+        let (rate, count, poison_every) = match &generate {
+            Some(g) => (
+                g.rate,
+                Some((g.rate * g.duration.as_secs_f64()).round() as u64),
+                g.poison_every,
+            ),
             None if embedded.is_some() => (
                 f64::from(config.embedded.generate_events_per_sec),
                 None,
@@ -183,8 +188,8 @@ impl Session {
                             GeneratorSpec {
                                 topic: topic.clone(),
                                 rate: Some(rate),
-                                count: None,
-                                duration,
+                                count,
+                                duration: None,
                                 properties: Default::default(),
                             },
                             Box::new(move |n| {

@@ -3,4 +3,5 @@
 mod common;
 mod conformance;
 mod jsonata_suite;
+mod kafka;
 mod validate;

@@ -87,17 +87,36 @@ pub fn create_topics(
     Ok(())
 }
 
-/// Writes records to `topic` and waits until every one is acknowledged.
+/// Collects where each record landed.
+struct Landed(std::sync::Mutex<(Vec<(i32, i64)>, Option<KafkaError>)>);
+
+impl rdkafka::ClientContext for Landed {}
+
+impl rdkafka::producer::ProducerContext for Landed {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &rdkafka::producer::DeliveryResult<'_>, _: ()) {
+        if let Ok(mut landed) = self.0.lock() {
+            match result {
+                Ok(m) => landed.0.push((m.partition(), m.offset())),
+                Err((e, _)) => landed.1 = Some(e.clone()),
+            }
+        }
+    }
+}
+
+/// Writes records to `topic`, waits until every one is acknowledged, and
+/// returns where each landed (partition, offset), in acknowledgement order.
 pub fn produce(
     bootstrap: &str,
     topic: &str,
     records: impl IntoIterator<Item = ToProduce>,
-) -> Result<u64, KafkaError> {
-    let producer: BaseProducer = config(bootstrap)
+) -> Result<Vec<(i32, i64)>, KafkaError> {
+    let producer: BaseProducer<Landed> = config(bootstrap)
         .set("linger.ms", "5")
         .set("queue.buffering.max.messages", "1000000")
-        .create()?;
-    let mut sent = 0;
+        .create_with_context(Landed(std::sync::Mutex::new((Vec::new(), None))))?;
+    let mut sent = 0u64;
     for record in records {
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
         for (k, v) in &record.headers {
@@ -131,7 +150,15 @@ pub fn produce(
         }
     }
     producer.flush(Duration::from_secs(60))?;
-    Ok(sent)
+    let mut landed = producer
+        .context()
+        .0
+        .lock()
+        .map_err(|_| KafkaError::Canceled)?;
+    if let Some(e) = landed.1.take() {
+        return Err(e);
+    }
+    Ok(std::mem::take(&mut landed.0))
 }
 
 /// The number of partitions of `topic`.
@@ -151,7 +178,9 @@ pub fn partitions(bootstrap: &str, topic: &str, timeout: Duration) -> Result<i32
     Ok(count)
 }
 
-/// The end offset (next offset to be written) of each partition.
+/// The end offset (next offset to be written) of each partition, as the
+/// cluster reports it (ListOffsets; the test broker answers this wrongly,
+/// so tests count what they wrote instead).
 pub fn end_offsets(
     bootstrap: &str,
     topic: &str,

@@ -50,6 +50,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use spate_engine::runtime::{
     Completion, CompletionSink, ExecutionId, Runtime, Submission, SubmitError,
 };
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -323,6 +324,8 @@ struct Context {
     who: String,
     driver: Mutex<Driver>,
     throttle: Arc<Throttle>,
+    /// An asynchronous commit failed: commit every position again.
+    recommit: AtomicBool,
 }
 
 impl ClientContext for Context {
@@ -412,6 +415,7 @@ pub(super) fn run(
         who: who.clone(),
         driver: Mutex::new(driver),
         throttle: Arc::clone(&throttle),
+        recommit: AtomicBool::new(false),
     };
     let mut consumer: BaseConsumer<Context> =
         client::consumer_config(kafka, bootstrap, &settings.group_id)
@@ -453,7 +457,12 @@ pub(super) fn run(
             let mut d = lock();
             worked = d.service();
             if now >= next_commit {
-                let due = d.core.commit_due();
+                let due = if consumer.context().recommit.swap(false, Ordering::Relaxed) {
+                    d.core.commit_due();
+                    d.core.positions(None)
+                } else {
+                    d.core.commit_due()
+                };
                 d.commit(&consumer, due, CommitMode::Async);
                 next_commit = now + settings.commit_interval;
             }
