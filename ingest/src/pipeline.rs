@@ -326,7 +326,7 @@ impl Core {
         });
         if let Some((raw, reason, error, cause)) = dead {
             let record = self.dead_letter(index, raw, reason, error, &cause);
-            self.to_outbox(index, record);
+            self.queue_record(index, record);
         } else if self.settings.ordering == Ordering::PerKey
             && let Some(key) = self.slots[index as usize].meta.key.clone()
         {
@@ -407,7 +407,7 @@ impl Core {
                     "OutputRejected",
                     &format!("the output record was refused: {why}"),
                 );
-                self.to_outbox(index, dead);
+                self.queue_record(index, dead);
             }
             Err((DeliveryError::TooLarge(why) | DeliveryError::Other(why), record)) => {
                 log::warn!(
@@ -415,7 +415,7 @@ impl Core {
                     self.settings.name,
                     record.topic
                 );
-                self.to_retry(index, record);
+                self.schedule_retry(index, record);
             }
         }
         self.pump(io);
@@ -589,14 +589,14 @@ impl Core {
         self.ready.push_back(index);
     }
 
-    fn to_outbox(&mut self, index: u32, record: OutRecord) {
+    fn queue_record(&mut self, index: u32, record: OutRecord) {
         let slot = &mut self.slots[index as usize];
         slot.record = Some(record);
         slot.phase = Phase::Outbox;
         self.outbox.push_back(index);
     }
 
-    fn to_retry(&mut self, index: u32, record: OutRecord) {
+    fn schedule_retry(&mut self, index: u32, record: OutRecord) {
         stats::add(&self.stats.retries, 1);
         let slot = &mut self.slots[index as usize];
         slot.record = Some(record);
@@ -654,7 +654,7 @@ impl Core {
                         "OutputRejected",
                         &format!("the output record was refused: {why}"),
                     );
-                    self.to_outbox(index, dead);
+                    self.queue_record(index, dead);
                 }
                 Err(Refused::TooLarge(record, why) | Refused::Other(record, why)) => {
                     self.outbox.pop_front();
@@ -663,7 +663,7 @@ impl Core {
                         self.settings.name,
                         record.topic
                     );
-                    self.to_retry(index, record);
+                    self.schedule_retry(index, record);
                 }
             }
         }
@@ -774,7 +774,7 @@ impl Core {
                 }
             }
         };
-        self.to_outbox(index, record);
+        self.queue_record(index, record);
     }
 
     /// The next event waiting for this slot's key becomes ready.

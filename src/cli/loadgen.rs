@@ -210,13 +210,8 @@ pub fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
     if !args.external {
         let mut kafka_settings = spate_ingest::config::KafkaSettings::new(bootstrap.clone());
         kafka_settings.properties = properties.clone();
-        let mut settings = PipelineSettings::new(
-            "loadgen",
-            source.clone(),
-            plan.clone(),
-            output.clone(),
-            dlq.clone(),
-        );
+        let mut settings =
+            PipelineSettings::new("loadgen", source.clone(), plan, output.clone(), dlq.clone());
         settings.group_id = format!("{unique}-group");
         settings.max_in_flight = args.max_in_flight;
         settings.max_pending_per_partition =
@@ -245,9 +240,9 @@ pub fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
         runtime = Some(rt);
     }
     let measure_topics = if args.external {
-        vec![output.clone()]
+        vec![output]
     } else {
-        vec![output.clone(), dlq.clone()]
+        vec![output, dlq]
     };
     let measurer = Measurer::start(&bootstrap, &measure_topics, &properties)?;
 

@@ -87,8 +87,15 @@ pub fn create_topics(
     Ok(())
 }
 
+/// Where each record landed, and the last delivery error.
+#[derive(Default)]
+struct Outcomes {
+    landed: Vec<(i32, i64)>,
+    error: Option<KafkaError>,
+}
+
 /// Collects where each record landed.
-struct Landed(std::sync::Mutex<(Vec<(i32, i64)>, Option<KafkaError>)>);
+struct Landed(std::sync::Mutex<Outcomes>);
 
 impl rdkafka::ClientContext for Landed {}
 
@@ -98,8 +105,8 @@ impl rdkafka::producer::ProducerContext for Landed {
     fn delivery(&self, result: &rdkafka::producer::DeliveryResult<'_>, _: ()) {
         if let Ok(mut landed) = self.0.lock() {
             match result {
-                Ok(m) => landed.0.push((m.partition(), m.offset())),
-                Err((e, _)) => landed.1 = Some(e.clone()),
+                Ok(m) => landed.landed.push((m.partition(), m.offset())),
+                Err((e, _)) => landed.error = Some(e.clone()),
             }
         }
     }
@@ -115,7 +122,7 @@ pub fn produce(
     let producer: BaseProducer<Landed> = config(bootstrap)
         .set("linger.ms", "5")
         .set("queue.buffering.max.messages", "1000000")
-        .create_with_context(Landed(std::sync::Mutex::new((Vec::new(), None))))?;
+        .create_with_context(Landed(std::sync::Mutex::default()))?;
     let mut sent = 0u64;
     for record in records {
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
@@ -145,7 +152,7 @@ pub fn produce(
             }
         }
         sent += 1;
-        if sent % 1000 == 0 {
+        if sent.is_multiple_of(1000) {
             producer.poll(Duration::ZERO);
         }
     }
@@ -155,10 +162,10 @@ pub fn produce(
         .0
         .lock()
         .map_err(|_| KafkaError::Canceled)?;
-    if let Some(e) = landed.1.take() {
+    if let Some(e) = landed.error.take() {
         return Err(e);
     }
-    Ok(std::mem::take(&mut landed.0))
+    Ok(std::mem::take(&mut landed.landed))
 }
 
 /// The number of partitions of `topic`.

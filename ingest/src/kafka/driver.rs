@@ -75,7 +75,7 @@ pub enum PipelineError {
         /// What was being done.
         what: String,
         /// The client's error.
-        source: KafkaError,
+        source: Box<KafkaError>,
     },
 }
 
@@ -383,7 +383,7 @@ pub(super) fn run(
     let kafka_error = |what: &str, source| PipelineError::Kafka {
         pipeline: settings.name.clone(),
         what: what.to_string(),
-        source,
+        source: Box::new(source),
     };
     let me = std::thread::current();
     shutdown.register(me.clone());
@@ -421,10 +421,7 @@ pub(super) fn run(
         client::consumer_config(kafka, bootstrap, &settings.group_id)
             .create_with_context(context)
             .map_err(|e| kafka_error("cannot create the consumer", e))?;
-    {
-        let waker = me.clone();
-        consumer.set_nonempty_callback(move || waker.unpark());
-    }
+    consumer.set_nonempty_callback(move || me.unpark());
     if !wait_for_cluster(&consumer, &who, bootstrap, kafka.connect_timeout, &shutdown) {
         return Ok(());
     }

@@ -4,7 +4,7 @@
 use super::*;
 
 /// The bound this test holds `spate run` to while ~300 MB wait in the topic.
-const RSS_BOUND: u64 = 160 * 1024 * 1024;
+const RSS_BOUND: u64 = 128 * 1024 * 1024;
 
 #[test]
 fn a_topic_filled_far_faster_than_the_workflow_keeps_memory_bounded() {

@@ -50,7 +50,7 @@ fn per_key_ordering_holds_under_concurrency() {
     // The output topic is partitioned by key, so each key's outputs are in
     // the order they were published.
     let mut seqs: HashMap<String, Vec<i64>> = HashMap::new();
-    let mut sorted = records.clone();
+    let mut sorted = records;
     sorted.sort_by_key(|r| (r.partition, r.offset));
     for r in &sorted {
         assert_eq!(r.header("spate-status"), Some("SUCCEEDED"), "{r:?}");
