@@ -167,7 +167,7 @@ mod tests {
         let err = TaskConfig::from_json(r#"{"http": {"timeout_seconds": "x"}}"#).unwrap_err();
         assert_eq!(err.field, "http.timeout_seconds");
         let err = TaskConfig::from_json(r#"{"arn:x": {"kind": "nope"}}"#).unwrap_err();
-        assert_eq!(err.field, "arn:x");
+        assert_eq!(err.field, "arn:x.kind");
         assert!(TaskConfig::from_json("[]").is_err());
 
         let mut config = TaskConfig::default();
