@@ -47,6 +47,7 @@
 //! * a response body over 256 KiB: `States.DataLimitExceeded`.
 
 use super::config::ConfigError;
+use super::native::catch_panics;
 use super::{TaskCall, TaskHandler, TaskReply};
 use crate::error::{StatesError, names};
 use crate::value::{Map, Str, Value, parse_json};
@@ -473,7 +474,9 @@ impl TaskHandler for HttpHandler {
         };
         let (after, bound) = deadline(&call, self.inner.timeout);
         let client = self.inner.client.clone();
-        TaskReply::Pending(Box::pin(async move {
+        // A panic (e.g. a runtime without I/O enabled) fails the task rather
+        // than leaving the execution waiting.
+        TaskReply::Pending(catch_panics(call.resource, async move {
             let response =
                 match tokio::time::timeout(after, client.send(request, RESPONSE_LIMIT)).await {
                     Err(_) => {

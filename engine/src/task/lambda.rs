@@ -61,6 +61,7 @@ use super::http::{
     Bound, Client, Failure, RESPONSE_LIMIT, Response, config_seconds, data_limit, deadline,
     engine_timeout, parse_body,
 };
+use super::native::catch_panics;
 use super::{TaskCall, TaskHandler, TaskReply, TaskResult};
 use crate::error::StatesError;
 use crate::value::{Map, Str, Value};
@@ -325,7 +326,7 @@ impl TaskHandler for LambdaHandler {
         let inner = Arc::clone(&self.inner);
         match invocation.invocation_type {
             InvocationType::DryRun => TaskReply::Ready(Ok(bare_result(204))),
-            InvocationType::Event => TaskReply::Pending(Box::pin(async move {
+            InvocationType::Event => TaskReply::Pending(catch_panics(call.resource, async move {
                 // Lambda queues the event and answers at once; the emulator
                 // runs it synchronously, so it is sent in the background.
                 let client = inner.client.clone();
@@ -338,9 +339,11 @@ impl TaskHandler for LambdaHandler {
                 });
                 Ok(bare_result(202))
             })),
-            InvocationType::RequestResponse => TaskReply::Pending(Box::pin(async move {
-                inner.run(invocation, after, bound).await
-            })),
+            InvocationType::RequestResponse => {
+                TaskReply::Pending(catch_panics(call.resource, async move {
+                    inner.run(invocation, after, bound).await
+                }))
+            }
         }
     }
 }

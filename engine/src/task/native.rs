@@ -69,13 +69,22 @@ where
     fn invoke(&self, call: TaskCall) -> TaskReply {
         let resource = call.resource.clone();
         match catch_unwind(AssertUnwindSafe(|| (self.0)(call))) {
-            Ok(future) => TaskReply::Pending(Box::pin(CatchPanic {
-                future: Box::pin(future),
-                resource,
-            })),
+            Ok(future) => TaskReply::Pending(catch_panics(resource, future)),
             Err(panic) => TaskReply::Ready(Err(panicked(&resource, panic))),
         }
     }
+}
+
+/// `future` with a panic while polling it turned into a task error (a
+/// panic in a spawned task would otherwise leave its execution waiting).
+pub(crate) fn catch_panics<Fut>(resource: crate::value::Str, future: Fut) -> super::TaskFuture
+where
+    Fut: Future<Output = TaskResult> + Send + 'static,
+{
+    Box::pin(CatchPanic {
+        future: Box::pin(future),
+        resource,
+    })
 }
 
 /// A future that turns a panic while polling `future` into a task error.

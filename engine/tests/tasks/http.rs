@@ -401,3 +401,22 @@ async fn connections_are_reused() {
         "every request opened a new connection: {peers:?}"
     );
 }
+
+#[test]
+fn a_runtime_without_io_fails_the_task_instead_of_hanging() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let err = runtime
+        .block_on(run(
+            &handler(),
+            call(
+                HTTP_INVOKE,
+                json!({"ApiEndpoint": "http://127.0.0.1:9/", "Method": "GET"}),
+            ),
+        ))
+        .unwrap_err();
+    assert_eq!(err.error(), Some("States.TaskFailed"), "{err}");
+    assert!(err.cause().unwrap().contains("panicked"), "{err}");
+}
