@@ -761,6 +761,8 @@ fn invoke_result(
     let length = body_len.to_string();
     let date = http_date();
     let trace = trace_id();
+    // `HttpHeaders` sorted by name, `AllHttpHeaders` in the order AWS's
+    // responses show them.
     let mut headers: Vec<(&str, &str)> = vec![
         ("Connection", "keep-alive"),
         ("Content-Length", &length),
@@ -773,10 +775,24 @@ fn invoke_result(
     headers.push(("x-amzn-Remapped-Content-Length", "0"));
     headers.push(("x-amzn-RequestId", request_id));
     headers.push(("X-Amzn-Trace-Id", &trace));
+    const ALL_ORDER: [&str; 8] = [
+        "X-Amz-Executed-Version",
+        "x-amzn-Remapped-Content-Length",
+        "Connection",
+        "x-amzn-RequestId",
+        "Content-Length",
+        "Date",
+        "X-Amzn-Trace-Id",
+        "Content-Type",
+    ];
     let mut all = Map::with_capacity(headers.len());
+    for name in ALL_ORDER {
+        if let Some((_, value)) = headers.iter().find(|(n, _)| *n == name) {
+            all.insert(Str::new(name), Value::array(vec![Value::string(value)]));
+        }
+    }
     let mut single = Map::with_capacity(headers.len());
     for (name, value) in headers {
-        all.insert(Str::new(name), Value::array(vec![Value::string(value)]));
         single.insert(Str::new(name), Value::string(value));
     }
     let mut http = Map::with_capacity(3);

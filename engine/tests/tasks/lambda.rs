@@ -70,6 +70,40 @@ async fn lambda_invoke_result_has_aws_shape() {
     );
     let metadata = result.get("SdkHttpMetadata").unwrap();
     assert_eq!(metadata.get("HttpStatusCode"), Some(&json!(200)));
+    // The header names of AWS's own answer, in its order.
+    let names = |v: &spate_engine::Value| -> Vec<String> {
+        v.as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(metadata.get("AllHttpHeaders").unwrap()),
+        [
+            "X-Amz-Executed-Version",
+            "x-amzn-Remapped-Content-Length",
+            "Connection",
+            "x-amzn-RequestId",
+            "Content-Length",
+            "Date",
+            "X-Amzn-Trace-Id",
+            "Content-Type"
+        ]
+    );
+    assert_eq!(
+        names(metadata.get("HttpHeaders").unwrap()),
+        [
+            "Connection",
+            "Content-Length",
+            "Content-Type",
+            "Date",
+            "X-Amz-Executed-Version",
+            "x-amzn-Remapped-Content-Length",
+            "x-amzn-RequestId",
+            "X-Amzn-Trace-Id"
+        ]
+    );
     let headers = metadata.get("HttpHeaders").unwrap();
     assert_eq!(headers.get("Content-Length"), Some(&json!("13")));
     assert_eq!(
