@@ -226,6 +226,15 @@ enum InvocationType {
     DryRun,
 }
 
+/// What a task asks of a function.
+struct Arguments {
+    mode: Mode,
+    function: FunctionRef,
+    payload: Bytes,
+    invocation_type: InvocationType,
+    headers: Vec<(&'static str, HeaderValue)>,
+}
+
 /// One invocation, ready to send.
 struct Invocation {
     mode: Mode,
@@ -393,8 +402,13 @@ fn request_id() -> String {
 impl LambdaInner {
     /// Reads the call into an invocation, resolving the function.
     fn prepare(&self, call: &TaskCall) -> Result<Invocation, StatesError> {
-        let (mode, function, payload, invocation_type, headers) = if call.resource == LAMBDA_INVOKE
-        {
+        let Arguments {
+            mode,
+            function,
+            payload,
+            invocation_type,
+            headers,
+        } = if call.resource == LAMBDA_INVOKE {
             self.read_arguments(&call.input)?
         } else {
             let function = call
@@ -408,13 +422,13 @@ impl LambdaInner {
                         call.resource
                     ))
                 })?;
-            (
-                Mode::Direct,
+            Arguments {
+                mode: Mode::Direct,
                 function,
-                Bytes::from(call.input.to_json()),
-                InvocationType::RequestResponse,
-                Vec::new(),
-            )
+                payload: Bytes::from(call.input.to_json()),
+                invocation_type: InvocationType::RequestResponse,
+                headers: Vec::new(),
+            }
         };
         let arn = format!(
             "arn:aws:lambda:{}:{}:function:{}",
@@ -466,20 +480,7 @@ impl LambdaInner {
     }
 
     /// Reads `lambda:invoke`'s arguments.
-    #[allow(clippy::type_complexity)]
-    fn read_arguments(
-        &self,
-        input: &Value,
-    ) -> Result<
-        (
-            Mode,
-            FunctionRef,
-            Bytes,
-            InvocationType,
-            Vec<(&'static str, HeaderValue)>,
-        ),
-        StatesError,
-    > {
+    fn read_arguments(&self, input: &Value) -> Result<Arguments, StatesError> {
         let Some(args) = input.as_object() else {
             return Err(StatesError::runtime(format!(
                 "The Lambda task expects an object of arguments (FunctionName, Payload, ...), got {}",
@@ -564,7 +565,13 @@ impl LambdaInner {
             Some(Value::String(s)) => Bytes::from(s.to_string()),
             Some(other) => Bytes::from(other.to_json()),
         };
-        Ok((Mode::Optimized, function, payload, invocation_type, headers))
+        Ok(Arguments {
+            mode: Mode::Optimized,
+            function,
+            payload,
+            invocation_type,
+            headers,
+        })
     }
 
     /// Sends a RequestResponse invocation and reads its outcome.
