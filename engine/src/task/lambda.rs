@@ -411,10 +411,8 @@ impl LambdaInner {
         } = if call.resource == LAMBDA_INVOKE {
             self.read_arguments(&call.input)?
         } else {
-            let function = call
-                .resource
-                .strip_prefix("arn:")
-                .and_then(|_| parse_function(&call.resource))
+            // Only the full-ARN form has a region.
+            let function = parse_function(&call.resource)
                 .filter(|f| f.region.is_some())
                 .ok_or_else(|| {
                     StatesError::runtime(format!(
