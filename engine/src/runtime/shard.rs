@@ -947,14 +947,30 @@ mod size_tests {
     /// These bounds keep that product number from creeping up unnoticed.
     #[test]
     fn parked_execution_stays_small() {
-        assert!(std::mem::size_of::<Entry>() <= 216, "Entry {}", std::mem::size_of::<Entry>());
-        assert!(std::mem::size_of::<TopInfo>() <= 88, "TopInfo {}", std::mem::size_of::<TopInfo>());
-        assert!(std::mem::size_of::<Fiber>() <= 128, "Fiber {}", std::mem::size_of::<Fiber>());
+        assert!(
+            std::mem::size_of::<Entry>() <= 216,
+            "Entry {}",
+            std::mem::size_of::<Entry>()
+        );
+        assert!(
+            std::mem::size_of::<TopInfo>() <= 88,
+            "TopInfo {}",
+            std::mem::size_of::<TopInfo>()
+        );
+        assert!(
+            std::mem::size_of::<Fiber>() <= 128,
+            "Fiber {}",
+            std::mem::size_of::<Fiber>()
+        );
         assert!(
             std::mem::size_of::<ExecutionInfo>() <= 152,
             "ExecutionInfo {}",
             std::mem::size_of::<ExecutionInfo>()
         );
-        assert!(std::mem::size_of::<TimerItem>() <= 24, "TimerItem {}", std::mem::size_of::<TimerItem>());
+        assert!(
+            std::mem::size_of::<TimerItem>() <= 24,
+            "TimerItem {}",
+            std::mem::size_of::<TimerItem>()
+        );
     }
 }

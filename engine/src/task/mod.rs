@@ -256,14 +256,23 @@ impl Resources {
     }
 
     /// Invokes the handler for the call's resource; an unknown resource fails
-    /// the task with `States.Runtime`.
+    /// the task with `States.Runtime`. A handler that panics, while invoked or
+    /// while its future is polled, fails the task with `States.TaskFailed`
+    /// rather than leaving the execution waiting for a result.
     pub fn invoke(&self, call: TaskCall) -> TaskReply {
-        match self.lookup(&call.resource) {
-            Some(handler) => handler.invoke(call),
-            None => TaskReply::Ready(Err(StatesError::runtime(format!(
+        let Some(handler) = self.lookup(&call.resource) else {
+            return TaskReply::Ready(Err(StatesError::runtime(format!(
                 "no task handler is configured for the resource '{}'",
                 call.resource
-            )))),
+            ))));
+        };
+        let resource = call.resource.clone();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.invoke(call))) {
+            Ok(TaskReply::Pending(future)) => {
+                TaskReply::Pending(native::catch_panics(resource, future))
+            }
+            Ok(reply) => reply,
+            Err(panic) => TaskReply::Ready(Err(native::panicked(&resource, panic))),
         }
     }
 }

@@ -105,7 +105,7 @@ impl<Fut: Future<Output = TaskResult>> Future for CatchPanic<Fut> {
     }
 }
 
-fn panicked(resource: &str, panic: Box<dyn Any + Send>) -> StatesError {
+pub(crate) fn panicked(resource: &str, panic: Box<dyn Any + Send>) -> StatesError {
     let message = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
