@@ -146,7 +146,7 @@ pub async fn run_execution(
     history: Option<&mut dyn HistorySink>,
 ) -> Outcome {
     let started = options.time.now();
-    let exec = Arc::new(ExecutionInfo::new(Arc::clone(&plan), name, input, started));
+    let exec = Arc::new(ExecutionInfo::new(Arc::clone(&plan), name, &input, started));
     let mut driver = Driver {
         options,
         slots: Vec::new(),
@@ -159,7 +159,7 @@ pub async fn run_execution(
         results: tokio::sync::mpsc::unbounded_channel(),
         history,
     };
-    if size::exceeds(&exec.input, plan.payload_limit) {
+    if size::exceeds(&input, plan.payload_limit) {
         let error = StatesError::new(
             names::DATA_LIMIT_EXCEEDED,
             "The execution input has a size exceeding the maximum number of bytes service limit.",
@@ -172,7 +172,7 @@ pub async fn run_execution(
         };
     }
     driver.slots.push(Some(Slot {
-        fiber: Fiber::start(exec),
+        fiber: Fiber::start(exec, input),
         parent: None,
         waiting: Waiting::Nothing,
         join: None,

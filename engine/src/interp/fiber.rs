@@ -123,9 +123,8 @@ struct Core {
 }
 
 impl Fiber {
-    /// The top-level fiber of a new execution.
-    pub fn start(exec: Arc<ExecutionInfo>) -> Fiber {
-        let input = exec.input.clone();
+    /// The top-level fiber of a new execution, with its input.
+    pub fn start(exec: Arc<ExecutionInfo>, input: Value) -> Fiber {
         let start = exec.plan.branch(Plan::TOP).start;
         Fiber {
             core: Core::new(Role::Top, Plan::TOP, start, input, 1),
@@ -477,7 +476,8 @@ impl Core {
                 Phase::Begin => {
                     match self.role {
                         Role::Top => {
-                            self.emit(env, EventType::ExecutionStarted, Some(&exec.input), None)
+                            let input = if env.history.is_some() { self.input.clone() } else { Value::Null };
+                            self.emit(env, EventType::ExecutionStarted, Some(&input), None)
                         }
                         Role::MapIteration(_) => {
                             self.emit(env, EventType::MapIterationStarted, None, None)

@@ -347,11 +347,11 @@ impl Shard {
         let exec = Arc::new(ExecutionInfo::new(
             submission.plan,
             submission.name.clone(),
-            submission.input,
+            &submission.input,
             started_at,
         ));
         let slot = self.alloc(Slot {
-            fiber: Fiber::start(exec),
+            fiber: Fiber::start(exec, submission.input),
             owner: Owner::Top(Box::new(TopInfo {
                 id,
                 name: submission.name,

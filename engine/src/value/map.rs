@@ -29,7 +29,7 @@ struct Fingerprint(u64, u64);
 
 /// An insertion-ordered map from string keys to values. Inserting an existing
 /// key replaces its value in place (keeping its position).
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Map {
     entries: Vec<Entry>,
     index: Option<Box<HashTable<u32>>>,
@@ -272,6 +272,20 @@ impl Map {
     /// The entry at `position` in insertion order.
     pub fn get_index(&self, position: usize) -> Option<(&Str, &Value)> {
         self.entries.get(position).map(|e| (&e.key, &e.value))
+    }
+}
+
+/// A copy is made when a shared object is about to be changed (copy on
+/// write), almost always to add a key (`ResultPath`): leave room for it, so
+/// the copy is not reallocated at once.
+impl Clone for Map {
+    fn clone(&self) -> Map {
+        let mut entries = Vec::with_capacity(self.entries.len() + 2);
+        entries.extend(self.entries.iter().cloned());
+        Map {
+            entries,
+            index: self.index.clone(),
+        }
     }
 }
 
