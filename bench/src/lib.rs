@@ -48,10 +48,10 @@ pub fn run_cpu_only(plan: &Arc<Plan>, input: &Value) -> Value {
     let exec = Arc::new(ExecutionInfo::new(
         Arc::clone(plan),
         "bench",
-        input.clone(),
+        input,
         Timestamp::from_unix_nanos(0),
     ));
-    let mut fiber = Fiber::start(exec);
+    let mut fiber = Fiber::start(exec, input.clone());
     let mut env = StepEnv::at(Timestamp::from_unix_nanos(0));
     loop {
         match fiber.run(&mut env) {

@@ -21,4 +21,4 @@ pub mod validate;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use value::{Map, Number, Str, Value};
+pub use value::{Key, Map, Number, Str, Value};

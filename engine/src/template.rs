@@ -6,7 +6,7 @@
 use crate::error::StatesError;
 use crate::intrinsics::{Intrinsic, PathResolver};
 use crate::path::{Path, Root, Selection};
-use crate::value::{Map, Str, Value};
+use crate::value::{Key, Map, Value};
 
 /// The values paths start from while a field is evaluated.
 pub trait Roots {
@@ -55,7 +55,7 @@ pub enum Template {
     /// No dynamic part anywhere below: the value itself.
     Literal(Value),
     /// An object with at least one dynamic field somewhere below.
-    Object(Vec<(Str, Field)>),
+    Object(Vec<(Key, Field)>),
     /// An array with at least one dynamic element somewhere below.
     Array(Vec<Template>),
 }
@@ -102,14 +102,14 @@ impl Template {
                             reason,
                         })?;
                         dynamic = true;
-                        fields.push((Str::new(name), field));
+                        fields.push((Key::new(name), field));
                     } else {
                         let nested = Template::compile(value).map_err(|e| TemplateError {
                             key: format!("{key}/{}", e.key),
                             reason: e.reason,
                         })?;
                         dynamic |= !matches!(nested, Template::Literal(_));
-                        fields.push((key.clone(), Field::Nested(nested)));
+                        fields.push((Key::new(key.clone()), Field::Nested(nested)));
                     }
                 }
                 if let Some(duplicate) = first_duplicate(&fields) {
@@ -160,7 +160,7 @@ impl Template {
                         Field::Path(path) => select_for_field(path, key, roots)?,
                         Field::Call(call) => call.eval(&FieldResolver { roots, key })?,
                     };
-                    map.push_unique(key.clone(), value);
+                    map.push_unique_key(key, value);
                 }
                 Ok(Value::object(map))
             }
@@ -197,7 +197,7 @@ pub fn compile_expression(text: &str) -> Result<Field, String> {
     }
 }
 
-fn first_duplicate(fields: &[(Str, Field)]) -> Option<&Str> {
+fn first_duplicate(fields: &[(Key, Field)]) -> Option<&Key> {
     fields
         .iter()
         .enumerate()

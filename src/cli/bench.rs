@@ -26,7 +26,7 @@ pub struct BenchArgs {
     /// The input of every execution (a JSON file).
     #[arg(long)]
     input: PathBuf,
-    /// Task handlers (mock behaviours), as for `spate exec`.
+    /// Task handlers (mocks, HTTP, Lambda endpoints), as for `spate exec`.
     #[arg(long)]
     resources: Option<PathBuf>,
     /// Run this many executions (default 100000 unless --duration is given).

@@ -18,9 +18,11 @@ pub struct ExecArgs {
     /// The execution input: a JSON file, or `-` for standard input (default `{}`).
     #[arg(long)]
     input: Option<PathBuf>,
-    /// Task handlers: a JSON object mapping each Task `Resource` to a mock
-    /// behaviour (`{"kind": "echo"}`, `{"kind": "return", "value": ...}`,
-    /// `{"kind": "fail", "error": ..., "cause": ...}`, `fail_then`, `sleep`).
+    /// Task handlers: a JSON file with `mocks` (behaviours by `Resource`:
+    /// `{"kind": "echo"}`, `{"kind": "return", "value": ...}`, `fail`,
+    /// `fail_then`, `sleep`), `http` settings and `lambda` endpoints (functions
+    /// served by the Lambda Runtime Interface Emulator). A plain object of mock
+    /// behaviours by resource also works.
     #[arg(long)]
     resources: Option<PathBuf>,
     /// Print every state entered and exited, with its input and output, to

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, anyhow};
 use spate_engine::plan::{CompileOptions, Plan, from_definition};
-use spate_engine::task::{MockBehaviour, MockHandler, Resources};
+use spate_engine::task::{MockBehaviour, MockHandler, Resources, TaskConfig, build_resources};
 use spate_engine::value::{Value, parse_json};
 use std::io::Read;
 use std::path::Path;
@@ -45,19 +45,14 @@ pub fn json_input(path: &Path) -> anyhow::Result<Value> {
     parse_json(&mut bytes).map_err(|e| anyhow!("{origin}: {e}"))
 }
 
-/// Reads a resources file: a JSON object mapping each Task `Resource` string
-/// to a mock behaviour (`{"kind": "echo"}`, `{"kind": "return", "value": ...}`, ...).
+/// Reads a task configuration file: mock behaviours by resource, HTTP
+/// settings and Lambda endpoints (see `spate_engine::task::TaskConfig`; a
+/// plain JSON object of mock behaviours is accepted too).
 pub fn resources(path: &Path) -> anyhow::Result<Resources> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let behaviours: std::collections::BTreeMap<String, serde_json::Value> =
-        serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{}: expected a JSON object of resource behaviours",
-                path.display()
-            )
-        })?;
-    mock_resources(behaviours.iter()).with_context(|| path.display().to_string())
+    let config = TaskConfig::from_json(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    build_resources(&config).map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
 /// Builds mock handlers from (resource, behaviour) pairs.

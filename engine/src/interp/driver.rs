@@ -146,7 +146,7 @@ pub async fn run_execution(
     history: Option<&mut dyn HistorySink>,
 ) -> Outcome {
     let started = options.time.now();
-    let exec = Arc::new(ExecutionInfo::new(Arc::clone(&plan), name, input, started));
+    let exec = Arc::new(ExecutionInfo::new(Arc::clone(&plan), name, &input, started));
     let mut driver = Driver {
         options,
         slots: Vec::new(),
@@ -155,11 +155,11 @@ pub async fn run_execution(
         delayed_results: Vec::new(),
         sequence: 0,
         task_generation: 0,
-        in_flight: 0,
+        running_tasks: Vec::new(),
         results: tokio::sync::mpsc::unbounded_channel(),
         history,
     };
-    if size::exceeds(&exec.input, plan.payload_limit) {
+    if size::exceeds(&input, plan.payload_limit) {
         let error = StatesError::new(
             names::DATA_LIMIT_EXCEEDED,
             "The execution input has a size exceeding the maximum number of bytes service limit.",
@@ -172,7 +172,7 @@ pub async fn run_execution(
         };
     }
     driver.slots.push(Some(Slot {
-        fiber: Fiber::start(exec),
+        fiber: Fiber::start(exec, input),
         parent: None,
         waiting: Waiting::Nothing,
         join: None,
@@ -206,7 +206,8 @@ struct Driver<'a, 'h> {
     delayed_results: Vec<(u64, TaskResult)>,
     sequence: u64,
     task_generation: u64,
-    in_flight: usize,
+    /// Asynchronous tasks started and not yet delivered, by generation.
+    running_tasks: Vec<(u64, tokio::task::AbortHandle)>,
     results: (ResultSender, ResultReceiver),
     history: Option<&'h mut dyn HistorySink>,
 }
@@ -236,7 +237,7 @@ impl Driver<'_, '_> {
         let now = self.options.time.now();
         match (&self.options.time, next_timer) {
             (_, Some(at)) if at <= now => return self.fire_timer(),
-            (TimeSource::Virtual(clock), Some(at)) if self.in_flight == 0 => {
+            (TimeSource::Virtual(clock), Some(at)) if self.running_tasks.is_empty() => {
                 clock.advance_to(at);
                 return self.fire_timer();
             }
@@ -253,8 +254,13 @@ impl Driver<'_, '_> {
             },
             None => self.results.1.recv().await,
         };
-        if let Some((slot, generation, result)) = received {
-            self.in_flight -= 1;
+        if let Some((slot, generation, result)) = received
+            && let Some(i) = self
+                .running_tasks
+                .iter()
+                .position(|(g, _)| *g == generation)
+        {
+            self.running_tasks.swap_remove(i);
             self.deliver_task(slot, generation, result);
         }
         None
@@ -310,6 +316,16 @@ impl Driver<'_, '_> {
     }
 
     fn deliver_task(&mut self, slot: usize, generation: u64, result: TaskResult) {
+        // A task still running here timed out: it stops, its future is
+        // dropped, and a result it may already have sent is ignored.
+        if let Some(i) = self
+            .running_tasks
+            .iter()
+            .position(|(g, _)| *g == generation)
+        {
+            let (_, task) = self.running_tasks.swap_remove(i);
+            task.abort();
+        }
         if let Some(Some(s)) = self.slots.get_mut(slot)
             && matches!(s.waiting, Waiting::Task(g) if g == generation)
         {
@@ -370,12 +386,12 @@ impl Driver<'_, '_> {
                         self.add_timer(now.plus(delay), index, TimerKind::TaskReady(generation));
                     }
                     TaskReply::Pending(future) => {
-                        self.in_flight += 1;
                         let sender = self.results.0.clone();
-                        tokio::spawn(async move {
+                        let task = tokio::spawn(async move {
                             let result = future.await;
                             let _ = sender.send((index, generation, result));
                         });
+                        self.running_tasks.push((generation, task.abort_handle()));
                     }
                 }
             }

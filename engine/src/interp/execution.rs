@@ -13,7 +13,8 @@ pub struct ExecutionInfo {
     pub plan: Arc<Plan>,
     /// The execution's name (unique per submitter, e.g. `topic-partition-offset`).
     pub name: Str,
-    /// The execution input.
+    /// The execution input, kept for `$$.Execution.Input` when the plan can
+    /// read it (otherwise `null`: the top-level fiber owns the input).
     pub input: Value,
     /// When it started.
     pub start_time: Timestamp,
@@ -25,13 +26,18 @@ pub struct ExecutionInfo {
 }
 
 impl ExecutionInfo {
-    /// Describes a new execution of `plan`.
+    /// Describes a new execution of `plan` with `input`.
     pub fn new(
         plan: Arc<Plan>,
         name: impl Into<Str>,
-        input: Value,
+        input: &Value,
         start_time: Timestamp,
     ) -> ExecutionInfo {
+        let input = if plan.keeps_execution_input {
+            input.clone()
+        } else {
+            Value::Null
+        };
         ExecutionInfo {
             plan,
             name: name.into(),

@@ -123,9 +123,8 @@ struct Core {
 }
 
 impl Fiber {
-    /// The top-level fiber of a new execution.
-    pub fn start(exec: Arc<ExecutionInfo>) -> Fiber {
-        let input = exec.input.clone();
+    /// The top-level fiber of a new execution, with its input.
+    pub fn start(exec: Arc<ExecutionInfo>, input: Value) -> Fiber {
         let start = exec.plan.branch(Plan::TOP).start;
         Fiber {
             core: Core::new(Role::Top, Plan::TOP, start, input, 1),
@@ -477,7 +476,8 @@ impl Core {
                 Phase::Begin => {
                     match self.role {
                         Role::Top => {
-                            self.emit(env, EventType::ExecutionStarted, Some(&exec.input), None)
+                            let input = if env.history.is_some() { self.input.clone() } else { Value::Null };
+                            self.emit(env, EventType::ExecutionStarted, Some(&input), None)
                         }
                         Role::MapIteration(_) => {
                             self.emit(env, EventType::MapIterationStarted, None, None)
@@ -496,15 +496,18 @@ impl Core {
                     self.entered_at = env.now;
                     self.entered_event = self.next_event;
                     self.retry_count = 0;
-                    self.attempts.clear();
-                    self.attempts.resize(state.retry.len(), 0);
-                    let input = self.input.clone();
-                    self.emit_state(
-                        exec,
-                        env,
-                        EventType::StateEntered(state.kind.type_name()),
-                        &input,
-                    );
+                    if !state.retry.is_empty() || !self.attempts.is_empty() {
+                        self.attempts.clear();
+                        self.attempts.resize(state.retry.len(), 0);
+                    }
+                    if env.history.is_some() {
+                        let input = self.input.clone();
+                        let event = EventType::StateEntered(state.kind.type_name());
+                        self.emit_state(exec, env, event, &input);
+                    } else {
+                        // nobody records: only the numbering moves on
+                        self.next_event += 1;
+                    }
                     self.phase = Phase::Run;
                 }
                 Phase::Run => {
@@ -680,10 +683,16 @@ impl Core {
 
     /// `InputPath` then `Parameters`.
     fn effective_input(&self, exec: &ExecutionInfo, state: &State) -> Result<Value, StatesError> {
-        let input = self.apply_input_path(exec, &state.io.input_path, self.input.clone())?;
-        match &state.io.parameters {
-            Some(template) => template.eval(&self.roots(exec, &input)),
-            None => Ok(input),
+        match (&state.io.input_path, &state.io.parameters) {
+            // the common case: read the input in place, no clone
+            (InputPath::Whole, Some(template)) => template.eval(&self.roots(exec, &self.input)),
+            (input_path, parameters) => {
+                let input = self.apply_input_path(exec, input_path, self.input.clone())?;
+                match parameters {
+                    Some(template) => template.eval(&self.roots(exec, &input)),
+                    None => Ok(input),
+                }
+            }
         }
     }
 

@@ -25,7 +25,7 @@ pub(super) fn get_definite<'a>(segments: &[Segment], root: &'a Value) -> Option<
     let mut current = root;
     for segment in segments {
         current = match (segment, current) {
-            (Segment::Key(k), Value::Object(map)) => map.get(k)?,
+            (Segment::Key(k), Value::Object(map)) => map.get_key(k)?,
             (Segment::Index(n), Value::Array(items)) => &items[resolve_index(*n, items.len())?],
             _ => return None,
         };
@@ -58,7 +58,7 @@ fn definite(path: &Path, root: &Value) -> Result<Value, PathMissError> {
     let last = path.segments.len().saturating_sub(1);
     for (i, segment) in path.segments.iter().enumerate() {
         let next = match (segment, current) {
-            (Segment::Key(k), Value::Object(map)) => map.get(k),
+            (Segment::Key(k), Value::Object(map)) => map.get_key(k),
             (Segment::Index(n), Value::Array(items)) => {
                 resolve_index(*n, items.len()).map(|i| &items[i])
             }
@@ -124,7 +124,7 @@ fn step(segment: &Segment, current: Vec<Value>, root: &Value) -> Vec<Value> {
 fn apply(segment: &Segment, value: &Value, root: &Value, out: &mut Vec<Value>) {
     match segment {
         Segment::Key(k) => {
-            if let Some(v) = value.get(k) {
+            if let Some(v) = value.as_object().and_then(|m| m.get_key(k)) {
                 out.push(v.clone());
             }
         }

@@ -17,7 +17,7 @@ mod reference;
 
 pub use reference::ReferencePath;
 
-use crate::value::{Str, Value};
+use crate::value::{Key, Str, Value};
 use std::fmt;
 
 /// Where a path starts.
@@ -45,7 +45,7 @@ pub struct Path {
 #[derive(Debug, Clone)]
 pub(crate) enum Segment {
     /// `.name` or `['name']`
-    Key(Str),
+    Key(Key),
     /// `[n]` (negative counts from the end)
     Index(i64),
     /// `.*` or `[*]`

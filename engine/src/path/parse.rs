@@ -2,7 +2,7 @@
 
 use super::filter::{self, Filter};
 use super::{Path, PathFunction, PathSyntaxError, Root, Segment};
-use crate::value::Str;
+use crate::value::{Key, Str};
 
 pub(super) fn parse_path(source: &str) -> Result<Path, PathSyntaxError> {
     let mut p = Parser {
@@ -135,7 +135,7 @@ impl<'a> Parser<'a> {
                             self.bump();
                             Segment::Wildcard
                         }
-                        _ => Segment::Key(self.dot_name()?),
+                        _ => Segment::Key(Key::new(self.dot_name()?)),
                     };
                     segments.push(Segment::DeepScan(Box::new(target)));
                 }
@@ -156,7 +156,7 @@ impl<'a> Parser<'a> {
                         }
                         return Ok((segments, Some(function)));
                     }
-                    segments.push(Segment::Key(name));
+                    segments.push(Segment::Key(Key::new(name)));
                 }
                 Some('[') => segments.push(self.bracket()?),
                 None => break,
@@ -204,7 +204,7 @@ impl<'a> Parser<'a> {
                     self.skip_spaces();
                 }
                 if keys.len() == 1 {
-                    Segment::Key(keys.pop().unwrap_or_default())
+                    Segment::Key(Key::new(keys.pop().unwrap_or_default()))
                 } else {
                     Segment::Keys(keys)
                 }

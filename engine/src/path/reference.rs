@@ -2,7 +2,7 @@
 //! write a value (`ResultPath`).
 
 use super::{Path, PathSyntaxError, Root, Segment};
-use crate::value::{Str, Value};
+use crate::value::Value;
 
 /// A path that can be written through: `$`, or `$` followed by `.name`,
 /// `['name']` and `[index]` steps.
@@ -82,15 +82,15 @@ fn set_in(node: &mut Value, segments: &[Segment], value: Value) -> Result<(), St
                 return Err(format!("['{key}']"));
             };
             if rest.is_empty() {
-                map.insert(key.clone(), value);
+                map.insert_key(key, value);
                 return Ok(());
             }
-            match map.get_mut(key) {
+            match map.get_key_mut(key) {
                 Some(child) => set_in(child, rest, value),
                 None => {
                     let mut child = Value::empty_object();
                     set_in(&mut child, rest, value)?;
-                    map.insert(Str::clone(key), child);
+                    map.insert_key(key, child);
                     Ok(())
                 }
             }

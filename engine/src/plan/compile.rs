@@ -64,6 +64,7 @@ pub fn compile(machine: &asl::StateMachine, options: &CompileOptions) -> Result<
             .collect(),
         timeout,
         payload_limit: options.payload_limit,
+        keeps_execution_input: true,
     })
 }
 

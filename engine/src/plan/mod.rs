@@ -13,7 +13,13 @@ pub use compile::{CompileOptions, compile};
 /// once. This is the way in for definitions from users.
 pub fn from_definition(text: &str, options: &CompileOptions) -> Result<Plan, crate::Diagnostics> {
     let machine = crate::validate::load(text)?;
-    compile(&machine, options)
+    let mut plan = compile(&machine, options)?;
+    // Only the context object (`$$`, or `$states.context` in JSONata) can
+    // read the execution's input after the first state has changed it. A
+    // definition that never mentions either lets the first state own the
+    // input and write into it in place instead of copying it.
+    plan.keeps_execution_input = text.contains("$$") || text.contains("$states");
+    Ok(plan)
 }
 
 use crate::choice::Condition;
@@ -46,6 +52,9 @@ pub struct Plan {
     pub timeout: Option<Duration>,
     /// Payload size limit in bytes (AWS: 262,144).
     pub payload_limit: usize,
+    /// Whether executions keep their input for `$$.Execution.Input` (see
+    /// [`from_definition`]); when false the first state owns the input.
+    pub keeps_execution_input: bool,
 }
 
 impl Plan {

@@ -347,11 +347,11 @@ impl Shard {
         let exec = Arc::new(ExecutionInfo::new(
             submission.plan,
             submission.name.clone(),
-            submission.input,
+            &submission.input,
             started_at,
         ));
         let slot = self.alloc(Slot {
-            fiber: Fiber::start(exec),
+            fiber: Fiber::start(exec, submission.input),
             owner: Owner::Top(Box::new(TopInfo {
                 id,
                 name: submission.name,
@@ -935,4 +935,42 @@ impl Shard {
 
 fn millis(t: Timestamp) -> u64 {
     t.unix_millis().max(0) as u64
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// A parked execution costs its slot, its top-level info, its execution
+    /// info and two timers (wake-up and deadline), plus its input: about
+    /// 700 bytes, so a million parked executions fit in well under 1 GiB.
+    /// These bounds keep that product number from creeping up unnoticed.
+    #[test]
+    fn parked_execution_stays_small() {
+        assert!(
+            std::mem::size_of::<Entry>() <= 216,
+            "Entry {}",
+            std::mem::size_of::<Entry>()
+        );
+        assert!(
+            std::mem::size_of::<TopInfo>() <= 88,
+            "TopInfo {}",
+            std::mem::size_of::<TopInfo>()
+        );
+        assert!(
+            std::mem::size_of::<Fiber>() <= 128,
+            "Fiber {}",
+            std::mem::size_of::<Fiber>()
+        );
+        assert!(
+            std::mem::size_of::<ExecutionInfo>() <= 152,
+            "ExecutionInfo {}",
+            std::mem::size_of::<ExecutionInfo>()
+        );
+        assert!(
+            std::mem::size_of::<TimerItem>() <= 24,
+            "TimerItem {}",
+            std::mem::size_of::<TimerItem>()
+        );
+    }
 }

@@ -347,3 +347,40 @@ fn failures_and_large_inputs_complete_with_their_errors() {
     assert_eq!(h.runtime.stats().completed, 2);
     h.assert_no_more();
 }
+
+#[test]
+fn a_panicking_handler_fails_its_task_instead_of_hanging() {
+    let call = plan(serde_json::json!({
+        "StartAt": "Call",
+        "States": {
+            "Call": {"Type": "Task", "Resource": "boom", "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "Caught"}], "End": true},
+            "Caught": {"Type": "Pass", "End": true}
+        }
+    }));
+    let mut resources = Resources::new();
+    resources.register(
+        "boom",
+        Arc::new(|_call: TaskCall| {
+            TaskReply::Pending(Box::pin(async {
+                panic!("handler bug");
+            }))
+        }),
+    );
+    let h = Harness::new(2, resources);
+    h.submit(&call, 1, json!({}));
+    let done = h.collect(1);
+    let output = done[0].result.as_ref().unwrap();
+    assert_eq!(
+        output.get("error").and_then(|e| e.get("Error")),
+        Some(&json!("States.TaskFailed"))
+    );
+    assert!(
+        output
+            .get("error")
+            .and_then(|e| e.get("Cause"))
+            .and_then(Value::as_str)
+            .unwrap()
+            .contains("handler bug")
+    );
+    h.assert_no_more();
+}

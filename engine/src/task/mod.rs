@@ -1,11 +1,32 @@
 //! Task integrations: the [`TaskHandler`] trait every integration implements
 //! (resource string in, JSON result or a named error out, sync or async), the
 //! [`Resources`] registry that maps `Resource` strings to handlers, and the
-//! mock handlers used by the conformance corpus and dry runs.
+//! handlers themselves:
+//!
+//! * mocks ([`MockHandler`]) for the conformance corpus and dry runs;
+//! * the HTTP Task ([`HttpHandler`], `arn:aws:states:::http:invoke`);
+//! * Lambda ([`LambdaHandler`], `arn:aws:states:::lambda:invoke` and
+//!   `arn:aws:lambda:...:function:...`) against the Lambda Runtime Interface
+//!   Emulator;
+//! * Rust closures ([`Resources::register_fn`], [`Resources::register_async`])
+//!   for programs that embed the engine.
+//!
+//! [`TaskConfig`] and [`build_resources`] set them all up from a
+//! configuration file.
 
+mod config;
+mod http;
+mod lambda;
 mod mock;
+mod native;
 
+pub use config::{ConfigError, TaskConfig, build_resources};
+pub use http::{
+    HTTP_INVOKE, HTTP_SOCKET, HTTP_STATUS_CODE_PREFIX, HttpConfig, HttpConnection, HttpHandler,
+};
+pub use lambda::{LAMBDA_ARN_PREFIX, LAMBDA_INVOKE, LambdaConfig, LambdaHandler};
 pub use mock::{MockBehaviour, MockHandler};
+pub use native::{AsyncFnHandler, FnHandler};
 
 use crate::error::StatesError;
 use crate::value::{Str, Value};
@@ -133,6 +154,97 @@ impl Resources {
         self
     }
 
+    /// Handles exactly `resource` with a synchronous function of the task's
+    /// effective input (after `InputPath` and `Parameters`). Its result goes
+    /// through `ResultSelector`, `ResultPath` and `OutputPath` as any task's;
+    /// an `Err` fails the task with that error name and cause, for `Retry`
+    /// and `Catch` to handle. It runs on the execution's thread: keep it
+    /// quick, and use [`Resources::register_async`] for I/O.
+    ///
+    /// ```
+    /// use spate_engine::error::StatesError;
+    /// use spate_engine::interp::{RunOptions, Status, run_execution};
+    /// use spate_engine::plan::{CompileOptions, from_definition};
+    /// use spate_engine::task::Resources;
+    /// use spate_engine::{Value, json};
+    /// use std::sync::Arc;
+    ///
+    /// let plan = from_definition(
+    ///     r#"{"StartAt": "Double", "States": {"Double": {
+    ///         "Type": "Task", "Resource": "double", "ResultPath": "$.doubled", "End": true}}}"#,
+    ///     &CompileOptions::default(),
+    /// )
+    /// .unwrap();
+    /// let mut resources = Resources::new();
+    /// resources.register_fn("double", |input: Value| {
+    ///     let n = input.get("n").and_then(Value::as_i64).ok_or_else(|| {
+    ///         StatesError::new("BadInput", "expected a number n")
+    ///     })?;
+    ///     Ok(Value::from(2 * n))
+    /// });
+    /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// let outcome = runtime.block_on(run_execution(
+    ///     Arc::new(plan),
+    ///     "example",
+    ///     json!({"n": 21}),
+    ///     &RunOptions::real_time(resources),
+    ///     None,
+    /// ));
+    /// assert_eq!(outcome.status, Status::Succeeded);
+    /// assert_eq!(outcome.result.unwrap(), json!({"n": 21, "doubled": 42}));
+    /// ```
+    pub fn register_fn<F>(&mut self, resource: impl Into<Str>, f: F) -> &mut Resources
+    where
+        F: Fn(Value) -> TaskResult + Send + Sync + 'static,
+    {
+        self.register(resource, Arc::new(FnHandler::new(f)))
+    }
+
+    /// Handles exactly `resource` with an asynchronous function of the whole
+    /// [`TaskCall`] (input, `TimeoutSeconds`, execution and state names,
+    /// retry count, ...). The future runs on the engine's Tokio runtime; the
+    /// engine enforces `TimeoutSeconds` and `HeartbeatSeconds` itself, but a
+    /// future that outlives them keeps running until it ends, so bound long
+    /// I/O by `call.timeout`.
+    ///
+    /// ```
+    /// use spate_engine::interp::{RunOptions, Status, run_execution};
+    /// use spate_engine::plan::{CompileOptions, from_definition};
+    /// use spate_engine::task::{Resources, TaskCall};
+    /// use spate_engine::{Value, json};
+    /// use std::sync::Arc;
+    ///
+    /// let plan = from_definition(
+    ///     r#"{"StartAt": "Greet", "States": {"Greet": {
+    ///         "Type": "Task", "Resource": "greet", "End": true}}}"#,
+    ///     &CompileOptions::default(),
+    /// )
+    /// .unwrap();
+    /// let mut resources = Resources::new();
+    /// resources.register_async("greet", |call: TaskCall| async move {
+    ///     tokio::task::yield_now().await; // real code would do I/O here
+    ///     let who = call.input.get("who").and_then(Value::as_str).unwrap_or("world");
+    ///     Ok(Value::from(format!("hello, {who} (from {})", call.state_name)))
+    /// });
+    /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// let outcome = runtime.block_on(run_execution(
+    ///     Arc::new(plan),
+    ///     "example",
+    ///     json!({"who": "Ada"}),
+    ///     &RunOptions::real_time(resources),
+    ///     None,
+    /// ));
+    /// assert_eq!(outcome.status, Status::Succeeded);
+    /// assert_eq!(outcome.result.unwrap(), json!("hello, Ada (from Greet)"));
+    /// ```
+    pub fn register_async<F, Fut>(&mut self, resource: impl Into<Str>, f: F) -> &mut Resources
+    where
+        F: Fn(TaskCall) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = TaskResult> + Send + 'static,
+    {
+        self.register(resource, Arc::new(AsyncFnHandler::new(f)))
+    }
+
     /// The handler for `resource`.
     pub fn lookup(&self, resource: &str) -> Option<&Arc<dyn TaskHandler>> {
         self.exact.get(resource).or_else(|| {
@@ -144,14 +256,23 @@ impl Resources {
     }
 
     /// Invokes the handler for the call's resource; an unknown resource fails
-    /// the task with `States.Runtime`.
+    /// the task with `States.Runtime`. A handler that panics, while invoked or
+    /// while its future is polled, fails the task with `States.TaskFailed`
+    /// rather than leaving the execution waiting for a result.
     pub fn invoke(&self, call: TaskCall) -> TaskReply {
-        match self.lookup(&call.resource) {
-            Some(handler) => handler.invoke(call),
-            None => TaskReply::Ready(Err(StatesError::runtime(format!(
+        let Some(handler) = self.lookup(&call.resource) else {
+            return TaskReply::Ready(Err(StatesError::runtime(format!(
                 "no task handler is configured for the resource '{}'",
                 call.resource
-            )))),
+            ))));
+        };
+        let resource = call.resource.clone();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.invoke(call))) {
+            Ok(TaskReply::Pending(future)) => {
+                TaskReply::Pending(native::catch_panics(resource, future))
+            }
+            Ok(reply) => reply,
+            Err(panic) => TaskReply::Ready(Err(native::panicked(&resource, panic))),
         }
     }
 }

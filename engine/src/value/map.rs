@@ -2,9 +2,9 @@
 //!
 //! Workflow payloads are mostly small objects (a handful of keys), where a
 //! linear scan over a vector beats hashing. Each entry carries a fingerprint
-//! of its key (its length and first seven bytes in one `u64`), so a scan
-//! compares one integer per entry and touches the key's bytes only on a
-//! fingerprint match; keys of up to seven bytes never need more. Large
+//! of its key (its length and first fifteen bytes in two `u64`s), so a scan
+//! compares integers and touches the key's bytes only for keys longer than
+//! fifteen bytes whose fingerprints match. Large
 //! objects also get a hash index, built on demand, so lookups stay O(1). Both
 //! are implementation details behind the same API.
 
@@ -17,33 +17,81 @@ const INDEX_FROM_LEN: usize = 16;
 
 #[derive(Clone)]
 struct Entry {
-    fingerprint: u64,
+    fingerprint: Fingerprint,
     key: Str,
     value: Value,
 }
 
+/// A key's length (saturated at 255) and first fifteen bytes, zero padded:
+/// equal fingerprints of keys shorter than sixteen bytes mean equal keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+struct Fingerprint(u64, u64);
+
 /// An insertion-ordered map from string keys to values. Inserting an existing
 /// key replaces its value in place (keeping its position).
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Map {
     entries: Vec<Entry>,
     index: Option<Box<HashTable<u32>>>,
 }
 
-/// A key's length (saturated at 255) in the top byte and its first seven
-/// bytes below: equal fingerprints with a length under eight mean equal keys.
 #[inline]
-fn fingerprint(key: &str) -> u64 {
+fn fingerprint(key: &str) -> Fingerprint {
     let bytes = key.as_bytes();
-    let length = (bytes.len().min(255) as u64) << 56;
-    let prefix = match bytes.first_chunk::<8>() {
-        Some(first8) => u64::from_le_bytes(*first8) & 0x00FF_FFFF_FFFF_FFFF,
-        None => bytes
-            .iter()
-            .rev()
-            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
-    };
-    prefix | length
+    let mut words = [0u8; 16];
+    let n = bytes.len().min(15);
+    // A fixed-size copy through a stack buffer compiles to two loads, where a
+    // variable-length `copy_from_slice` would call memcpy.
+    for (i, b) in bytes[..n].iter().enumerate() {
+        words[i] = *b;
+    }
+    words[15] = bytes.len().min(255) as u8;
+    let (low, high) = words.split_at(8);
+    Fingerprint(
+        u64::from_le_bytes(low.try_into().unwrap_or_default()),
+        u64::from_le_bytes(high.try_into().unwrap_or_default()),
+    )
+}
+
+/// An object key with its lookup fingerprint computed once, for keys known
+/// ahead of time (path steps, template fields): lookups and inserts with a
+/// `Key` skip fingerprinting.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Key {
+    text: Str,
+    fingerprint: Fingerprint,
+}
+
+impl Key {
+    /// A key for `text`.
+    pub fn new(text: impl Into<Str>) -> Key {
+        let text = text.into();
+        let fingerprint = fingerprint(&text);
+        Key { text, fingerprint }
+    }
+
+    /// The key's text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The key's text as a shared string.
+    pub fn text(&self) -> &Str {
+        &self.text
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 fn hash_key(key: &str) -> u64 {
@@ -76,6 +124,11 @@ impl Map {
 
     #[inline]
     fn position(&self, key: &str) -> Option<usize> {
+        self.position_with(key, fingerprint(key))
+    }
+
+    #[inline]
+    fn position_with(&self, key: &str, wanted: Fingerprint) -> Option<usize> {
         match &self.index {
             Some(index) => {
                 let entries = &self.entries;
@@ -84,13 +137,40 @@ impl Map {
                     .map(|&i| i as usize)
             }
             None => {
-                let wanted = fingerprint(key);
-                let short = key.len() < 8;
+                let short = key.len() < 16;
                 self.entries
                     .iter()
                     .position(|e| e.fingerprint == wanted && (short || e.key == key))
             }
         }
+    }
+
+    /// The value for a prepared key.
+    #[inline]
+    pub fn get_key(&self, key: &Key) -> Option<&Value> {
+        self.position_with(&key.text, key.fingerprint)
+            .map(|i| &self.entries[i].value)
+    }
+
+    /// Mutable access to the value for a prepared key.
+    pub fn get_key_mut(&mut self, key: &Key) -> Option<&mut Value> {
+        self.position_with(&key.text, key.fingerprint)
+            .map(move |i| &mut self.entries[i].value)
+    }
+
+    /// Inserts or replaces with a prepared key; returns the previous value.
+    pub fn insert_key(&mut self, key: &Key, value: Value) -> Option<Value> {
+        if let Some(i) = self.position_with(&key.text, key.fingerprint) {
+            return Some(std::mem::replace(&mut self.entries[i].value, value));
+        }
+        self.push_entry(key.text.clone(), key.fingerprint, value);
+        None
+    }
+
+    /// [`push_unique`](Map::push_unique) with a prepared key.
+    pub fn push_unique_key(&mut self, key: &Key, value: Value) {
+        debug_assert!(!self.contains_key(&key.text), "duplicate key {}", key.text);
+        self.push_entry(key.text.clone(), key.fingerprint, value);
     }
 
     /// The value for `key`.
@@ -127,6 +207,11 @@ impl Map {
     }
 
     fn push_new(&mut self, key: Str, value: Value) {
+        let fingerprint = fingerprint(&key);
+        self.push_entry(key, fingerprint, value);
+    }
+
+    fn push_entry(&mut self, key: Str, fingerprint: Fingerprint, value: Value) {
         let at = self.entries.len();
         if let Some(index) = &mut self.index {
             let entries = &self.entries;
@@ -135,7 +220,7 @@ impl Map {
             });
         }
         self.entries.push(Entry {
-            fingerprint: fingerprint(&key),
+            fingerprint,
             key,
             value,
         });
@@ -187,6 +272,20 @@ impl Map {
     /// The entry at `position` in insertion order.
     pub fn get_index(&self, position: usize) -> Option<(&Str, &Value)> {
         self.entries.get(position).map(|e| (&e.key, &e.value))
+    }
+}
+
+/// A copy is made when a shared object is about to be changed (copy on
+/// write), almost always to add a key (`ResultPath`): leave room for it, so
+/// the copy is not reallocated at once.
+impl Clone for Map {
+    fn clone(&self) -> Map {
+        let mut entries = Vec::with_capacity(self.entries.len() + 2);
+        entries.extend(self.entries.iter().cloned());
+        Map {
+            entries,
+            index: self.index.clone(),
+        }
     }
 }
 
@@ -267,8 +366,8 @@ mod tests {
     #[test]
     fn fingerprints_tell_keys_apart() {
         let mut m = Map::new();
-        // same first seven bytes, different lengths or tails
-        for key in [
+        // shared prefixes, different lengths or tails, around the 15-byte edge
+        let keys = [
             "abcdefg",
             "abcdefgh",
             "abcdefgi",
@@ -276,26 +375,39 @@ mod tests {
             "",
             "a",
             "ab\0",
-        ] {
+            "abcdefghijklmno",
+            "abcdefghijklmnp",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+        ];
+        for key in keys {
             m.insert(Str::new(key), Value::from(key));
         }
-        for key in [
-            "abcdefg",
-            "abcdefgh",
-            "abcdefgi",
-            "abcdefghij",
-            "",
-            "a",
-            "ab\0",
-        ] {
+        for key in keys {
             assert_eq!(m.get(key), Some(&Value::from(key)), "{key:?}");
         }
         assert_eq!(m.get("ab"), None);
         assert_eq!(m.get("abcdefgz"), None);
+        assert_eq!(m.get("abcdefghijklmnoz"), None);
         let long = "k".repeat(300);
         m.insert(Str::new(&long), Value::from(1));
         assert_eq!(m.get(&long), Some(&Value::from(1)));
         assert_eq!(m.get(&"k".repeat(301)), None);
+    }
+
+    #[test]
+    fn prepared_keys_behave_like_strings() {
+        let mut m = Map::new();
+        let long = Key::new("temperature");
+        let short = Key::new("id");
+        m.push_unique_key(&long, Value::from(1));
+        assert_eq!(m.insert_key(&short, Value::from(2)), None);
+        assert_eq!(m.insert_key(&short, Value::from(3)), Some(Value::from(2)));
+        assert_eq!(m.get("temperature"), Some(&Value::from(1)));
+        assert_eq!(m.get_key(&Key::new("id")), Some(&Value::from(3)));
+        assert_eq!(m.get_key(&Key::new("temperaturf")), None);
+        *m.get_key_mut(&long).unwrap() = Value::from(9);
+        assert_eq!(m.get("temperature"), Some(&Value::from(9)));
     }
 
     #[test]

@@ -12,10 +12,10 @@ use crate::jsonata::ast::TransformDef;
 use crate::jsonata::error::{JsonataError, Result};
 use crate::jsonata::frame::Frame;
 use crate::jsonata::val::Val;
+use crate::value::Arc;
 use crate::value::{Map, Value};
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::Arc;
 
 /// Updated objects by the address of the original.
 type Replacements = HashMap<usize, Value>;
