@@ -179,10 +179,10 @@ pub struct RuntimeSection {
     /// Longest an execution may run, whatever its `TimeoutSeconds`.
     #[serde(default = "defaults::max_duration_ms")]
     pub max_duration_ms: NonZeroU64,
-    /// A JSON file mapping Task `Resource` strings to mock behaviours (as
-    /// for `spate exec --resources`), for dry runs and tests.
+    /// Task handler settings, a JSON file as for `spate exec --resources`:
+    /// mock behaviours by `Resource`, HTTP Task settings, Lambda endpoints.
     #[serde(default)]
-    pub mock_resources: Option<PathBuf>,
+    pub task_config: Option<PathBuf>,
 }
 
 impl Default for RuntimeSection {
@@ -191,7 +191,7 @@ impl Default for RuntimeSection {
             shards: None,
             io_threads: defaults::IO_THREADS,
             max_duration_ms: defaults::MAX_DURATION_MS,
-            mock_resources: None,
+            task_config: None,
         }
     }
 }
@@ -341,8 +341,8 @@ pub struct RuntimeSettings {
     pub io_threads: usize,
     /// Longest execution.
     pub max_duration: Duration,
-    /// Mock behaviours file, resolved against the configuration's folder.
-    pub mock_resources: Option<PathBuf>,
+    /// Task configuration file, resolved against the configuration's folder.
+    pub task_config: Option<PathBuf>,
 }
 
 /// One validated pipeline.
@@ -532,12 +532,20 @@ impl Config {
             );
         }
 
-        let mock_resources = match &file.runtime.mock_resources {
+        let task_config = match &file.runtime.task_config {
             Some(p) => match read(p) {
-                Ok((resolved, _)) => Some(resolved),
+                Ok((resolved, text)) => {
+                    if let Err(e) = spate_engine::task::TaskConfig::from_json(&text) {
+                        invalid(
+                            "runtime.task_config".into(),
+                            format!("{}: {e}", p.display()),
+                        );
+                    }
+                    Some(resolved)
+                }
                 Err(e) => {
                     invalid(
-                        "runtime.mock_resources".into(),
+                        "runtime.task_config".into(),
                         format!("cannot read {}: {e}", p.display()),
                     );
                     None
@@ -655,7 +663,7 @@ impl Config {
                 shards: file.runtime.shards.map(NonZeroUsize::get),
                 io_threads: file.runtime.io_threads.get(),
                 max_duration: Duration::from_millis(file.runtime.max_duration_ms.get()),
-                mock_resources,
+                task_config,
             },
             pipelines,
         })

@@ -128,7 +128,7 @@ impl Session {
             (None, kafka_settings.bootstrap_servers.clone())
         };
 
-        let mut resources = match &config.runtime.mock_resources {
+        let mut resources = match &config.runtime.task_config {
             Some(path) => load::resources(path)?,
             None => Resources::new(),
         };

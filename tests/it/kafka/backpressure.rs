@@ -33,7 +33,7 @@ fn a_topic_filled_far_faster_than_the_workflow_keeps_memory_bounded() {
         &repo("tests/fixtures/kafka/slow.asl.json"),
         "max_in_flight = 50\nmax_pending_per_partition = 100",
         &format!(
-            "mock_resources = \"{}\"",
+            "task_config = \"{}\"",
             repo("tests/fixtures/kafka/slow.resources.json").display()
         ),
     );

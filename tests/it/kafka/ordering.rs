@@ -30,7 +30,7 @@ fn per_key_ordering_holds_under_concurrency() {
         &repo("tests/fixtures/kafka/slow.asl.json"),
         "ordering = \"per-key\"\nmax_in_flight = 64",
         &format!(
-            "mock_resources = \"{}\"",
+            "task_config = \"{}\"",
             repo("tests/fixtures/kafka/slow.resources.json").display()
         ),
     );
