@@ -154,6 +154,7 @@ struct Part {
 /// One pipeline's state.
 pub struct Core {
     settings: Arc<PipelineSettings>,
+    pipeline: Arc<str>,
     plan: Option<Arc<Plan>>,
     topics: Vec<Arc<str>>,
     output_topic: Arc<str>,
@@ -185,6 +186,7 @@ impl Core {
         stats: Arc<PipelineStats>,
     ) -> Core {
         Core {
+            pipeline: Arc::from(settings.name.as_str()),
             plan: settings.plan.clone(),
             topics: settings
                 .source_topics
@@ -345,7 +347,11 @@ impl Core {
         } else {
             self.make_ready(index);
         }
-        self.pump(io);
+        // Executions start at the next `tick`: the driver ticks after a
+        // batch of events, so the runtime's shards are woken once per batch
+        // rather than once per event.
+        self.publish(io);
+        self.update_global_pause();
         self.check_window(tp);
     }
 
@@ -356,7 +362,12 @@ impl Core {
         };
         self.executing -= 1;
         self.slots[index as usize].execution = None;
-        self.finish(index, completion.status, completion.result);
+        self.finish(
+            index,
+            Some(completion.name),
+            completion.status,
+            completion.result,
+        );
         self.pump(io);
     }
 
@@ -421,7 +432,8 @@ impl Core {
         self.pump(io);
     }
 
-    /// Periodic work: due retries, executions the runtime refused before.
+    /// Starts the executions of events that are ready (call after a batch
+    /// of [`Core::on_event`]), publishes due retries.
     pub fn tick(&mut self, io: &mut dyn Io) {
         self.pump(io);
     }
@@ -608,14 +620,16 @@ impl Core {
     /// Starts ready executions, publishes queued records, and updates the
     /// global pause.
     fn pump(&mut self, io: &mut dyn Io) {
-        let now = Instant::now();
-        while let Some(&(due, index)) = self.retry.front() {
-            if due > now {
-                break;
+        if !self.retry.is_empty() {
+            let now = Instant::now();
+            while let Some(&(due, index)) = self.retry.front() {
+                if due > now {
+                    break;
+                }
+                self.retry.pop_front();
+                self.slots[index as usize].phase = Phase::Outbox;
+                self.outbox.push_back(index);
             }
-            self.retry.pop_front();
-            self.slots[index as usize].phase = Phase::Outbox;
-            self.outbox.push_back(index);
         }
         while self.executing < self.settings.max_in_flight
             && let Some(&index) = self.ready.front()
@@ -625,6 +639,12 @@ impl Core {
             }
             self.ready.pop_front();
         }
+        self.publish(io);
+        self.update_global_pause();
+    }
+
+    /// Hands queued records to the producer.
+    fn publish(&mut self, io: &mut dyn Io) {
         while let Some(&index) = self.outbox.front() {
             let tag = self.tag(index);
             let record = self.slots[index as usize]
@@ -667,6 +687,11 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// Pauses every partition while `max_in_flight` events wait for an
+    /// execution slot; resumes them at half.
+    fn update_global_pause(&mut self) {
         let limit = self.settings.max_in_flight;
         let global = if self.global_pause {
             self.ready.len() > limit / 2
@@ -693,7 +718,7 @@ impl Core {
             // Passthrough: the input is the output.
             stats::add(&self.stats.started, 1);
             self.slots[index as usize].phase = Phase::Executing;
-            self.finish(index, Status::Succeeded, Ok(input));
+            self.finish(index, None, Status::Succeeded, Ok(input));
             return true;
         };
         let submission = Submission {
@@ -721,6 +746,7 @@ impl Core {
     fn finish(
         &mut self,
         index: u32,
+        name: Option<Str>,
         status: Status,
         result: Result<Value, spate_engine::error::StatesError>,
     ) {
@@ -741,7 +767,7 @@ impl Core {
                 stats::add(&self.stats.succeeded, 1);
                 let mut text = String::new();
                 write_json(&output, &mut text);
-                self.output(index, text.into_bytes(), status, None)
+                self.output(index, name, text.into_bytes(), status, None)
             }
             (status, result) => {
                 stats::add(&self.stats.failed, 1);
@@ -769,7 +795,13 @@ impl Core {
                         map.insert(Str::new("cause"), Value::string(&cause));
                         let mut text = String::new();
                         write_json(&Value::object(map), &mut text);
-                        self.output(index, text.into_bytes(), status, Some((&error, &cause)))
+                        self.output(
+                            index,
+                            name,
+                            text.into_bytes(),
+                            status,
+                            Some((&error, &cause)),
+                        )
                     }
                 }
             }
@@ -800,21 +832,29 @@ impl Core {
         }
     }
 
-    fn source(&self, index: u32) -> (Arc<str>, i32, i64, Str) {
+    fn source(&self, index: u32, name: Option<Str>) -> Source {
         let slot = &self.slots[index as usize];
         let topic = Arc::clone(&self.topics[slot.tp.topic as usize]);
-        let name = event::execution_name(&topic, slot.tp.partition, slot.meta.offset);
-        (topic, slot.tp.partition, slot.meta.offset, name)
+        let execution = name
+            .unwrap_or_else(|| event::execution_name(&topic, slot.tp.partition, slot.meta.offset));
+        Source {
+            pipeline: Arc::clone(&self.pipeline),
+            topic,
+            partition: slot.tp.partition,
+            offset: slot.meta.offset,
+            execution,
+        }
     }
 
     fn output(
         &mut self,
         index: u32,
+        name: Option<Str>,
         payload: Vec<u8>,
         status: Status,
         error: Option<(&str, &str)>,
     ) -> OutRecord {
-        let (topic, partition, offset, name) = self.source(index);
+        let source = self.source(index, name);
         let forward = self.settings.forward_headers;
         let slot = &mut self.slots[index as usize];
         let headers = if forward {
@@ -824,16 +864,10 @@ impl Core {
         };
         record::output(
             &self.output_topic,
-            slot.meta.key.clone(),
+            slot.meta.key.take(),
             payload,
             headers,
-            &Source {
-                pipeline: &self.settings.name,
-                topic: &topic,
-                partition,
-                offset,
-                execution: &name,
-            },
+            source,
             status.aws_name(),
             error,
         )
@@ -847,20 +881,14 @@ impl Core {
         error: &str,
         cause: &str,
     ) -> OutRecord {
-        let (topic, partition, offset, name) = self.source(index);
+        let source = self.source(index, None);
         let slot = &mut self.slots[index as usize];
         record::dead_letter(
             &self.dlq_topic,
-            slot.meta.key.clone(),
+            slot.meta.key.take(),
             raw,
             std::mem::take(&mut slot.meta.headers),
-            &Source {
-                pipeline: &self.settings.name,
-                topic: &topic,
-                partition,
-                offset,
-                execution: &name,
-            },
+            source,
             record::Why {
                 reason,
                 error,

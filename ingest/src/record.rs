@@ -4,6 +4,7 @@
 //! can drop the duplicates at-least-once delivery may produce.
 
 use crate::event::Headers;
+use spate_engine::value::Str;
 use std::sync::Arc;
 
 /// Header names written by Spate.
@@ -40,10 +41,28 @@ pub struct OutRecord {
     pub key: Option<Box<[u8]>>,
     /// Value.
     pub payload: Vec<u8>,
-    /// Headers.
+    /// Headers carried over: the event's (forwarded to an output, or as
+    /// received on a dead letter), or every header of a record rebuilt from
+    /// a failed delivery.
     pub headers: Headers,
+    /// Spate's headers, written after `headers` (kept as fields, not
+    /// strings, so building a record allocates nothing for them).
+    pub spate: Option<SpateHeaders>,
     /// `true` for a dead letter (never turned into another dead letter).
     pub dead_letter: bool,
+}
+
+/// Spate's headers on a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpateHeaders {
+    /// Where the event came from.
+    pub source: Source,
+    /// `spate-status`, on outputs.
+    pub status: Option<&'static str>,
+    /// `spate-dlq-reason`, on dead letters.
+    pub reason: Option<DeadLetter>,
+    /// `spate-error` and `spate-cause`, on dead letters and error outputs.
+    pub error: Option<Box<(String, String)>>,
 }
 
 /// Why an event went to the dead-letter topic.
@@ -75,38 +94,73 @@ impl DeadLetter {
 }
 
 /// The source of an event, for headers.
-#[derive(Debug, Clone, Copy)]
-pub struct Source<'a> {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
     /// Pipeline name.
-    pub pipeline: &'a str,
+    pub pipeline: Arc<str>,
     /// Topic.
-    pub topic: &'a str,
+    pub topic: Arc<str>,
     /// Partition.
     pub partition: i32,
     /// Offset.
     pub offset: i64,
     /// Execution name.
-    pub execution: &'a str,
+    pub execution: Str,
 }
 
-fn push(headers: &mut Headers, name: &str, value: impl Into<Vec<u8>>) {
-    headers.push((name.to_string(), Some(value.into())));
-}
+impl OutRecord {
+    /// Calls `f` with every header, in order: the carried-over ones, then
+    /// Spate's.
+    pub fn for_each_header(&self, mut f: impl FnMut(&str, Option<&[u8]>)) {
+        for (name, value) in &self.headers {
+            f(name, value.as_deref());
+        }
+        let Some(spate) = &self.spate else {
+            return;
+        };
+        let source = &spate.source;
+        f(header::EXECUTION, Some(source.execution.as_bytes()));
+        f(header::PIPELINE, Some(source.pipeline.as_bytes()));
+        f(header::SOURCE_TOPIC, Some(source.topic.as_bytes()));
+        f(
+            header::SOURCE_PARTITION,
+            Some(itoa::Buffer::new().format(source.partition).as_bytes()),
+        );
+        f(
+            header::SOURCE_OFFSET,
+            Some(itoa::Buffer::new().format(source.offset).as_bytes()),
+        );
+        if let Some(status) = spate.status {
+            f(header::STATUS, Some(status.as_bytes()));
+        }
+        if let Some(reason) = spate.reason {
+            f(header::DLQ_REASON, Some(reason.name().as_bytes()));
+        }
+        if let Some(error) = &spate.error {
+            f(header::ERROR, Some(error.0.as_bytes()));
+            f(header::CAUSE, Some(error.1.as_bytes()));
+        }
+    }
 
-fn source_headers(headers: &mut Headers, source: &Source<'_>) {
-    push(headers, header::EXECUTION, source.execution);
-    push(headers, header::PIPELINE, source.pipeline);
-    push(headers, header::SOURCE_TOPIC, source.topic);
-    push(
-        headers,
-        header::SOURCE_PARTITION,
-        itoa::Buffer::new().format(source.partition),
-    );
-    push(
-        headers,
-        header::SOURCE_OFFSET,
-        itoa::Buffer::new().format(source.offset),
-    );
+    /// Headers in all.
+    pub fn header_count(&self) -> usize {
+        let mut n = 0;
+        self.for_each_header(|_, _| n += 1);
+        n
+    }
+
+    /// The last value of header `name` as text, if present and UTF-8.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let mut found = None;
+        self.for_each_header(|n, v| {
+            if n == name {
+                found = v
+                    .and_then(|v| std::str::from_utf8(v).ok())
+                    .map(str::to_string);
+            }
+        });
+        found
+    }
 }
 
 /// An output record: `forwarded` headers (the event's own, when the
@@ -116,23 +170,21 @@ pub fn output(
     key: Option<Box<[u8]>>,
     payload: Vec<u8>,
     forwarded: Headers,
-    source: &Source<'_>,
-    status: &str,
+    source: Source,
+    status: &'static str,
     error: Option<(&str, &str)>,
 ) -> OutRecord {
-    let mut headers = forwarded;
-    headers.reserve(8);
-    source_headers(&mut headers, source);
-    push(&mut headers, header::STATUS, status);
-    if let Some((error, cause)) = error {
-        push(&mut headers, header::ERROR, error);
-        push(&mut headers, header::CAUSE, cause);
-    }
     OutRecord {
         topic: Arc::clone(topic),
         key,
         payload,
-        headers,
+        headers: forwarded,
+        spate: Some(SpateHeaders {
+            source,
+            status: Some(status),
+            reason: None,
+            error: error.map(|(e, c)| Box::new((e.to_string(), c.to_string()))),
+        }),
         dead_letter: false,
     }
 }
@@ -155,20 +207,20 @@ pub fn dead_letter(
     key: Option<Box<[u8]>>,
     payload: Vec<u8>,
     original_headers: Headers,
-    source: &Source<'_>,
+    source: Source,
     why: Why<'_>,
 ) -> OutRecord {
-    let mut headers = original_headers;
-    headers.reserve(8);
-    source_headers(&mut headers, source);
-    push(&mut headers, header::DLQ_REASON, why.reason.name());
-    push(&mut headers, header::ERROR, why.error);
-    push(&mut headers, header::CAUSE, why.cause);
     OutRecord {
         topic: Arc::clone(topic),
         key,
         payload,
-        headers,
+        headers: original_headers,
+        spate: Some(SpateHeaders {
+            source,
+            status: None,
+            reason: Some(why.reason),
+            error: Some(Box::new((why.error.to_string(), why.cause.to_string()))),
+        }),
         dead_letter: true,
     }
 }
@@ -191,18 +243,18 @@ mod tests {
     fn dead_letters_say_why_and_where() {
         let topic: Arc<str> = Arc::from("dlq");
         let source = Source {
-            pipeline: "iot",
-            topic: "in",
+            pipeline: Arc::from("iot"),
+            topic: Arc::from("in"),
             partition: 4,
             offset: 17,
-            execution: "in-4-17",
+            execution: Str::new("in-4-17"),
         };
         let r = dead_letter(
             &topic,
             Some(b"k".to_vec().into_boxed_slice()),
             b"{oops".to_vec(),
             vec![("trace".into(), Some(b"t1".to_vec()))],
-            &source,
+            source,
             Why {
                 reason: DeadLetter::InvalidJson,
                 error: "InvalidJson",
@@ -211,18 +263,18 @@ mod tests {
         );
         assert!(r.dead_letter);
         assert_eq!(r.payload, b"{oops");
-        assert_eq!(header_text(&r.headers, "trace"), Some("t1"));
+        assert_eq!(r.header("trace"), Some("t1".to_string()));
         assert_eq!(
-            header_text(&r.headers, header::DLQ_REASON),
-            Some("invalid-json")
+            r.header(header::DLQ_REASON),
+            Some("invalid-json".to_string())
         );
-        assert_eq!(header_text(&r.headers, header::SOURCE_OFFSET), Some("17"));
-        assert_eq!(header_text(&r.headers, header::SOURCE_PARTITION), Some("4"));
-        assert_eq!(header_text(&r.headers, header::EXECUTION), Some("in-4-17"));
-        assert_eq!(header_text(&r.headers, header::PIPELINE), Some("iot"));
+        assert_eq!(r.header(header::SOURCE_OFFSET), Some("17".to_string()));
+        assert_eq!(r.header(header::SOURCE_PARTITION), Some("4".to_string()));
+        assert_eq!(r.header(header::EXECUTION), Some("in-4-17".to_string()));
+        assert_eq!(r.header(header::PIPELINE), Some("iot".to_string()));
         assert_eq!(
-            header_text(&r.headers, header::CAUSE),
-            Some("invalid JSON at byte offset 1")
+            r.header(header::CAUSE),
+            Some("invalid JSON at byte offset 1".to_string())
         );
     }
 }

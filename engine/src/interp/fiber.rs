@@ -476,7 +476,11 @@ impl Core {
                 Phase::Begin => {
                     match self.role {
                         Role::Top => {
-                            let input = if env.history.is_some() { self.input.clone() } else { Value::Null };
+                            let input = if env.history.is_some() {
+                                self.input.clone()
+                            } else {
+                                Value::Null
+                            };
                             self.emit(env, EventType::ExecutionStarted, Some(&input), None)
                         }
                         Role::MapIteration(_) => {

@@ -57,10 +57,13 @@ use std::time::{Duration, Instant};
 
 /// Events taken from the consumer between two services of the core.
 const POLL_BATCH: usize = 512;
+/// Events taken before their executions are started together (one wake-up
+/// of the runtime's shards per batch, not per event).
+const START_BATCH: usize = 64;
 /// Completions or delivery reports handled per service.
 const SERVICE_BATCH: usize = 4096;
 /// Longest park with nothing to do.
-const IDLE_WAIT: Duration = Duration::from_millis(1);
+const IDLE_WAIT: Duration = Duration::from_millis(50);
 /// How long, after cancelling, shutdown waits for outstanding deliveries.
 const FLUSH_WAIT: Duration = Duration::from_secs(10);
 
@@ -483,13 +486,17 @@ pub(super) fn run(
                 break;
             }
         }
-        for _ in 0..POLL_BATCH {
+        for n in 1..=POLL_BATCH {
             match consumer.poll(Duration::ZERO) {
                 None => break,
                 Some(Ok(message)) => {
                     worked = true;
-                    let mut d = lock();
+                    let mut guard = lock();
+                    let d = &mut *guard;
                     d.on_message(&message);
+                    if n % START_BATCH == 0 {
+                        d.core.tick(io!(d));
+                    }
                     d.apply_flow(&consumer);
                 }
                 Some(Err(e)) => {

@@ -62,6 +62,7 @@ impl ProducerContext for DeliveryContext {
                     key: message.key().map(|k| k.to_vec().into_boxed_slice()),
                     payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
                     headers,
+                    spate: None,
                     dead_letter: false,
                 };
                 Err((kind, record))
@@ -101,13 +102,11 @@ impl Producer {
 
     /// Queues a record.
     pub fn send(&self, record: OutRecord, tag: u64) -> Result<(), Refused> {
-        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-        for (key, value) in &record.headers {
-            headers = headers.insert(Header {
-                key,
-                value: value.as_deref(),
-            });
-        }
+        let mut headers = Some(OwnedHeaders::new_with_capacity(record.header_count()));
+        record.for_each_header(|key, value| {
+            headers = headers.take().map(|h| h.insert(Header { key, value }));
+        });
+        let headers = headers.expect("headers are put back after every insert");
         let mut base = BaseRecord::with_opaque_to(&record.topic, tag as usize)
             .payload(&record.payload[..])
             .headers(headers);

@@ -1,7 +1,7 @@
 //! The core driven by a fake `Io`: no Kafka, no runtime threads.
 
 use super::*;
-use crate::record::{header, header_text};
+use crate::record::header;
 use spate_engine::error::StatesError;
 use spate_engine::json;
 use spate_engine::time::Timestamp;
@@ -82,6 +82,7 @@ fn event(core: &mut Core, io: &mut FakeIo, partition: i32, offset: i64, key: Opt
         meta(partition, offset, key),
         Body::Json(json!({"offset": offset})),
     );
+    core.tick(io);
 }
 
 fn completion(s: &Submission, status: Status, result: Result<Value, StatesError>) -> Completion {
@@ -115,7 +116,7 @@ fn ack(core: &mut Core, io: &mut FakeIo, name: &str) {
     let i = io
         .produced
         .iter()
-        .position(|(r, _)| header_text(&r.headers, header::EXECUTION) == Some(name))
+        .position(|(r, _)| r.header(header::EXECUTION).as_deref() == Some(name))
         .unwrap_or_else(|| panic!("no record for {name}"));
     let (_, tag) = io.produced.remove(i);
     core.on_delivery(io, tag, Ok(()));
@@ -139,19 +140,9 @@ fn out_of_order_completions_commit_in_order() {
     let (record, _) = &io.produced[0];
     assert_eq!(&*record.topic, "out");
     assert_eq!(record.payload, br#"{"offset":10}"#);
-    assert_eq!(
-        header_text(&record.headers, "trace"),
-        Some("t"),
-        "forwarded"
-    );
-    assert_eq!(
-        header_text(&record.headers, header::STATUS),
-        Some("SUCCEEDED")
-    );
-    assert_eq!(
-        header_text(&record.headers, header::SOURCE_OFFSET),
-        Some("10")
-    );
+    assert_eq!(record.header("trace").as_deref(), Some("t"), "forwarded");
+    assert_eq!(record.header(header::STATUS).as_deref(), Some("SUCCEEDED"));
+    assert_eq!(record.header(header::SOURCE_OFFSET).as_deref(), Some("10"));
     ack(&mut core, &mut io, "in-0-10");
     assert_eq!(core.commit_due(), vec![(Arc::from("in"), 0, 13)]);
     assert!(core.commit_due().is_empty(), "only moved positions");
@@ -191,10 +182,8 @@ fn poison_events_become_dead_letters_and_the_pipeline_goes_on() {
             assert_eq!(&*r.topic, "dlq");
             assert!(r.dead_letter);
             (
-                header_text(&r.headers, header::DLQ_REASON)
-                    .unwrap()
-                    .to_string(),
-                header_text(&r.headers, header::ERROR).unwrap().to_string(),
+                r.header(header::DLQ_REASON).unwrap().to_string(),
+                r.header(header::ERROR).unwrap().to_string(),
             )
         })
         .collect();
@@ -234,11 +223,8 @@ fn failures_can_go_to_the_output_topic() {
     );
     let (r, _) = &io.produced[0];
     assert_eq!(&*r.topic, "out");
-    assert_eq!(header_text(&r.headers, header::STATUS), Some("TIMED_OUT"));
-    assert_eq!(
-        header_text(&r.headers, header::ERROR),
-        Some("States.Timeout")
-    );
+    assert_eq!(r.header(header::STATUS).as_deref(), Some("TIMED_OUT"));
+    assert_eq!(r.header(header::ERROR).as_deref(), Some("States.Timeout"));
     assert_eq!(
         r.payload,
         br#"{"status":"TIMED_OUT","error":"States.Timeout","cause":"slow"}"#
@@ -277,11 +263,7 @@ fn per_key_ordering_runs_one_event_per_key_at_a_time() {
         .produced
         .iter()
         .filter(|(r, _)| r.key.as_deref() == Some(&b"a"[..]))
-        .map(|(r, _)| {
-            header_text(&r.headers, header::SOURCE_OFFSET)
-                .unwrap()
-                .to_string()
-        })
+        .map(|(r, _)| r.header(header::SOURCE_OFFSET).unwrap().to_string())
         .collect();
     assert_eq!(a, ["0", "2", "3"]);
 }
@@ -430,7 +412,7 @@ fn delivery_failures_are_retried_and_oversize_outputs_become_dead_letters() {
     assert_eq!(io.produced[0].0, r0);
     assert_eq!(io.produced[1].0.topic.as_ref(), "dlq");
     assert_eq!(
-        header_text(&io.produced[1].0.headers, header::DLQ_REASON),
+        io.produced[1].0.header(header::DLQ_REASON).as_deref(),
         Some("output-rejected")
     );
     ack(&mut core, &mut io, "in-0-0");
