@@ -65,14 +65,14 @@ pub struct Tp {
 }
 
 /// Why the producer refused a record on the spot.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refused {
     /// Its queue is full: try again after deliveries.
-    QueueFull(OutRecord),
+    QueueFull,
     /// Over the producer's `message.max.bytes`.
-    TooLarge(OutRecord, String),
+    TooLarge(String),
     /// Anything else (retried after a pause).
-    Other(OutRecord, String),
+    Other(String),
 }
 
 /// Why a publication failed after it was queued.
@@ -90,9 +90,9 @@ pub trait Io {
     fn submit(&mut self, submission: Submission) -> Result<ExecutionId, SubmitError>;
     /// Cancels an execution (it completes as cancelled).
     fn cancel(&mut self, id: ExecutionId);
-    /// Queues a record for publication; its acknowledgement comes back to
-    /// [`Core::on_delivery`] with `tag`.
-    fn produce(&mut self, record: OutRecord, tag: u64) -> Result<(), Refused>;
+    /// Queues a copy of a record for publication; its acknowledgement comes
+    /// back to [`Core::on_delivery`] with `tag`.
+    fn produce(&mut self, record: &OutRecord, tag: u64) -> Result<(), Refused>;
 }
 
 /// A change to a partition's consumption the driver must make.
@@ -649,22 +649,21 @@ impl Core {
             let tag = self.tag(index);
             let record = self.slots[index as usize]
                 .record
-                .take()
+                .as_ref()
                 .expect("outbox slots hold a record");
             let dead_letter = record.dead_letter;
             match io.produce(record, tag) {
                 Ok(()) => {
+                    // The producer copied it.
                     self.outbox.pop_front();
                     let slot = &mut self.slots[index as usize];
+                    slot.record = None;
                     slot.phase = Phase::Producing;
                     slot.dead_letter = dead_letter;
                     self.producing += 1;
                 }
-                Err(Refused::QueueFull(record)) => {
-                    self.slots[index as usize].record = Some(record);
-                    break;
-                }
-                Err(Refused::TooLarge(record, why)) if !record.dead_letter => {
+                Err(Refused::QueueFull) => break,
+                Err(Refused::TooLarge(why)) if !dead_letter => {
                     self.outbox.pop_front();
                     let raw = self.payload_bytes(index);
                     let dead = self.dead_letter(
@@ -676,8 +675,12 @@ impl Core {
                     );
                     self.queue_record(index, dead);
                 }
-                Err(Refused::TooLarge(record, why) | Refused::Other(record, why)) => {
+                Err(Refused::TooLarge(why) | Refused::Other(why)) => {
                     self.outbox.pop_front();
+                    let record = self.slots[index as usize]
+                        .record
+                        .take()
+                        .expect("outbox slots hold a record");
                     log::warn!(
                         "pipeline {}: cannot publish to {} ({why}); retrying",
                         self.settings.name,

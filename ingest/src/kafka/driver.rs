@@ -66,6 +66,8 @@ const SERVICE_BATCH: usize = 4096;
 const IDLE_WAIT: Duration = Duration::from_millis(50);
 /// How long, after cancelling, shutdown waits for outstanding deliveries.
 const FLUSH_WAIT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for its final commit to be confirmed.
+const FINAL_COMMIT_WAIT: Duration = Duration::from_secs(10);
 
 /// Why a pipeline stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +112,7 @@ impl Io for DriverIo<'_> {
         self.runtime.cancel(id);
     }
 
-    fn produce(&mut self, record: OutRecord, tag: u64) -> Result<(), Refused> {
+    fn produce(&mut self, record: &OutRecord, tag: u64) -> Result<(), Refused> {
         self.producer.send(record, tag)
     }
 }
@@ -230,6 +232,19 @@ impl Driver {
         }
     }
 
+    /// The offsets to commit, as Kafka wants them.
+    fn commit_list(&self, positions: &[(Arc<str>, i32, i64)]) -> TopicPartitionList {
+        let mut list = TopicPartitionList::with_capacity(positions.len());
+        for (topic, partition, offset) in positions {
+            // The position is already the next offset to read (the last
+            // done offset + 1), which is what Kafka stores.
+            if let Err(e) = list.add_partition_offset(topic, *partition, Offset::Offset(*offset)) {
+                log::warn!("{}: bad commit position: {e}", self.who);
+            }
+        }
+        list
+    }
+
     fn commit<C: ConsumerContext>(
         &self,
         consumer: &BaseConsumer<C>,
@@ -239,14 +254,7 @@ impl Driver {
         if positions.is_empty() {
             return;
         }
-        let mut list = TopicPartitionList::with_capacity(positions.len());
-        for (topic, partition, offset) in &positions {
-            // The position is already the next offset to read (the last
-            // done offset + 1), which is what Kafka stores.
-            if let Err(e) = list.add_partition_offset(topic, *partition, Offset::Offset(*offset)) {
-                log::warn!("{}: bad commit position: {e}", self.who);
-            }
-        }
+        let list = self.commit_list(&positions);
         crate::stats::add(&self.core_stats().commits, 1);
         if let Err(e) = consumer.commit(&list, mode) {
             log::warn!(
@@ -425,6 +433,7 @@ pub(super) fn run(
             .create_with_context(context)
             .map_err(|e| kafka_error("cannot create the consumer", e))?;
     consumer.set_nonempty_callback(move || me.unpark());
+    let consumer = Arc::new(consumer);
     if !wait_for_cluster(&consumer, &who, bootstrap, kafka.connect_timeout, &shutdown) {
         return Ok(());
     }
@@ -538,8 +547,29 @@ pub(super) fn run(
                 FLUSH_WAIT.as_secs()
             );
         }
+        // A synchronous commit waits for the group coordinator: bounded,
+        // so an unreachable cluster cannot hold the process forever.
         let positions = d.core.positions(None);
-        d.commit(&consumer, positions, CommitMode::Sync);
+        if !positions.is_empty() {
+            crate::stats::add(&d.core_stats().commits, 1);
+            let list = d.commit_list(&positions);
+            let (done_tx, done) = crossbeam::channel::bounded(1);
+            let committer = Arc::clone(&consumer);
+            let spawned = std::thread::Builder::new()
+                .name("spate-final-commit".into())
+                .spawn(move || {
+                    let _ = done_tx.send(committer.commit(&list, CommitMode::Sync));
+                });
+            match spawned.map(|_| done.recv_timeout(FINAL_COMMIT_WAIT)) {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => log::warn!("{who}: final commit failed: {e}"),
+                Ok(Err(_)) => log::warn!(
+                    "{who}: final commit not confirmed within {} s; uncommitted events will be read again",
+                    FINAL_COMMIT_WAIT.as_secs()
+                ),
+                Err(e) => log::warn!("{who}: cannot commit: {e}"),
+            }
+        }
         d.core.publish_gauges();
     }
     consumer.unsubscribe();

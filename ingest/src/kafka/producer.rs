@@ -101,7 +101,7 @@ impl Producer {
     }
 
     /// Queues a record.
-    pub fn send(&self, record: OutRecord, tag: u64) -> Result<(), Refused> {
+    pub fn send(&self, record: &OutRecord, tag: u64) -> Result<(), Refused> {
         let mut headers = Some(OwnedHeaders::new_with_capacity(record.header_count()));
         record.for_each_header(|key, value| {
             headers = headers.take().map(|h| h.insert(Header { key, value }));
@@ -117,11 +117,11 @@ impl Producer {
         match sent {
             Ok(()) => Ok(()),
             Err(e) => match e.rdkafka_error_code() {
-                Some(RDKafkaErrorCode::QueueFull) => Err(Refused::QueueFull(record)),
+                Some(RDKafkaErrorCode::QueueFull) => Err(Refused::QueueFull),
                 Some(RDKafkaErrorCode::MessageSizeTooLarge) => {
-                    Err(Refused::TooLarge(record, e.to_string()))
+                    Err(Refused::TooLarge(e.to_string()))
                 }
-                _ => Err(Refused::Other(record, e.to_string())),
+                _ => Err(Refused::Other(e.to_string())),
             },
         }
     }
