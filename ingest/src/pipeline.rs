@@ -27,9 +27,10 @@
 //! # Backpressure
 //!
 //! A partition is paused while it holds `max_pending_per_partition` events
-//! not yet committable, and resumed once it is down to half; every partition
-//! is paused while `max_in_flight` events wait for a free execution slot,
-//! and resumed at half. The driver keeps polling Kafka throughout.
+//! not yet committable, and resumed once it is down to half; as a safety net
+//! every partition is paused while more than `4 × max_in_flight` (at least
+//! 1024) events wait for a free execution slot, and resumed at half. The
+//! driver keeps polling Kafka throughout.
 //!
 //! # Revocation and shutdown
 //!
@@ -695,11 +696,14 @@ impl Core {
     /// Pauses every partition while `max_in_flight` events wait for an
     /// execution slot; resumes them at half.
     fn update_global_pause(&mut self) {
-        let limit = self.settings.max_in_flight;
+        // Events that could start now are not waiting.
+        let free = self.settings.max_in_flight.saturating_sub(self.executing);
+        let waiting = self.ready.len().saturating_sub(free);
+        let limit = self.global_limit();
         let global = if self.global_pause {
-            self.ready.len() > limit / 2
+            waiting > limit / 2
         } else {
-            self.ready.len() >= limit
+            waiting >= limit
         };
         if global != self.global_pause {
             self.global_pause = global;
@@ -707,6 +711,14 @@ impl Core {
                 self.refresh(tp);
             }
         }
+    }
+
+    /// Events waiting for an execution slot before every partition pauses:
+    /// the per-partition windows bound memory already, so this is a safety
+    /// net, set high (each pause drops what the consumer prefetched, and a
+    /// resumed partition takes a fetch round trip to deliver again).
+    fn global_limit(&self) -> usize {
+        (4 * self.settings.max_in_flight).max(1024)
     }
 
     /// Starts the execution of a ready event; `false` if the runtime is full.

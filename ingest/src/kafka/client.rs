@@ -59,7 +59,15 @@ pub fn consumer_config(kafka: &KafkaSettings, bootstrap: &str, group_id: &str) -
     for (k, v) in CONSUMER_FORCED {
         config.set(*k, *v);
     }
+    debug_if_asked(&mut config);
     config
+}
+
+/// librdkafka's `debug` property needs its debug log lines let through.
+fn debug_if_asked(config: &mut ClientConfig) {
+    if config.get("debug").is_some() {
+        config.set_log_level(RDKafkaLogLevel::Debug);
+    }
 }
 
 /// A producer configuration.
@@ -71,6 +79,7 @@ pub fn producer_config(kafka: &KafkaSettings, bootstrap: &str) -> ClientConfig {
     for (k, v) in kafka.properties.iter().chain(&kafka.producer) {
         config.set(k, v);
     }
+    debug_if_asked(&mut config);
     config
 }
 

@@ -212,6 +212,12 @@ impl Driver {
                 Flow::Resume(tp) => resume.push(tp),
             }
         }
+        log::debug!(
+            "{}: pause {:?} resume {:?}",
+            self.who,
+            pause.iter().map(|tp| tp.partition).collect::<Vec<_>>(),
+            resume.iter().map(|tp| tp.partition).collect::<Vec<_>>()
+        );
         if !pause.is_empty()
             && let Err(e) = consumer.pause(&self.list(&pause))
         {

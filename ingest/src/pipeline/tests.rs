@@ -287,16 +287,23 @@ fn a_full_partition_window_pauses_and_resumes_at_half() {
 }
 
 #[test]
-fn a_full_runtime_keeps_events_ready_and_pauses_everything() {
+fn a_full_runtime_keeps_events_ready_and_pauses_everything_at_the_safety_limit() {
     let mut io = FakeIo {
         runtime_full: true,
         ..FakeIo::default()
     };
-    let mut core = core(settings(|s| s.max_in_flight = 2));
+    let mut core = core(settings(|s| {
+        s.max_in_flight = 2;
+        s.max_pending_per_partition = 10_000;
+    }));
     core.take_flow();
-    event(&mut core, &mut io, 0, 0, None);
+    // The limit is 4 x max_in_flight, at least 1024, events that cannot
+    // start (2 could, into the free execution slots).
+    for offset in 0..1025 {
+        event(&mut core, &mut io, (offset % 2) as i32, offset, None);
+    }
     assert!(core.take_flow().is_empty());
-    event(&mut core, &mut io, 1, 0, None);
+    event(&mut core, &mut io, 1, 1025, None);
     let mut flow = core.take_flow();
     flow.sort_by_key(|f| format!("{f:?}"));
     assert_eq!(flow, [Flow::Pause(tp(0)), Flow::Pause(tp(1))]);
@@ -304,7 +311,17 @@ fn a_full_runtime_keeps_events_ready_and_pauses_everything() {
     io.runtime_full = false;
     core.tick(&mut io);
     assert_eq!(io.submitted.len(), 2);
-    assert_eq!(core.take_flow().len(), 2, "both resumed");
+    assert!(core.take_flow().is_empty(), "still 1024 waiting");
+    let mut completed = 0;
+    while core.take_flow().is_empty() {
+        let s = io.submitted.remove(0);
+        let name = s.name.to_string();
+        let c = completion(&s, Status::Succeeded, Ok(s.input.clone()));
+        core.on_completion(&mut io, c);
+        ack(&mut core, &mut io, &name);
+        completed += 1;
+    }
+    assert_eq!(completed, 512, "resumed at half the limit");
 }
 
 #[test]

@@ -31,15 +31,16 @@ fn a_topic_filled_far_faster_than_the_workflow_keeps_memory_bounded() {
         &bootstrap,
         &names,
         &repo("tests/fixtures/kafka/slow.asl.json"),
-        "max_in_flight = 50\nmax_pending_per_partition = 100",
+        "max_in_flight = 20\nmax_pending_per_partition = 50",
         &format!(
             "task_config = \"{}\"",
-            repo("tests/fixtures/kafka/slow.resources.json").display()
+            repo("tests/fixtures/kafka/slower.resources.json").display()
         ),
     );
     let mut spate = Spate::start(&config, "spate");
-    // 50 at a time, 20 ms each: at most ~2,500 events/s, so most of the
-    // topic waits. Watch memory while the pipeline works through it.
+    // 20 at a time, 200 ms each: at most 100 events/s (slower than the
+    // pipeline thread takes events even in a debug build), so the topic
+    // waits. Watch memory while the pipeline works through it.
     let mut peak = 0;
     let started = Instant::now();
     let mut progressed = false;

@@ -100,7 +100,12 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        // SPATE_IT_KEEP=1 keeps configurations and logs for a look.
+        if std::env::var_os("SPATE_IT_KEEP").is_some() {
+            eprintln!("kept {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
 
@@ -405,4 +410,31 @@ pub fn iot_event(n: usize) -> (String, Vec<u8>) {
         20 + n % 60
     );
     (key, value.into_bytes())
+}
+
+#[test]
+#[ignore]
+fn debug_read_speed() {
+    let b = std::env::var("SPATE_KAFKA_BOOTSTRAP").unwrap();
+    let names = Names::new("dbg");
+    names.create(&b, 4);
+    let pad = "x".repeat(10 * 1024);
+    let t = Instant::now();
+    produce(
+        &b,
+        &names.source,
+        (0..5000).map(|i| {
+            (
+                format!("k{i}"),
+                format!(r#"{{"n":{i},"pad":"{pad}"}}"#).into_bytes(),
+            )
+        }),
+    );
+    eprintln!("produced in {:?}", t.elapsed());
+    let t = Instant::now();
+    let r = admin::read_topic(&b, &names.source, Duration::from_secs(60), |r| {
+        r.len() >= 5000
+    })
+    .unwrap();
+    eprintln!("read {} in {:?}", r.len(), t.elapsed());
 }
