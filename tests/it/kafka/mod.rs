@@ -411,30 +411,3 @@ pub fn iot_event(n: usize) -> (String, Vec<u8>) {
     );
     (key, value.into_bytes())
 }
-
-#[test]
-#[ignore]
-fn debug_read_speed() {
-    let b = std::env::var("SPATE_KAFKA_BOOTSTRAP").unwrap();
-    let names = Names::new("dbg");
-    names.create(&b, 4);
-    let pad = "x".repeat(10 * 1024);
-    let t = Instant::now();
-    produce(
-        &b,
-        &names.source,
-        (0..5000).map(|i| {
-            (
-                format!("k{i}"),
-                format!(r#"{{"n":{i},"pad":"{pad}"}}"#).into_bytes(),
-            )
-        }),
-    );
-    eprintln!("produced in {:?}", t.elapsed());
-    let t = Instant::now();
-    let r = admin::read_topic(&b, &names.source, Duration::from_secs(60), |r| {
-        r.len() >= 5000
-    })
-    .unwrap();
-    eprintln!("read {} in {:?}", r.len(), t.elapsed());
-}
