@@ -179,6 +179,16 @@ impl Session {
             None => (0.0, None, 0),
         };
         if rate > 0.0 {
+            // Write once the pipelines own their partitions, so the group
+            // join does not show as latency.
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while pipelines
+                .iter()
+                .any(|p| p.stats.assigned.load(std::sync::atomic::Ordering::Relaxed) == 0)
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             for (i, p) in config.pipelines.iter().enumerate() {
                 for (j, topic) in p.source_topics.iter().enumerate() {
                     let mut events = IotEvents::new((i * 100 + j) as u64 + 1, 500, poison_every);
