@@ -81,6 +81,11 @@ impl Bindings for StatesBindings<'_> {
         }
         self.variables.get(name).cloned()
     }
+
+    /// Step Functions has no `$eval` (its documentation points to `$parse`).
+    fn hides_function(&self, name: &str) -> bool {
+        name == "eval"
+    }
 }
 
 #[cfg(test)]

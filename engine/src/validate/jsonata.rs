@@ -1,13 +1,15 @@
 //! JSONata expressions in JSONata states: a string is an expression when
 //! the whole string is `{% ... %}`; any other string is a literal.
 //!
-//! [`check_expression`] is the single place an expression is checked. Today
-//! it checks what can be checked without a JSONata parser (the delimiters
-//! and a non-empty body); the parse check belongs there too.
+//! [`check_expression`] is the single place an expression is checked: the
+//! delimiters, a non-empty body, and a full parse with the engine's JSONata
+//! compiler (the same one the plan uses), whose error is reported with its
+//! code, message and position in the expression.
 
 use super::Report;
 use crate::asl::Json;
 use crate::diagnostic::Pointer;
+use crate::jsonata::Jsonata;
 
 const OPEN: &str = "{%";
 const CLOSE: &str = "%}";
@@ -15,11 +17,11 @@ const CLOSE: &str = "%}";
 /// `true` when `text` is written as a JSONata expression: it starts with
 /// `{%` and ends with `%}` (no surrounding whitespace).
 pub fn is_expression(text: &str) -> bool {
-    text.len() >= OPEN.len() + CLOSE.len() && text.starts_with(OPEN) && text.ends_with(CLOSE)
+    crate::plan::is_expression(text)
 }
 
 /// Checks one JSONata expression string (`{% ... %}`) found at `at`: the
-/// delimiters and a non-empty body.
+/// delimiters, a non-empty body, and that the body parses.
 pub(crate) fn check_expression(text: &str, at: &Pointer, report: &mut Report) {
     if !is_expression(text) {
         report.add(
@@ -34,6 +36,22 @@ pub(crate) fn check_expression(text: &str, at: &Pointer, report: &mut Report) {
     let body = &text[OPEN.len()..text.len() - CLOSE.len()];
     if body.trim().is_empty() {
         report.add(at, "empty JSONata expression `{% %}`");
+        return;
+    }
+    if let Err(e) = Jsonata::compile(body) {
+        let position = match e.position {
+            Some(p) => format!(" at position {p} of the expression"),
+            None => String::new(),
+        };
+        report.add(
+            at,
+            format!(
+                "invalid JSONata expression {}: {}: {}{position}",
+                super::values::quote(text),
+                e.code,
+                e.message
+            ),
+        );
     }
 }
 
@@ -70,6 +88,27 @@ mod tests {
         assert!(!is_expression("{% $x %} "));
         assert!(!is_expression("{%}"));
         assert!(!is_expression("$x"));
+    }
+
+    #[test]
+    fn expressions_are_parsed() {
+        let found = problems(&one_jsonata_state(
+            r#"{"Type":"Pass","Output":{"ok":"{% $sum([1,2]) %}","bad":["{% a[1,2) %}"]},"Assign":{"x":"{% 1 + %}"},"End":true}"#,
+        ));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].starts_with(
+                "/States/S/Output/bad/0: invalid JSONata expression \"{% a[1,2) %}\": S0202: "
+            ),
+            "{found:?}"
+        );
+        assert!(found[0].contains("at position"), "{found:?}");
+        assert!(
+            found[1].starts_with(
+                "/States/S/Assign/x: invalid JSONata expression \"{% 1 + %}\": S0207: "
+            ),
+            "{found:?}"
+        );
     }
 
     #[test]
