@@ -39,6 +39,10 @@ pub struct Expression {
     jsonata: Jsonata,
     text: Str,
     field: Str,
+    /// For a plain path such as `$states.input.order.id`: the variable and
+    /// the field names, read without running the evaluator (see
+    /// [`Expression::eval_optional`]).
+    simple_path: Option<Box<[Str]>>,
 }
 
 impl Expression {
@@ -50,6 +54,7 @@ impl Expression {
             jsonata: Jsonata::compile(body)?,
             text: Str::new(body),
             field: Str::new(field),
+            simple_path: simple_path(body),
         })
     }
 
@@ -64,7 +69,19 @@ impl Expression {
     }
 
     /// Evaluates; `Ok(None)` when the result is nothing (undefined).
+    ///
+    /// A plain path (`$name.field.field`) whose steps all land on objects
+    /// is read directly, which gives what JSONata gives (a missing field or
+    /// a field of a non-object is nothing; the last value, arrays included,
+    /// is returned as it is). Anything else, an array met on the way (where
+    /// JSONata maps the rest of the path over the items) or an unbound
+    /// variable (which may name a built-in function), runs the evaluator.
     pub fn eval_optional(&self, bindings: &dyn Bindings) -> Result<Option<Value>, StatesError> {
+        if let Some(path) = &self.simple_path
+            && let Some(value) = read_simple_path(path, bindings)
+        {
+            return Ok(value);
+        }
         self.jsonata
             .evaluate(None, bindings, &LIMITS)
             .map_err(|e| self.failure(&e))
@@ -103,6 +120,43 @@ impl Expression {
             value.to_json()
         ))
     }
+}
+
+/// The variable and field names of an expression that is nothing but a
+/// path of plain names from a variable (`$states.input.order.id`).
+fn simple_path(body: &str) -> Option<Box<[Str]>> {
+    let rest = body.strip_prefix('$')?;
+    let mut names = Vec::new();
+    for name in rest.split('.') {
+        let mut chars = name.chars();
+        let plain = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !plain || matches!(name, "true" | "false" | "null" | "function") {
+            return None;
+        }
+        names.push(Str::new(name));
+    }
+    Some(names.into_boxed_slice())
+}
+
+/// Reads a simple path; `None` when the evaluator must decide.
+fn read_simple_path(path: &[Str], bindings: &dyn Bindings) -> Option<Option<Value>> {
+    let (variable, fields) = path.split_first()?;
+    let mut value = bindings.lookup(variable)?;
+    for field in fields {
+        let next = match &value {
+            Value::Object(map) => match map.get(field) {
+                Some(v) => v.clone(),
+                None => return Some(None),
+            },
+            Value::Array(_) => return None,
+            _ => return Some(None),
+        };
+        value = next;
+    }
+    Some(Some(value))
 }
 
 /// A compiled JSONata field.
@@ -467,6 +521,40 @@ mod tests {
                 .eval_bool("Condition", &b)
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn simple_paths_read_like_jsonata() {
+        let mut b = states(json!({
+            "o": {"a": [1], "b": {"c": null}, "and": 1},
+            "list": [{"v": 1}, {"v": 2}],
+            "s": "text"
+        }));
+        b.insert("v".into(), json!([1]));
+        for (src, simple) in [
+            ("$states.input.o.a", true),
+            ("$states.input.o.b.c", true),
+            ("$states.input.o.b.c.d", true),
+            ("$states.input.o.and", true),
+            ("$states.input.s.x", true),
+            ("$states.input.list.v", true),
+            ("$states.input.nope", true),
+            ("$v", true),
+            ("$sum", true),
+            ("$states.input.o['a']", false),
+            ("$states.input.list[0]", false),
+            ("$", false),
+            ("$states.input.`o`", false),
+        ] {
+            assert_eq!(simple_path(src).is_some(), simple, "{src}");
+            let e = Expression::compile(src, "Output").unwrap();
+            let direct = e.eval_optional(&b).map_err(|e| e.to_string());
+            let evaluator = e
+                .jsonata
+                .evaluate(None, &b, &LIMITS)
+                .map_err(|err| e.failure(&err).to_string());
+            assert_eq!(direct, evaluator, "{src}");
+        }
     }
 
     #[test]
