@@ -18,7 +18,7 @@ use super::execution::ExecutionInfo;
 use super::history::{EventType, HistoryEvent, HistorySink};
 use super::join::{ChildStart, Fork, ForkKind, JoinOutcome, Tolerance, error_output};
 use super::jsonata_io::StatesBindings;
-use super::variables::Variables;
+use super::variables::{PendingAssign, Variables};
 use crate::error::{StatesError, names};
 use crate::plan::*;
 use crate::task::{TaskCall, TaskResult};
@@ -673,12 +673,15 @@ impl Core {
             return Ok(output);
         }
         let assigned = self.eval_path_assign(exec, catcher.assign.as_ref(), &error_value)?;
+        let pending = self.prepare(state, assigned)?;
         let mut output = std::mem::take(&mut self.input);
         if let Err(mismatch) = write_result(&catcher.result_path, &mut output, error_value) {
             self.input = output;
             return Err(StatesError::runtime(mismatch));
         }
-        self.commit(state, assigned)?;
+        if let Some(pending) = pending {
+            self.vars.apply(pending);
+        }
         Ok(output)
     }
 
@@ -697,11 +700,24 @@ impl Core {
 
     /// Sets the variables of an evaluated `Assign` (an object).
     fn commit(&mut self, state: &State, assigned: Option<Value>) -> Result<(), StatesError> {
+        if let Some(pending) = self.prepare(state, assigned)? {
+            self.vars.apply(pending);
+        }
+        Ok(())
+    }
+
+    /// Checks an evaluated `Assign` against the size limits; applying it
+    /// afterwards cannot fail.
+    fn prepare(
+        &self,
+        state: &State,
+        assigned: Option<Value>,
+    ) -> Result<Option<PendingAssign>, StatesError> {
         let Some(Value::Object(map)) = assigned else {
-            return Ok(());
+            return Ok(None);
         };
         let map = Arc::unwrap_or_clone(map);
-        self.vars.assign(&state.name, map)
+        self.vars.prepare(&state.name, map).map(Some)
     }
 
     /// Applies `ResultSelector`, `Assign`, `ResultPath` and `OutputPath` to
@@ -723,6 +739,7 @@ impl Core {
             None => result,
         };
         let assigned = self.eval_path_assign(exec, state.assign.as_ref(), &result)?;
+        let pending = self.prepare(state, assigned)?;
         let mut output = match &state.io.result_path {
             ResultPath::Replace => result,
             ResultPath::Discard => self.input.clone(),
@@ -741,7 +758,9 @@ impl Core {
             }
         };
         output = self.apply_input_path(exec, &state.io.output_path, output)?;
-        self.commit(state, assigned)?;
+        if let Some(pending) = pending {
+            self.vars.apply(pending);
+        }
         Ok(output)
     }
 

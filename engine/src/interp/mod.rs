@@ -19,4 +19,6 @@ pub use fiber::{Fiber, Poll, StepEnv};
 pub use history::{EventType, HistoryEvent, HistorySink};
 pub use join::{ChildStart, Fork, ForkKind, Join, JoinOutcome, Tolerance, error_output};
 pub use jsonata_io::StatesBindings;
-pub use variables::{MAX_ASSIGN_BYTES, MAX_TOTAL_BYTES, MAX_VARIABLE_BYTES, Variables};
+pub use variables::{
+    MAX_ASSIGN_BYTES, MAX_TOTAL_BYTES, MAX_VARIABLE_BYTES, PendingAssign, Variables,
+};

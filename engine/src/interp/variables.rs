@@ -134,7 +134,20 @@ impl Variables {
         state: &str,
         values: impl IntoIterator<Item = (Str, Value)>,
     ) -> Result<(), StatesError> {
-        let mut sized: Vec<Entry> = Vec::new();
+        let pending = self.prepare(state, values)?;
+        self.apply(pending);
+        Ok(())
+    }
+
+    /// Checks one `Assign` against AWS's size limits without changing
+    /// anything; [`Variables::apply`] then sets it and cannot fail. A state
+    /// checks before it commits to its output and assigns after.
+    pub fn prepare(
+        &self,
+        state: &str,
+        values: impl IntoIterator<Item = (Str, Value)>,
+    ) -> Result<PendingAssign, StatesError> {
+        let mut entries: Vec<Entry> = Vec::new();
         let mut assign_bytes = 0usize;
         for (name, value) in values {
             let bytes = size::json_size(&value);
@@ -144,33 +157,38 @@ impl Variables {
                 )));
             }
             assign_bytes += bytes;
-            sized.push(Entry { name, value, bytes });
+            entries.push(Entry { name, value, bytes });
         }
         if assign_bytes > MAX_ASSIGN_BYTES {
             return Err(too_large(format!(
                 "The state '{state}' assigned {assign_bytes} bytes of variables, over the limit of {MAX_ASSIGN_BYTES} bytes for one Assign."
             )));
         }
-        if sized.is_empty() {
-            return Ok(());
-        }
-        let before = self.total_bytes();
-        let own = Arc::make_mut(self.own.get_or_insert_with(Default::default));
-        let replaced: usize = sized
-            .iter()
-            .filter_map(|new| own.entries.iter().find(|e| e.name == new.name))
-            .map(|e| e.bytes)
-            .sum();
-        let after = before - replaced + assign_bytes;
-        if after > MAX_TOTAL_BYTES {
-            if own.entries.is_empty() {
-                self.own = None;
+        if !entries.is_empty() {
+            let replaced: usize = self.own.as_ref().map_or(0, |own| {
+                entries
+                    .iter()
+                    .filter_map(|new| own.entries.iter().find(|e| e.name == new.name))
+                    .map(|e| e.bytes)
+                    .sum()
+            });
+            let after = self.total_bytes() - replaced + assign_bytes;
+            if after > MAX_TOTAL_BYTES {
+                return Err(too_large(format!(
+                    "The state '{state}' would bring the workflow variables to {after} bytes, over the limit of {MAX_TOTAL_BYTES} bytes for an execution."
+                )));
             }
-            return Err(too_large(format!(
-                "The state '{state}' would bring the workflow variables to {after} bytes, over the limit of {MAX_TOTAL_BYTES} bytes for an execution."
-            )));
         }
-        for entry in sized {
+        Ok(PendingAssign { entries })
+    }
+
+    /// Sets the variables of a checked `Assign` in this scope.
+    pub fn apply(&mut self, pending: PendingAssign) {
+        if pending.entries.is_empty() {
+            return;
+        }
+        let own = Arc::make_mut(self.own.get_or_insert_with(Default::default));
+        for entry in pending.entries {
             match own.entries.iter_mut().find(|e| e.name == entry.name) {
                 Some(slot) => {
                     own.bytes -= slot.bytes;
@@ -183,8 +201,13 @@ impl Variables {
                 }
             }
         }
-        Ok(())
     }
+}
+
+/// An `Assign` checked by [`Variables::prepare`], ready to be applied.
+#[derive(Debug)]
+pub struct PendingAssign {
+    entries: Vec<Entry>,
 }
 
 fn too_large(cause: String) -> StatesError {
