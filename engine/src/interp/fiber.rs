@@ -13,6 +13,17 @@
 //!    calls [`Fiber::on_join`]; after [`Poll::Yield`] it calls `run` again
 //!    when it is the fiber's turn.
 //! 3. [`Poll::Done`] ends the fiber with its output or error.
+//!
+//! Data flow per state: JSONPath states apply `InputPath`, `Parameters`,
+//! `ResultSelector`, `ResultPath` and `OutputPath`; JSONata states build the
+//! task (or branch) input from `Arguments` and their output from `Output`,
+//! with `$states` bound (see [`StatesBindings`]). In both, `Assign` is
+//! evaluated with the variables as they were when the state was entered
+//! (JSONPath: `$` is the state's result after `ResultSelector`, or its
+//! effective input for Choice and Wait, or the error output in a catcher)
+//! and applied only when the state completes, so a failed state assigns
+//! nothing. A fork hands its children a snapshot of the fiber's variables
+//! ([`Variables::fork`]); what they assign stays theirs.
 
 use super::execution::ExecutionInfo;
 use super::history::{EventType, HistoryEvent, HistorySink};
