@@ -498,7 +498,11 @@ impl Core {
                 Phase::Begin => {
                     match self.role {
                         Role::Top => {
-                            let input = if env.history.is_some() { self.input.clone() } else { Value::Null };
+                            let input = if env.history.is_some() {
+                                self.input.clone()
+                            } else {
+                                Value::Null
+                            };
                             self.emit(env, EventType::ExecutionStarted, Some(&input), None)
                         }
                         Role::MapIteration(_) => {
@@ -730,7 +734,7 @@ impl Core {
         let Some(Value::Object(map)) = assigned else {
             return Ok(None);
         };
-        let map = Arc::unwrap_or_clone(map);
+        let map = crate::value::Arc::unwrap_or_clone(map);
         self.vars.prepare(&state.name, map).map(Some)
     }
 

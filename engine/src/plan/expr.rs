@@ -260,7 +260,7 @@ impl JsonataTemplate {
         &self,
         field: &str,
         bindings: &dyn Bindings,
-    ) -> Result<std::sync::Arc<Vec<Value>>, StatesError> {
+    ) -> Result<crate::value::Arc<Vec<Value>>, StatesError> {
         match self.eval(bindings)? {
             Value::Array(items) => Ok(items),
             other => Err(self.type_error(field, "array", &other)),
