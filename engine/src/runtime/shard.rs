@@ -943,12 +943,14 @@ mod size_tests {
 
     /// A parked execution costs its slot, its top-level info, its execution
     /// info and two timers (wake-up and deadline), plus its input: about
-    /// 700 bytes, so a million parked executions fit in well under 1 GiB.
-    /// These bounds keep that product number from creeping up unnoticed.
+    /// 750 bytes, so a million parked executions fit in well under 1 GiB
+    /// (measured: `spate bench config/workflows/bench/wait-60.asl.json`).
+    /// These bounds keep that product number from creeping up unnoticed;
+    /// the variable scopes (two pointers per fiber) are the last addition.
     #[test]
     fn parked_execution_stays_small() {
         assert!(
-            std::mem::size_of::<Entry>() <= 216,
+            std::mem::size_of::<Entry>() <= 240,
             "Entry {}",
             std::mem::size_of::<Entry>()
         );
@@ -958,7 +960,7 @@ mod size_tests {
             std::mem::size_of::<TopInfo>()
         );
         assert!(
-            std::mem::size_of::<Fiber>() <= 128,
+            std::mem::size_of::<Fiber>() <= 152,
             "Fiber {}",
             std::mem::size_of::<Fiber>()
         );
