@@ -14,6 +14,12 @@ pub trait Roots {
     fn input(&self) -> &Value;
     /// `$$`: the context object.
     fn context(&self) -> Value;
+    /// The value of a context path without building the whole context
+    /// object, for the common ones (`$$.Map.Item.Value`, `$$.State.Name`,
+    /// ...); `None` to fall back to [`Roots::context`].
+    fn context_fast(&self, _path: &Path) -> Option<Value> {
+        None
+    }
     /// `$name`: a workflow variable, if it is set.
     fn variable(&self, name: &str) -> Option<Value>;
 }
@@ -29,7 +35,10 @@ pub fn select(path: &Path, roots: &dyn Roots) -> Result<Value, StatesError> {
     }
     let selection = match path.root() {
         Root::Input => path.select(roots.input()),
-        Root::Context => path.select(&roots.context()),
+        Root::Context => match roots.context_fast(path) {
+            Some(value) => return Ok(value),
+            None => path.select(&roots.context()),
+        },
         Root::Variable(name) => match roots.variable(name) {
             Some(value) => path.select(&value),
             None => {

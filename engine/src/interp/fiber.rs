@@ -349,6 +349,33 @@ impl Roots for FieldRoots<'_> {
         self.core.context(self.exec, self.map_item)
     }
 
+    fn context_fast(&self, path: &crate::path::Path) -> Option<Value> {
+        if !path.is_simple() {
+            return None;
+        }
+        match (path.key_at(0)?, path.key_at(1)?) {
+            ("Map", "Item") => {
+                let (index, value) = self.map_item?;
+                match path.key_at(2)? {
+                    "Index" if path.step_count() == 3 => Some(Value::from(index)),
+                    "Value" => path.get_from(3, value).cloned(),
+                    _ => None,
+                }
+            }
+            ("State", "Name") if path.step_count() == 2 => Some(Value::String(
+                self.exec
+                    .plan
+                    .state(self.core.branch, self.core.state)
+                    .name
+                    .clone(),
+            )),
+            ("State", "RetryCount") if path.step_count() == 2 => {
+                Some(Value::from(self.core.retry_count))
+            }
+            _ => None,
+        }
+    }
+
     fn variable(&self, name: &str) -> Option<Value> {
         self.core.vars.get(name).cloned()
     }

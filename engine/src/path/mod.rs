@@ -157,6 +157,28 @@ impl Path {
         eval::get_definite(&self.segments, root)
     }
 
+    /// The number of steps after the root.
+    pub fn step_count(&self) -> usize {
+        self.segments.len()
+    }
+
+    /// The name of step `index` when it is a `.name` / `['name']` step.
+    pub fn key_at(&self, index: usize) -> Option<&str> {
+        match self.segments.get(index)? {
+            Segment::Key(k) => Some(k.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Like [`Path::get`], starting at step `from` with `root` as the value
+    /// the earlier steps led to.
+    pub fn get_from<'a>(&self, from: usize, root: &'a Value) -> Option<&'a Value> {
+        if !self.definite || self.function.is_some() {
+            return None;
+        }
+        eval::get_definite(self.segments.get(from..)?, root)
+    }
+
     /// `true` when [`Path::get`] applies to this path.
     pub fn is_simple(&self) -> bool {
         self.definite && self.function.is_none()
