@@ -350,29 +350,18 @@ impl Roots for FieldRoots<'_> {
     }
 
     fn context_fast(&self, path: &crate::path::Path) -> Option<Value> {
-        if !path.is_simple() {
-            return None;
-        }
-        match (path.key_at(0)?, path.key_at(1)?) {
-            ("Map", "Item") => {
-                let (index, value) = self.map_item?;
-                match path.key_at(2)? {
-                    "Index" if path.step_count() == 3 => Some(Value::from(index)),
-                    "Value" => path.get_from(3, value).cloned(),
-                    _ => None,
-                }
-            }
-            ("State", "Name") if path.step_count() == 2 => Some(Value::String(
+        use crate::path::ContextField;
+        match path.context_field()? {
+            ContextField::MapItemIndex => self.map_item.map(|(index, _)| Value::from(index)),
+            ContextField::MapItemValue => path.get_from(3, self.map_item?.1).cloned(),
+            ContextField::StateName => Some(Value::String(
                 self.exec
                     .plan
                     .state(self.core.branch, self.core.state)
                     .name
                     .clone(),
             )),
-            ("State", "RetryCount") if path.step_count() == 2 => {
-                Some(Value::from(self.core.retry_count))
-            }
-            _ => None,
+            ContextField::StateRetryCount => Some(Value::from(self.core.retry_count)),
         }
     }
 
