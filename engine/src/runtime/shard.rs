@@ -699,10 +699,7 @@ impl Shard {
         let mut outgoing: Vec<Vec<ChildFiber>> = Vec::new();
         let mut turn = 0usize;
         let mut inline_budget = INLINE_CHILDREN;
-        loop {
-            let Some(slot) = self.slot_mut(index) else {
-                break;
-            };
+        while let Some(slot) = self.slot_mut(index) {
             let Some(fan) = slot.fan.as_mut() else { break };
             let Some(child_index) = fan.join.next_to_start() else {
                 break;
