@@ -8,7 +8,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use spate_engine::interp::{StatesBindings, Variables};
 use spate_engine::jsonata::{Jsonata, Limits};
 use spate_engine::plan::JsonataTemplate;
-use spate_engine::template::{Roots, Template};
+use spate_engine::template::{InputOnly, Template};
 use spate_engine::{Map, Str, Value, json};
 use std::hint::black_box;
 
@@ -73,21 +73,6 @@ fn bench_jsonata(c: &mut Criterion) {
     group.finish();
 }
 
-/// The state input as JSONPath templates see it.
-struct Input(Value);
-
-impl Roots for Input {
-    fn input(&self) -> &Value {
-        &self.0
-    }
-    fn context(&self) -> Value {
-        Value::Null
-    }
-    fn variable(&self, _: &str) -> Option<Value> {
-        None
-    }
-}
-
 /// Builds a context object the way the interpreter does for each state:
 /// the `Execution` and `StateMachine` parts are shared, the `State` part is
 /// made fresh.
@@ -147,7 +132,7 @@ fn bench_task_arguments(c: &mut Criterion) {
     }))
     .unwrap();
     let input = input();
-    let roots = Input(input.clone());
+    let roots = InputOnly(&input);
     let mut vars = Variables::new();
     vars.assign("Init", [(Str::new("threshold"), json!(20))])
         .unwrap();

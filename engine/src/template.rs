@@ -24,6 +24,32 @@ pub trait Roots {
     fn variable(&self, name: &str) -> Option<Value>;
 }
 
+/// Roots made of a document alone: `$` is the document, `$$` is `null` and
+/// no variable is set. For tools, tests and benchmarks that evaluate a
+/// template, a Choice rule or an intrinsic call on a document.
+#[derive(Debug, Clone, Copy)]
+pub struct InputOnly<'a>(pub &'a Value);
+
+impl Roots for InputOnly<'_> {
+    fn input(&self) -> &Value {
+        self.0
+    }
+
+    fn context(&self) -> Value {
+        Value::Null
+    }
+
+    fn variable(&self, _name: &str) -> Option<Value> {
+        None
+    }
+}
+
+impl PathResolver for InputOnly<'_> {
+    fn resolve(&self, path: &Path) -> Result<Value, StatesError> {
+        select(path, self)
+    }
+}
+
 /// Evaluates `path` against the right root. A definite path that selects
 /// nothing is an error with Jayway's wording; a missing variable too.
 pub fn select(path: &Path, roots: &dyn Roots) -> Result<Value, StatesError> {

@@ -245,16 +245,7 @@ impl Fiber {
                 };
                 core.emit(env, event, Some(&value), None);
                 core.phase = Phase::Run;
-                match core.finish(&self.exec, state, value) {
-                    Ok(output) => match core.advance(&self.exec, env, output, state.transition) {
-                        Some(done) => done,
-                        None => core.run(&self.exec, env),
-                    },
-                    Err(error) => {
-                        let error = core.locate(&self.exec, error);
-                        core.fail(&self.exec, env, error)
-                    }
-                }
+                core.conclude(&self.exec, env, state, value)
             }
             Err(error) => {
                 let timed_out = error.error() == Some(names::TIMEOUT)
@@ -297,16 +288,7 @@ impl Fiber {
                     EventType::ParallelStateSucceeded
                 };
                 core.emit(env, event, None, None);
-                match core.finish(&self.exec, state, value) {
-                    Ok(output) => match core.advance(&self.exec, env, output, state.transition) {
-                        Some(done) => done,
-                        None => core.run(&self.exec, env),
-                    },
-                    Err(error) => {
-                        let error = core.locate(&self.exec, error);
-                        core.fail(&self.exec, env, error)
-                    }
-                }
+                core.conclude(&self.exec, env, state, value)
             }
             Err(error) => {
                 let event = if is_map {
@@ -752,6 +734,27 @@ impl Core {
         };
         let map = crate::value::Arc::unwrap_or_clone(map);
         self.vars.prepare(&state.name, map).map(Some)
+    }
+
+    /// Finishes the current state with its result (task result, joined
+    /// children) and moves on: to the next state, a catcher, or the end.
+    fn conclude(
+        &mut self,
+        exec: &ExecutionInfo,
+        env: &mut StepEnv<'_>,
+        state: &State,
+        value: Value,
+    ) -> Poll {
+        match self.finish(exec, state, value) {
+            Ok(output) => match self.advance(exec, env, output, state.transition) {
+                Some(done) => done,
+                None => self.run(exec, env),
+            },
+            Err(error) => {
+                let error = self.locate(exec, error);
+                self.fail(exec, env, error)
+            }
+        }
     }
 
     /// Applies `ResultSelector`, `Assign`, `ResultPath` and `OutputPath` to
@@ -1247,15 +1250,15 @@ impl Core {
 
     fn seconds(
         &self,
-        seconds: Option<&Seconds>,
+        seconds: Option<&Amount>,
         roots: &FieldRoots<'_>,
         bindings: Option<&StatesBindings<'_>>,
         field: &str,
     ) -> Result<Option<Duration>, StatesError> {
         match seconds {
             None => Ok(None),
-            Some(Seconds::Fixed(n)) => Ok(Some(Duration::from_secs(*n))),
-            Some(Seconds::Path(p)) => {
+            Some(Amount::Fixed(n)) => Ok(Some(Duration::from_secs(*n))),
+            Some(Amount::Path(p)) => {
                 let value = select(p, roots)?;
                 match value.as_i64() {
                     Some(n) if n > 0 => Ok(Some(Duration::from_secs(n as u64))),
@@ -1266,7 +1269,7 @@ impl Core {
                     ))),
                 }
             }
-            Some(Seconds::Expr(t)) => {
+            Some(Amount::Expr(t)) => {
                 let b = bindings.ok_or_else(not_jsonata)?;
                 let n = t.eval_integer(field, 1, b)?;
                 Ok(Some(Duration::from_secs(n as u64)))
@@ -1333,14 +1336,14 @@ impl Core {
 
     fn count(
         &self,
-        count: &Count,
+        count: &Amount,
         roots: &FieldRoots<'_>,
         bindings: Option<&StatesBindings<'_>>,
         field: &str,
     ) -> Result<u64, StatesError> {
         match count {
-            Count::Fixed(n) => Ok(*n),
-            Count::Path(p) => {
+            Amount::Fixed(n) => Ok(*n),
+            Amount::Path(p) => {
                 let value = select(p, roots)?;
                 match integer_of(&value) {
                     Some(n) if n >= 0 => Ok(n as u64),
@@ -1352,7 +1355,7 @@ impl Core {
                     ))),
                 }
             }
-            Count::Expr(t) => {
+            Amount::Expr(t) => {
                 let b = bindings.ok_or_else(not_jsonata)?;
                 Ok(t.eval_integer(field, 0, b)? as u64)
             }

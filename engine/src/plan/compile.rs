@@ -350,14 +350,14 @@ impl Compiler {
         TaskSpec {
             resource: Str::from(resource),
             family,
-            timeout: self.seconds(
+            timeout: self.amount(
                 &s.timeout_seconds,
                 &s.timeout_seconds_path,
                 lang,
                 at,
                 "TimeoutSeconds",
             ),
-            heartbeat: self.seconds(
+            heartbeat: self.amount(
                 &s.heartbeat_seconds,
                 &s.heartbeat_seconds_path,
                 lang,
@@ -498,15 +498,15 @@ impl Compiler {
         };
         let item_selector = self.payload(&selector, lang, selector_field, at);
         let max_concurrency = self
-            .count(
+            .amount(
                 &s.max_concurrency,
                 &s.max_concurrency_path,
                 lang,
                 at,
                 "MaxConcurrency",
             )
-            .unwrap_or(Count::Fixed(0));
-        let tolerated_count = self.count(
+            .unwrap_or(Amount::Fixed(0));
+        let tolerated_count = self.amount(
             &s.tolerated_failure_count,
             &s.tolerated_failure_count_path,
             lang,
@@ -536,14 +536,14 @@ impl Compiler {
         let batcher = s.item_batcher.as_ref().map(|b| {
             let batcher_at = at.push("ItemBatcher");
             BatcherSpec {
-                max_items: self.count(
+                max_items: self.amount(
                     &b.max_items_per_batch,
                     &b.max_items_per_batch_path,
                     lang,
                     &batcher_at,
                     "MaxItemsPerBatch",
                 ),
-                max_bytes: self.count(
+                max_bytes: self.amount(
                     &b.max_input_bytes_per_batch,
                     &b.max_input_bytes_per_batch_path,
                     lang,
@@ -693,52 +693,30 @@ impl Compiler {
         }
     }
 
-    fn seconds(
+    /// A whole amount (`TimeoutSeconds`, `MaxConcurrency`, ...): a literal,
+    /// its `...Path` twin, or (in JSONata states) an expression.
+    fn amount(
         &mut self,
         literal: &Option<Json>,
         path: &Option<String>,
         lang: QueryLanguage,
         at: &Pointer,
         field: &str,
-    ) -> Option<Seconds> {
+    ) -> Option<Amount> {
         if let Some(Json::String(text)) = literal
             && lang == QueryLanguage::Jsonata
             && is_expression(text)
         {
             return self
                 .jsonata_field(literal, field, &at.push(field))
-                .map(Seconds::Expr);
+                .map(Amount::Expr);
         }
         if let Some(n) = literal.as_ref().and_then(Json::as_u64) {
-            return Some(Seconds::Fixed(n));
+            return Some(Amount::Fixed(n));
         }
         let path = path.as_deref()?;
         self.path(path, &at.push(format!("{field}Path")))
-            .map(Seconds::Path)
-    }
-
-    fn count(
-        &mut self,
-        literal: &Option<Json>,
-        path: &Option<String>,
-        lang: QueryLanguage,
-        at: &Pointer,
-        field: &str,
-    ) -> Option<Count> {
-        if let Some(Json::String(text)) = literal
-            && lang == QueryLanguage::Jsonata
-            && is_expression(text)
-        {
-            return self
-                .jsonata_field(literal, field, &at.push(field))
-                .map(Count::Expr);
-        }
-        if let Some(n) = literal.as_ref().and_then(Json::as_u64) {
-            return Some(Count::Fixed(n));
-        }
-        let path = path.as_deref()?;
-        self.path(path, &at.push(format!("{field}Path")))
-            .map(Count::Path)
+            .map(Amount::Path)
     }
 
     /// Compiles a JSONata field found at `at` that may hold expressions

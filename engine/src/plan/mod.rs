@@ -261,9 +261,10 @@ pub enum RuleTest {
     Jsonata(JsonataTemplate),
 }
 
-/// A number of seconds given literally, by a path or by an expression.
+/// A non-negative whole amount (seconds, items, bytes) given literally, by
+/// a `...Path` field, or by a JSONata expression.
 #[derive(Debug, Clone)]
-pub enum Seconds {
+pub enum Amount {
     /// A literal.
     Fixed(u64),
     /// A `...Path` field.
@@ -280,9 +281,9 @@ pub struct TaskSpec {
     /// How AWS names this task's history events.
     pub family: TaskFamily,
     /// `TimeoutSeconds` / `TimeoutSecondsPath`.
-    pub timeout: Option<Seconds>,
+    pub timeout: Option<Amount>,
     /// `HeartbeatSeconds` / `HeartbeatSecondsPath`.
-    pub heartbeat: Option<Seconds>,
+    pub heartbeat: Option<Amount>,
     /// `Credentials` (a template, or JSONata).
     pub credentials: Option<Payload>,
 }
@@ -335,17 +336,6 @@ pub struct FailSpec {
     pub cause: Option<FailField>,
 }
 
-/// A count given literally, by a path or by an expression.
-#[derive(Debug, Clone)]
-pub enum Count {
-    /// A literal.
-    Fixed(u64),
-    /// A `...Path` field.
-    Path(Path),
-    /// A JSONata expression.
-    Expr(JsonataTemplate),
-}
-
 /// A percentage given literally, by a path or by an expression.
 #[derive(Debug, Clone)]
 pub enum Percentage {
@@ -375,9 +365,9 @@ pub struct MapSpec {
     /// `ItemBatcher`.
     pub batcher: Option<BatcherSpec>,
     /// `MaxConcurrency(Path)`: 0 means no limit.
-    pub max_concurrency: Count,
+    pub max_concurrency: Amount,
     /// `ToleratedFailureCount(Path)`.
-    pub tolerated_count: Option<Count>,
+    pub tolerated_count: Option<Amount>,
     /// `ToleratedFailurePercentage(Path)`.
     pub tolerated_percentage: Option<Percentage>,
 }
@@ -386,9 +376,9 @@ pub struct MapSpec {
 #[derive(Debug)]
 pub struct BatcherSpec {
     /// `MaxItemsPerBatch(Path)`.
-    pub max_items: Option<Count>,
+    pub max_items: Option<Amount>,
     /// `MaxInputBytesPerBatch(Path)`.
-    pub max_bytes: Option<Count>,
+    pub max_bytes: Option<Amount>,
     /// `BatchInput`: a template added to every batch as `BatchInput`.
     pub batch_input: Option<Payload>,
 }
