@@ -3,23 +3,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use spate_engine::choice::{self, Condition};
-use spate_engine::template::Roots;
+use spate_engine::template::InputOnly;
 use spate_engine::value::Value;
 use std::hint::black_box;
-
-struct Input(Value);
-
-impl Roots for Input {
-    fn input(&self) -> &Value {
-        &self.0
-    }
-    fn context(&self) -> Value {
-        Value::Null
-    }
-    fn variable(&self, _: &str) -> Option<Value> {
-        None
-    }
-}
 
 fn rules() -> Vec<Condition> {
     let text =
@@ -40,7 +26,8 @@ fn four_rules(c: &mut Criterion) {
         .as_object_mut()
         .unwrap()
         .insert("temperature".into(), Value::from(20));
-    let roots = Input(event);
+    let event_value = event;
+    let roots = InputOnly(&event_value);
     c.bench_function("choice/4_rules_to_default", |b| {
         b.iter(|| {
             let roots = black_box(&roots);

@@ -2,36 +2,14 @@
 //! path fields and a literal, and a `States.Format` call.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use spate_engine::intrinsics::{Intrinsic, PathResolver};
-use spate_engine::path::Path;
-use spate_engine::template::{Roots, Template};
-use spate_engine::value::Value;
-use spate_engine::{error::StatesError, json};
+use spate_engine::intrinsics::Intrinsic;
+use spate_engine::json;
+use spate_engine::template::{InputOnly, Template};
 use std::hint::black_box;
 
-struct Input(Value);
-
-impl Roots for Input {
-    fn input(&self) -> &Value {
-        &self.0
-    }
-    fn context(&self) -> Value {
-        Value::Null
-    }
-    fn variable(&self, _: &str) -> Option<Value> {
-        None
-    }
-}
-
-impl PathResolver for Input {
-    fn resolve(&self, path: &Path) -> Result<Value, StatesError> {
-        path.select_value(&self.0)
-            .map_err(|e| StatesError::runtime(e.message))
-    }
-}
-
 fn templates(c: &mut Criterion) {
-    let roots = Input(spate_bench::input("iot-event.json"));
+    let event = spate_bench::input("iot-event.json");
+    let roots = InputOnly(&event);
     let mut group = c.benchmark_group("template");
     let parameters = Template::compile(&json!({
         "device.$": "$.device_id",

@@ -392,24 +392,11 @@ fn eval_test(variable: &Path, test: &Test, roots: &dyn Roots) -> Result<bool, St
 mod tests {
     use super::*;
     use crate::json;
-
-    struct Input(Value);
-
-    impl Roots for Input {
-        fn input(&self) -> &Value {
-            &self.0
-        }
-        fn context(&self) -> Value {
-            Value::Null
-        }
-        fn variable(&self, _: &str) -> Option<Value> {
-            None
-        }
-    }
+    use crate::template::InputOnly;
 
     fn check(rule: serde_json::Value, input: Value) -> Result<bool, StatesError> {
         let rule: ChoiceRule = serde_json::from_value(rule).unwrap();
-        compile(&rule).unwrap().eval(&Input(input))
+        compile(&rule).unwrap().eval(&InputOnly(&input))
     }
 
     #[test]

@@ -14,8 +14,40 @@ pub trait Roots {
     fn input(&self) -> &Value;
     /// `$$`: the context object.
     fn context(&self) -> Value;
+    /// The value of a context path without building the whole context
+    /// object, for the common ones (`$$.Map.Item.Value`, `$$.State.Name`,
+    /// ...); `None` to fall back to [`Roots::context`].
+    fn context_fast(&self, _path: &Path) -> Option<Value> {
+        None
+    }
     /// `$name`: a workflow variable, if it is set.
     fn variable(&self, name: &str) -> Option<Value>;
+}
+
+/// Roots made of a document alone: `$` is the document, `$$` is `null` and
+/// no variable is set. For tools, tests and benchmarks that evaluate a
+/// template, a Choice rule or an intrinsic call on a document.
+#[derive(Debug, Clone, Copy)]
+pub struct InputOnly<'a>(pub &'a Value);
+
+impl Roots for InputOnly<'_> {
+    fn input(&self) -> &Value {
+        self.0
+    }
+
+    fn context(&self) -> Value {
+        Value::Null
+    }
+
+    fn variable(&self, _name: &str) -> Option<Value> {
+        None
+    }
+}
+
+impl PathResolver for InputOnly<'_> {
+    fn resolve(&self, path: &Path) -> Result<Value, StatesError> {
+        select(path, self)
+    }
 }
 
 /// Evaluates `path` against the right root. A definite path that selects
@@ -29,7 +61,10 @@ pub fn select(path: &Path, roots: &dyn Roots) -> Result<Value, StatesError> {
     }
     let selection = match path.root() {
         Root::Input => path.select(roots.input()),
-        Root::Context => path.select(&roots.context()),
+        Root::Context => match roots.context_fast(path) {
+            Some(value) => return Ok(value),
+            None => path.select(&roots.context()),
+        },
         Root::Variable(name) => match roots.variable(name) {
             Some(value) => path.select(&value),
             None => {

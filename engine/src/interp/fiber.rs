@@ -13,10 +13,23 @@
 //!    calls [`Fiber::on_join`]; after [`Poll::Yield`] it calls `run` again
 //!    when it is the fiber's turn.
 //! 3. [`Poll::Done`] ends the fiber with its output or error.
+//!
+//! Data flow per state: JSONPath states apply `InputPath`, `Parameters`,
+//! `ResultSelector`, `ResultPath` and `OutputPath`; JSONata states build the
+//! task (or branch) input from `Arguments` and their output from `Output`,
+//! with `$states` bound (see [`StatesBindings`]). In both, `Assign` is
+//! evaluated with the variables as they were when the state was entered
+//! (JSONPath: `$` is the state's result after `ResultSelector`, or its
+//! effective input for Choice and Wait, or the error output in a catcher)
+//! and applied only when the state completes, so a failed state assigns
+//! nothing. A fork hands its children a snapshot of the fiber's variables
+//! ([`Variables::fork`]); what they assign stays theirs.
 
 use super::execution::ExecutionInfo;
 use super::history::{EventType, HistoryEvent, HistorySink};
 use super::join::{ChildStart, Fork, ForkKind, JoinOutcome, Tolerance, error_output};
+use super::jsonata_io::StatesBindings;
+use super::variables::{PendingAssign, Variables};
 use crate::error::{StatesError, names};
 use crate::plan::*;
 use crate::task::{TaskCall, TaskResult};
@@ -120,6 +133,10 @@ struct Core {
     attempts: Vec<u32>,
     /// States entered plus retries, this fiber's and its finished children's.
     transitions: u32,
+    /// The workflow variables this fiber sees and assigns.
+    vars: Variables,
+    /// What the children of the running fork read (see [`Variables::fork`]).
+    fork_vars: Option<Arc<Variables>>,
 }
 
 impl Fiber {
@@ -139,15 +156,17 @@ impl Fiber {
             None => Role::ParallelBranch,
         };
         let first_state = self.exec.plan.branch(start.branch).start;
+        let mut core = Core::new(
+            role,
+            start.branch,
+            first_state,
+            start.input.clone(),
+            self.core.next_event,
+        );
+        core.vars = Variables::child_of(self.core.fork_vars.clone());
         Fiber {
             exec: Arc::clone(&self.exec),
-            core: Core::new(
-                role,
-                start.branch,
-                first_state,
-                start.input.clone(),
-                self.core.next_event,
-            ),
+            core,
         }
     }
 
@@ -226,16 +245,7 @@ impl Fiber {
                 };
                 core.emit(env, event, Some(&value), None);
                 core.phase = Phase::Run;
-                match core.finish(&self.exec, state, value) {
-                    Ok(output) => match core.advance(&self.exec, env, output, state.transition) {
-                        Some(done) => done,
-                        None => core.run(&self.exec, env),
-                    },
-                    Err(error) => {
-                        let error = core.locate(&self.exec, error);
-                        core.fail(&self.exec, env, error)
-                    }
-                }
+                core.conclude(&self.exec, env, state, value)
             }
             Err(error) => {
                 let timed_out = error.error() == Some(names::TIMEOUT)
@@ -264,6 +274,7 @@ impl Fiber {
         core.next_event += outcome.events;
         core.transitions += outcome.transitions;
         core.phase = Phase::Run;
+        core.fork_vars = None;
         let state = self.exec.plan.state(core.branch, core.state);
         let is_map = matches!(state.kind, StateKind::Map(_));
         let result = outcome
@@ -277,16 +288,7 @@ impl Fiber {
                     EventType::ParallelStateSucceeded
                 };
                 core.emit(env, event, None, None);
-                match core.finish(&self.exec, state, value) {
-                    Ok(output) => match core.advance(&self.exec, env, output, state.transition) {
-                        Some(done) => done,
-                        None => core.run(&self.exec, env),
-                    },
-                    Err(error) => {
-                        let error = core.locate(&self.exec, error);
-                        core.fail(&self.exec, env, error)
-                    }
-                }
+                core.conclude(&self.exec, env, state, value)
             }
             Err(error) => {
                 let event = if is_map {
@@ -329,8 +331,24 @@ impl Roots for FieldRoots<'_> {
         self.core.context(self.exec, self.map_item)
     }
 
-    fn variable(&self, _name: &str) -> Option<Value> {
-        None
+    fn context_fast(&self, path: &crate::path::Path) -> Option<Value> {
+        use crate::path::ContextField;
+        match path.context_field()? {
+            ContextField::MapItemIndex => self.map_item.map(|(index, _)| Value::from(index)),
+            ContextField::MapItemValue => path.get_from(3, self.map_item?.1).cloned(),
+            ContextField::StateName => Some(Value::String(
+                self.exec
+                    .plan
+                    .state(self.core.branch, self.core.state)
+                    .name
+                    .clone(),
+            )),
+            ContextField::StateRetryCount => Some(Value::from(self.core.retry_count)),
+        }
+    }
+
+    fn variable(&self, name: &str) -> Option<Value> {
+        self.core.vars.get(name).cloned()
     }
 }
 
@@ -349,6 +367,8 @@ impl Core {
             retry_count: 0,
             attempts: Vec::new(),
             transitions: 0,
+            vars: Variables::new(),
+            fork_vars: None,
         }
     }
 
@@ -623,13 +643,13 @@ impl Core {
             }
             if let Some(catcher) = state.catch.iter().find(|c| c.errors.matches(error.error())) {
                 let error_value = error_output(&error);
-                let mut output = std::mem::take(&mut self.input);
-                if let Err(mismatch) = write_result(&catcher.result_path, &mut output, error_value)
-                {
-                    self.input = output;
-                    let error = self.locate(exec, StatesError::runtime(mismatch));
-                    return self.complete(env, Err(error));
-                }
+                let output = match self.catch_output(exec, state, catcher, error_value) {
+                    Ok(output) => output,
+                    Err(error) => {
+                        let error = self.locate(exec, error);
+                        return self.complete(env, Err(error));
+                    }
+                };
                 return match self.advance(exec, env, output, Transition::Next(catcher.next)) {
                     Some(done) => done,
                     None => Poll::Yield,
@@ -639,17 +659,124 @@ impl Core {
         self.complete(env, Err(error))
     }
 
-    /// Applies `ResultSelector`, `ResultPath` and `OutputPath` to a state's result.
+    /// The output a catcher hands to its `Next` state, its `Assign` applied.
+    fn catch_output(
+        &mut self,
+        exec: &ExecutionInfo,
+        state: &State,
+        catcher: &Catcher,
+        error_value: Value,
+    ) -> Result<Value, StatesError> {
+        if state.is_jsonata() {
+            let (output, assigned) = {
+                let context = || self.context(exec, None);
+                let mut bindings =
+                    StatesBindings::new(&self.input, &self.vars).with_error_output(&error_value);
+                if catcher.needs_context {
+                    bindings = bindings.with_context(&context);
+                }
+                let output = match &catcher.output {
+                    Some(t) => t.eval(&bindings)?,
+                    None => error_value.clone(),
+                };
+                let assigned = match &catcher.assign {
+                    Some(a) => Some(eval_payload(a, None, Some(&bindings))?),
+                    None => None,
+                };
+                (output, assigned)
+            };
+            self.commit(state, assigned)?;
+            return Ok(output);
+        }
+        let assigned = self.eval_path_assign(exec, catcher.assign.as_ref(), &error_value)?;
+        let pending = self.prepare(state, assigned)?;
+        let mut output = std::mem::take(&mut self.input);
+        if let Err(mismatch) = write_result(&catcher.result_path, &mut output, error_value) {
+            self.input = output;
+            return Err(StatesError::runtime(mismatch));
+        }
+        if let Some(pending) = pending {
+            self.vars.apply(pending);
+        }
+        Ok(output)
+    }
+
+    /// Evaluates a JSONPath `Assign` whose `$` is `value`.
+    fn eval_path_assign(
+        &self,
+        exec: &ExecutionInfo,
+        assign: Option<&Payload>,
+        value: &Value,
+    ) -> Result<Option<Value>, StatesError> {
+        match assign {
+            None => Ok(None),
+            Some(a) => eval_payload(a, Some(&self.roots(exec, value)), None).map(Some),
+        }
+    }
+
+    /// Sets the variables of an evaluated `Assign` (an object).
+    fn commit(&mut self, state: &State, assigned: Option<Value>) -> Result<(), StatesError> {
+        if let Some(pending) = self.prepare(state, assigned)? {
+            self.vars.apply(pending);
+        }
+        Ok(())
+    }
+
+    /// Checks an evaluated `Assign` against the size limits; applying it
+    /// afterwards cannot fail.
+    fn prepare(
+        &self,
+        state: &State,
+        assigned: Option<Value>,
+    ) -> Result<Option<PendingAssign>, StatesError> {
+        let Some(Value::Object(map)) = assigned else {
+            return Ok(None);
+        };
+        let map = crate::value::Arc::unwrap_or_clone(map);
+        self.vars.prepare(&state.name, map).map(Some)
+    }
+
+    /// Finishes the current state with its result (task result, joined
+    /// children) and moves on: to the next state, a catcher, or the end.
+    fn conclude(
+        &mut self,
+        exec: &ExecutionInfo,
+        env: &mut StepEnv<'_>,
+        state: &State,
+        value: Value,
+    ) -> Poll {
+        match self.finish(exec, state, value) {
+            Ok(output) => match self.advance(exec, env, output, state.transition) {
+                Some(done) => done,
+                None => self.run(exec, env),
+            },
+            Err(error) => {
+                let error = self.locate(exec, error);
+                self.fail(exec, env, error)
+            }
+        }
+    }
+
+    /// Applies `ResultSelector`, `Assign`, `ResultPath` and `OutputPath` to
+    /// a state's result (JSONata: `Output` and `Assign`).
     fn finish(
         &mut self,
         exec: &ExecutionInfo,
         state: &State,
         result: Value,
     ) -> Result<Value, StatesError> {
+        if let Some(io) = &state.jsonata {
+            let (output, assigned) =
+                self.jsonata_output(exec, state, io.output.as_ref(), Some(&result))?;
+            self.commit(state, assigned)?;
+            return Ok(output);
+        }
         let result = match &state.io.result_selector {
             Some(selector) => selector.eval(&self.roots(exec, &result))?,
             None => result,
         };
+        let assigned = self.eval_path_assign(exec, state.assign.as_ref(), &result)?;
+        let pending = self.prepare(state, assigned)?;
         let mut output = match &state.io.result_path {
             ResultPath::Replace => result,
             ResultPath::Discard => self.input.clone(),
@@ -668,7 +795,67 @@ impl Core {
             }
         };
         output = self.apply_input_path(exec, &state.io.output_path, output)?;
+        if let Some(pending) = pending {
+            self.vars.apply(pending);
+        }
         Ok(output)
+    }
+
+    /// A JSONata state's `Output` (default: `result`, else the state input)
+    /// and its evaluated `Assign` (not yet applied).
+    fn jsonata_output(
+        &self,
+        exec: &ExecutionInfo,
+        state: &State,
+        output: Option<&JsonataTemplate>,
+        result: Option<&Value>,
+    ) -> Result<(Value, Option<Value>), StatesError> {
+        self.jsonata_output_with(exec, state, output, state.assign.as_ref(), result)
+    }
+
+    fn jsonata_output_with(
+        &self,
+        exec: &ExecutionInfo,
+        state: &State,
+        output: Option<&JsonataTemplate>,
+        assign: Option<&Payload>,
+        result: Option<&Value>,
+    ) -> Result<(Value, Option<Value>), StatesError> {
+        if output.is_none() && assign.is_none() {
+            return Ok((result.unwrap_or(&self.input).clone(), None));
+        }
+        self.with_bindings(exec, state, result, |bindings| {
+            let value = match output {
+                Some(t) => t.eval(bindings)?,
+                None => result.unwrap_or(&self.input).clone(),
+            };
+            let assigned = match assign {
+                Some(a) => Some(eval_payload(a, None, Some(bindings))?),
+                None => None,
+            };
+            Ok((value, assigned))
+        })
+    }
+
+    /// Runs `f` with the bindings of the current JSONata state: `$states`
+    /// (`input`, `result` if given, `context` if some expression may read
+    /// it) and the variables.
+    fn with_bindings<T>(
+        &self,
+        exec: &ExecutionInfo,
+        state: &State,
+        result: Option<&Value>,
+        f: impl FnOnce(&StatesBindings<'_>) -> Result<T, StatesError>,
+    ) -> Result<T, StatesError> {
+        let context = || self.context(exec, None);
+        let mut bindings = StatesBindings::new(&self.input, &self.vars);
+        if let Some(result) = result {
+            bindings = bindings.with_result(result);
+        }
+        if state.jsonata.as_ref().is_some_and(|io| io.needs_context) {
+            bindings = bindings.with_context(&context);
+        }
+        f(&bindings)
     }
 
     /// `InputPath` / `OutputPath`.
@@ -727,6 +914,9 @@ impl Core {
         env: &mut StepEnv<'_>,
         state: &State,
     ) -> Result<Step, StatesError> {
+        if let Some(io) = &state.jsonata {
+            return self.execute_jsonata(exec, env, state, io);
+        }
         match &state.kind {
             StateKind::Pass { result } => {
                 let effective = self.effective_input(exec, state)?;
@@ -742,80 +932,62 @@ impl Core {
                 let input = self.effective_input(exec, state)?;
                 let roots_input =
                     self.apply_input_path(exec, &state.io.input_path, self.input.clone())?;
-                let timeout = self.seconds(
-                    exec,
-                    spec.timeout.as_ref(),
-                    &roots_input,
-                    "TimeoutSecondsPath",
-                )?;
+                let roots = self.roots(exec, &roots_input);
+                let timeout =
+                    self.seconds(spec.timeout.as_ref(), &roots, None, "TimeoutSecondsPath")?;
                 let heartbeat = self.seconds(
-                    exec,
                     spec.heartbeat.as_ref(),
-                    &roots_input,
+                    &roots,
+                    None,
                     "HeartbeatSecondsPath",
                 )?;
                 let credentials = match &spec.credentials {
-                    Some(t) => Some(t.eval(&self.roots(exec, &roots_input))?),
+                    Some(p) => Some(eval_payload(p, Some(&roots), None)?),
                     None => None,
                 };
-                let lambda = spec.family == TaskFamily::LambdaFunction;
-                let (scheduled, started) = if lambda {
-                    (
-                        EventType::LambdaFunctionScheduled,
-                        EventType::LambdaFunctionStarted,
-                    )
-                } else {
-                    (EventType::TaskScheduled, EventType::TaskStarted)
-                };
-                self.emit(env, scheduled, Some(&input), None);
-                self.emit(env, started, None, None);
-                self.phase = Phase::Task;
-                Ok(Step::Wait(Poll::Invoke(TaskCall {
-                    resource: spec.resource.clone(),
+                Ok(self.invoke(
+                    exec,
+                    env,
+                    state,
+                    spec,
                     input,
-                    credentials,
                     timeout,
                     heartbeat,
-                    execution_name: exec.name.clone(),
-                    state_name: state.name.clone(),
-                    retry_count: self.retry_count,
-                })))
+                    credentials,
+                ))
             }
             StateKind::Choice { rules, default } => {
                 let effective =
                     self.apply_input_path(exec, &state.io.input_path, self.input.clone())?;
-                let mut target = *default;
+                let mut target = default.map(|d| (d, state.assign.as_ref()));
                 {
                     let roots = self.roots(exec, &effective);
-                    for (condition, next) in rules {
+                    for rule in rules {
+                        let RuleTest::Path(condition) = &rule.test else {
+                            continue;
+                        };
                         if condition.eval(&roots)? {
-                            target = Some(*next);
+                            target = Some((rule.next, rule.assign.as_ref()));
                             break;
                         }
                     }
                 }
-                let Some(next) = target else {
-                    return Err(StatesError::new(
-                        names::NO_CHOICE_MATCHED,
-                        format!(
-                            "No Choice rule of the state '{}' matched its input and it has no Default",
-                            state.name
-                        ),
-                    ));
+                let Some((next, assign)) = target else {
+                    return Err(no_choice_matched(state));
                 };
+                let assigned = self.eval_path_assign(exec, assign, &effective)?;
                 let output = self.apply_input_path(exec, &state.io.output_path, effective)?;
+                self.commit(state, assigned)?;
                 Ok(Step::Goto(output, next))
             }
             StateKind::Wait(spec) => {
                 let effective =
                     self.apply_input_path(exec, &state.io.input_path, self.input.clone())?;
-                let until = self.wait_until(exec, env.now, spec, &effective)?;
+                let until = self.wait_until(exec, env.now, spec, &effective, None)?;
+                let assigned = self.eval_path_assign(exec, state.assign.as_ref(), &effective)?;
                 let output = self.apply_input_path(exec, &state.io.output_path, effective)?;
-                if until <= env.now {
-                    return Ok(Step::Continue(output, state.transition));
-                }
-                self.phase = Phase::Waiting(output);
-                Ok(Step::Wait(Poll::Sleep(until)))
+                self.commit(state, assigned)?;
+                Ok(self.wait(state, env.now, until, output))
             }
             StateKind::Succeed => {
                 let effective =
@@ -824,47 +996,251 @@ impl Core {
                 Ok(Step::Continue(output, Transition::End))
             }
             StateKind::Fail(spec) => {
-                let error = self.fail_field(exec, spec.error.as_ref())?;
-                let cause = self.fail_field(exec, spec.cause.as_ref())?;
+                let roots = self.roots(exec, &self.input);
+                let error = self.fail_field(spec.error.as_ref(), &roots, None, "Error")?;
+                let cause = self.fail_field(spec.cause.as_ref(), &roots, None, "Cause")?;
                 Err(StatesError::from_parts(error.map(Into::into), cause))
             }
             StateKind::Parallel { branches } => {
                 let input = self.effective_input(exec, state)?;
-                self.emit(env, EventType::ParallelStateStarted, None, None);
-                self.phase = Phase::Children;
-                Ok(Step::Wait(Poll::Fork(Fork {
-                    kind: ForkKind::Parallel,
-                    children: branches
-                        .iter()
-                        .map(|&branch| ChildStart {
-                            branch,
-                            input: input.clone(),
-                            map_index: None,
-                        })
-                        .collect(),
-                    max_concurrency: 0,
-                    tolerance: Tolerance::default(),
-                })))
+                Ok(self.fork_parallel(env, branches, input))
             }
             StateKind::Map(spec) => {
                 let fork = self.map_fork(exec, state, spec)?;
-                self.emit(env, EventType::MapStateStarted, None, None);
-                self.phase = Phase::Children;
-                Ok(Step::Wait(Poll::Fork(fork)))
+                Ok(self.fork_map(env, spec, fork))
             }
         }
     }
 
+    /// Runs the body of the current state, a JSONata state.
+    fn execute_jsonata(
+        &mut self,
+        exec: &ExecutionInfo,
+        env: &mut StepEnv<'_>,
+        state: &State,
+        io: &JsonataIo,
+    ) -> Result<Step, StatesError> {
+        match &state.kind {
+            StateKind::Pass { .. } => {
+                let (output, assigned) =
+                    self.jsonata_output(exec, state, io.output.as_ref(), None)?;
+                let output = self.check_size(exec, state, output)?;
+                self.commit(state, assigned)?;
+                Ok(Step::Continue(output, state.transition))
+            }
+            StateKind::Task(spec) => {
+                let (input, timeout, heartbeat, credentials) =
+                    self.with_bindings(exec, state, None, |b| {
+                        let input = match &io.arguments {
+                            Some(t) => t.eval(b)?,
+                            None => self.input.clone(),
+                        };
+                        let roots = self.roots(exec, &self.input);
+                        let timeout =
+                            self.seconds(spec.timeout.as_ref(), &roots, Some(b), "TimeoutSeconds")?;
+                        let heartbeat = self.seconds(
+                            spec.heartbeat.as_ref(),
+                            &roots,
+                            Some(b),
+                            "HeartbeatSeconds",
+                        )?;
+                        let credentials = match &spec.credentials {
+                            Some(p) => Some(eval_payload(p, None, Some(b))?),
+                            None => None,
+                        };
+                        Ok((input, timeout, heartbeat, credentials))
+                    })?;
+                Ok(self.invoke(
+                    exec,
+                    env,
+                    state,
+                    spec,
+                    input,
+                    timeout,
+                    heartbeat,
+                    credentials,
+                ))
+            }
+            StateKind::Choice { rules, default } => {
+                let (next, output, assigned) = self.with_bindings(exec, state, None, |b| {
+                    for rule in rules {
+                        let RuleTest::Jsonata(condition) = &rule.test else {
+                            continue;
+                        };
+                        if condition.eval_bool("Condition", b)? {
+                            let (output, assigned) = self.eval_output_assign(
+                                rule.output.as_ref(),
+                                rule.assign.as_ref(),
+                                b,
+                            )?;
+                            return Ok((rule.next, output, assigned));
+                        }
+                    }
+                    let Some(next) = *default else {
+                        return Err(no_choice_matched(state));
+                    };
+                    let (output, assigned) =
+                        self.eval_output_assign(io.output.as_ref(), state.assign.as_ref(), b)?;
+                    Ok((next, output, assigned))
+                })?;
+                self.commit(state, assigned)?;
+                Ok(Step::Goto(output, next))
+            }
+            StateKind::Wait(spec) => {
+                let (until, output, assigned) = self.with_bindings(exec, state, None, |b| {
+                    let until = self.wait_until(exec, env.now, spec, &self.input, Some(b))?;
+                    let (output, assigned) =
+                        self.eval_output_assign(io.output.as_ref(), state.assign.as_ref(), b)?;
+                    Ok((until, output, assigned))
+                })?;
+                self.commit(state, assigned)?;
+                Ok(self.wait(state, env.now, until, output))
+            }
+            StateKind::Succeed => {
+                let (output, _) =
+                    self.jsonata_output_with(exec, state, io.output.as_ref(), None, None)?;
+                Ok(Step::Continue(output, Transition::End))
+            }
+            StateKind::Fail(spec) => {
+                let (error, cause) = self.with_bindings(exec, state, None, |b| {
+                    let roots = self.roots(exec, &self.input);
+                    let error = self.fail_field(spec.error.as_ref(), &roots, Some(b), "Error")?;
+                    let cause = self.fail_field(spec.cause.as_ref(), &roots, Some(b), "Cause")?;
+                    Ok((error, cause))
+                })?;
+                Err(StatesError::from_parts(error.map(Into::into), cause))
+            }
+            StateKind::Parallel { branches } => {
+                let input = match &io.arguments {
+                    Some(t) => self.with_bindings(exec, state, None, |b| t.eval(b))?,
+                    None => self.input.clone(),
+                };
+                Ok(self.fork_parallel(env, branches, input))
+            }
+            StateKind::Map(spec) => {
+                let fork = self.map_fork(exec, state, spec)?;
+                Ok(self.fork_map(env, spec, fork))
+            }
+        }
+    }
+
+    /// A JSONata `Output` (default: the state input) and `Assign`.
+    fn eval_output_assign(
+        &self,
+        output: Option<&JsonataTemplate>,
+        assign: Option<&Payload>,
+        bindings: &StatesBindings<'_>,
+    ) -> Result<(Value, Option<Value>), StatesError> {
+        let value = match output {
+            Some(t) => t.eval(bindings)?,
+            None => self.input.clone(),
+        };
+        let assigned = match assign {
+            Some(a) => Some(eval_payload(a, None, Some(bindings))?),
+            None => None,
+        };
+        Ok((value, assigned))
+    }
+
+    /// Asks the driver to run a task.
+    #[allow(clippy::too_many_arguments)]
+    fn invoke(
+        &mut self,
+        exec: &ExecutionInfo,
+        env: &mut StepEnv<'_>,
+        state: &State,
+        spec: &TaskSpec,
+        input: Value,
+        timeout: Option<Duration>,
+        heartbeat: Option<Duration>,
+        credentials: Option<Value>,
+    ) -> Step {
+        let lambda = spec.family == TaskFamily::LambdaFunction;
+        let (scheduled, started) = if lambda {
+            (
+                EventType::LambdaFunctionScheduled,
+                EventType::LambdaFunctionStarted,
+            )
+        } else {
+            (EventType::TaskScheduled, EventType::TaskStarted)
+        };
+        self.emit(env, scheduled, Some(&input), None);
+        self.emit(env, started, None, None);
+        self.phase = Phase::Task;
+        Step::Wait(Poll::Invoke(TaskCall {
+            resource: spec.resource.clone(),
+            input,
+            credentials,
+            timeout,
+            heartbeat,
+            execution_name: exec.name.clone(),
+            state_name: state.name.clone(),
+            retry_count: self.retry_count,
+        }))
+    }
+
+    /// Waits until `until` (or goes straight on if it has passed).
+    fn wait(&mut self, state: &State, now: Timestamp, until: Timestamp, output: Value) -> Step {
+        if until <= now {
+            return Step::Continue(output, state.transition);
+        }
+        self.phase = Phase::Waiting(output);
+        Step::Wait(Poll::Sleep(until))
+    }
+
+    /// Starts the branches of a Parallel state on `input`.
+    fn fork_parallel(
+        &mut self,
+        env: &mut StepEnv<'_>,
+        branches: &[BranchId],
+        input: Value,
+    ) -> Step {
+        self.fork_vars = self.vars.fork();
+        self.emit(env, EventType::ParallelStateStarted, None, None);
+        self.phase = Phase::Children;
+        Step::Wait(Poll::Fork(Fork {
+            kind: ForkKind::Parallel,
+            children: branches
+                .iter()
+                .map(|&branch| ChildStart {
+                    branch,
+                    input: input.clone(),
+                    map_index: None,
+                })
+                .collect(),
+            max_concurrency: 0,
+            tolerance: Tolerance::default(),
+        }))
+    }
+
+    /// Starts the iterations of a Map state.
+    fn fork_map(&mut self, env: &mut StepEnv<'_>, spec: &MapSpec, fork: Fork) -> Step {
+        self.fork_vars = if spec.distributed {
+            None
+        } else {
+            self.vars.fork()
+        };
+        self.emit(env, EventType::MapStateStarted, None, None);
+        self.phase = Phase::Children;
+        Step::Wait(Poll::Fork(fork))
+    }
+
     fn fail_field(
         &self,
-        exec: &ExecutionInfo,
         field: Option<&FailField>,
+        roots: &FieldRoots<'_>,
+        bindings: Option<&StatesBindings<'_>>,
+        name: &str,
     ) -> Result<Option<String>, StatesError> {
         let value = match field {
             None => return Ok(None),
             Some(FailField::Literal(s)) => return Ok(Some(s.to_string())),
-            Some(FailField::Path(p)) => select(p, &self.roots(exec, &self.input))?,
-            Some(FailField::Call(call)) => call.eval(&PathsOf(&self.roots(exec, &self.input)))?,
+            Some(FailField::Path(p)) => select(p, roots)?,
+            Some(FailField::Call(call)) => call.eval(&PathsOf(roots))?,
+            Some(FailField::Expr(t)) => {
+                let b = bindings.ok_or_else(not_jsonata)?;
+                return Ok(Some(t.eval_string(name, b)?.to_string()));
+            }
         };
         match value {
             Value::String(s) => Ok(Some(s.to_string())),
@@ -874,16 +1250,16 @@ impl Core {
 
     fn seconds(
         &self,
-        exec: &ExecutionInfo,
-        seconds: Option<&Seconds>,
-        input: &Value,
+        seconds: Option<&Amount>,
+        roots: &FieldRoots<'_>,
+        bindings: Option<&StatesBindings<'_>>,
         field: &str,
     ) -> Result<Option<Duration>, StatesError> {
         match seconds {
             None => Ok(None),
-            Some(Seconds::Fixed(n)) => Ok(Some(Duration::from_secs(*n))),
-            Some(Seconds::Path(p)) => {
-                let value = select(p, &self.roots(exec, input))?;
+            Some(Amount::Fixed(n)) => Ok(Some(Duration::from_secs(*n))),
+            Some(Amount::Path(p)) => {
+                let value = select(p, roots)?;
                 match value.as_i64() {
                     Some(n) if n > 0 => Ok(Some(Duration::from_secs(n as u64))),
                     _ => Err(StatesError::runtime(format!(
@@ -892,6 +1268,11 @@ impl Core {
                         p.source()
                     ))),
                 }
+            }
+            Some(Amount::Expr(t)) => {
+                let b = bindings.ok_or_else(not_jsonata)?;
+                let n = t.eval_integer(field, 1, b)?;
+                Ok(Some(Duration::from_secs(n as u64)))
             }
         }
     }
@@ -902,6 +1283,7 @@ impl Core {
         now: Timestamp,
         spec: &WaitSpec,
         input: &Value,
+        bindings: Option<&StatesBindings<'_>>,
     ) -> Result<Timestamp, StatesError> {
         match spec {
             WaitSpec::Seconds(n) => Ok(now.plus(Duration::from_secs(*n))),
@@ -934,21 +1316,36 @@ impl Core {
                     ))
                 })
             }
+            WaitSpec::SecondsExpr(t) => {
+                let b = bindings.ok_or_else(not_jsonata)?;
+                let n = t.eval_integer("Seconds", 0, b)?;
+                Ok(now.plus(Duration::from_secs(n as u64)))
+            }
+            WaitSpec::TimestampExpr(t) => {
+                let b = bindings.ok_or_else(not_jsonata)?;
+                let value = t.eval(b)?;
+                value.as_str().and_then(Timestamp::parse).ok_or_else(|| {
+                    StatesError::query_evaluation(format!(
+                        "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}",
+                        text_of(&value)
+                    ))
+                })
+            }
         }
     }
 
     fn count(
         &self,
-        exec: &ExecutionInfo,
-        count: &Count,
-        input: &Value,
+        count: &Amount,
+        roots: &FieldRoots<'_>,
+        bindings: Option<&StatesBindings<'_>>,
         field: &str,
     ) -> Result<u64, StatesError> {
         match count {
-            Count::Fixed(n) => Ok(*n),
-            Count::Path(p) => {
-                let value = select(p, &self.roots(exec, input))?;
-                match value.as_i64() {
+            Amount::Fixed(n) => Ok(*n),
+            Amount::Path(p) => {
+                let value = select(p, roots)?;
+                match integer_of(&value) {
                     Some(n) if n >= 0 => Ok(n as u64),
                     Some(_) => Err(StatesError::runtime(format!("{field} cannot be negative."))),
                     None => Err(StatesError::runtime(format!(
@@ -957,6 +1354,10 @@ impl Core {
                         p.source()
                     ))),
                 }
+            }
+            Amount::Expr(t) => {
+                let b = bindings.ok_or_else(not_jsonata)?;
+                Ok(t.eval_integer(field, 0, b)? as u64)
             }
         }
     }
@@ -967,29 +1368,56 @@ impl Core {
         state: &State,
         spec: &MapSpec,
     ) -> Result<Fork, StatesError> {
+        if state.is_jsonata() {
+            return self.with_bindings(exec, state, None, |b| {
+                self.map_fork_in(exec, spec, &self.input, Some(b))
+            });
+        }
         let effective = self.apply_input_path(exec, &state.io.input_path, self.input.clone())?;
-        let items_value = match &spec.items_path {
-            Some(path) => select(path.as_path(), &self.roots(exec, &effective))?,
-            None => effective.clone(),
+        self.map_fork_in(exec, spec, &effective, None)
+    }
+
+    /// Builds a Map's fork from its effective input (JSONPath) or state
+    /// input (JSONata, with `bindings`).
+    fn map_fork_in(
+        &self,
+        exec: &ExecutionInfo,
+        spec: &MapSpec,
+        effective: &Value,
+        bindings: Option<&StatesBindings<'_>>,
+    ) -> Result<Fork, StatesError> {
+        let roots = self.roots(exec, effective);
+        let items_value = match (&spec.items_path, &spec.items, bindings) {
+            (Some(path), _, _) => select(path, &roots)?,
+            (None, Some(items), Some(b)) => Value::Array(items.eval_array("Items", b)?),
+            _ => effective.clone(),
         };
         let Value::Array(items) = &items_value else {
-            return Err(StatesError::runtime(format!(
+            let message = format!(
                 "Map state input must be an array but was: {}",
                 items_value.to_json()
-            )));
+            );
+            return Err(match bindings {
+                Some(_) => StatesError::query_evaluation(message),
+                None => StatesError::runtime(message),
+            });
         };
         let max_concurrency =
-            self.count(exec, &spec.max_concurrency, &effective, "MaxConcurrency")?;
+            self.count(&spec.max_concurrency, &roots, bindings, "MaxConcurrency")?;
         let tolerance = Tolerance {
             count: match &spec.tolerated_count {
-                Some(c) => Some(self.count(exec, c, &effective, "ToleratedFailureCount")?),
+                Some(c) => Some(self.count(c, &roots, bindings, "ToleratedFailureCount")?),
                 None => None,
             },
             percentage: match &spec.tolerated_percentage {
                 Some(Percentage::Fixed(p)) => Some(*p),
                 Some(Percentage::Path(p)) => {
-                    let value = select(p, &self.roots(exec, &effective))?;
-                    match value.as_f64() {
+                    let value = select(p, &roots)?;
+                    let number = match &value {
+                        Value::String(s) => s.parse::<f64>().ok(),
+                        other => other.as_f64(),
+                    };
+                    match number {
                         Some(pct) if (0.0..=100.0).contains(&pct) => Some(pct),
                         _ => {
                             return Err(StatesError::runtime(format!(
@@ -1000,27 +1428,40 @@ impl Core {
                         }
                     }
                 }
+                Some(Percentage::Expr(t)) => {
+                    let b = bindings.ok_or_else(not_jsonata)?;
+                    Some(t.eval_number("ToleratedFailurePercentage", 0.0, 100.0, b)?)
+                }
                 None => None,
             },
         };
         let mut inputs = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
+            let map_item = Some((index as u32, item));
             let input = match &spec.item_selector {
-                Some(selector) => {
+                Some(Payload::Template(selector)) => {
                     let roots = FieldRoots {
                         exec,
                         core: self,
-                        input: &effective,
-                        map_item: Some((index as u32, item)),
+                        input: effective,
+                        map_item,
                     };
                     selector.eval(&roots)?
+                }
+                Some(Payload::Jsonata(selector)) => {
+                    let context = || self.context(exec, map_item);
+                    let mut b = StatesBindings::new(effective, &self.vars);
+                    if selector.needs_context() {
+                        b = b.with_context(&context);
+                    }
+                    selector.eval(&b)?
                 }
                 None => item.clone(),
             };
             inputs.push(input);
         }
         if let Some(batcher) = &spec.batcher {
-            inputs = self.batch(exec, batcher, &effective, inputs)?;
+            inputs = self.batch(batcher, &roots, bindings, inputs)?;
         }
         Ok(Fork {
             kind: ForkKind::Map,
@@ -1041,21 +1482,23 @@ impl Core {
     /// Groups items into `{"Items": [...], "BatchInput": ...}` batches.
     fn batch(
         &self,
-        exec: &ExecutionInfo,
         batcher: &BatcherSpec,
-        input: &Value,
+        roots: &FieldRoots<'_>,
+        bindings: Option<&StatesBindings<'_>>,
         items: Vec<Value>,
     ) -> Result<Vec<Value>, StatesError> {
         let max_items = match &batcher.max_items {
-            Some(c) => self.count(exec, c, input, "MaxItemsPerBatch")?.max(1) as usize,
+            Some(c) => self.count(c, roots, bindings, "MaxItemsPerBatch")?.max(1) as usize,
             None => usize::MAX,
         };
         let max_bytes = match &batcher.max_bytes {
-            Some(c) => self.count(exec, c, input, "MaxInputBytesPerBatch")?.max(1) as usize,
+            Some(c) => self
+                .count(c, roots, bindings, "MaxInputBytesPerBatch")?
+                .max(1) as usize,
             None => usize::MAX,
         };
         let batch_input = match &batcher.batch_input {
-            Some(t) => Some(t.eval(&self.roots(exec, input))?),
+            Some(p) => Some(eval_payload(p, Some(roots), bindings)?),
             None => None,
         };
         let mut batches = Vec::new();
@@ -1089,12 +1532,55 @@ impl Core {
     }
 }
 
+/// Builds a payload: a JSONPath template from `roots`, a JSONata one from
+/// `bindings`.
+fn eval_payload(
+    payload: &Payload,
+    roots: Option<&FieldRoots<'_>>,
+    bindings: Option<&StatesBindings<'_>>,
+) -> Result<Value, StatesError> {
+    match payload {
+        Payload::Template(t) => match roots {
+            Some(roots) => t.eval(roots),
+            None => Err(StatesError::runtime(
+                "a JSONPath template was evaluated in a JSONata state",
+            )),
+        },
+        Payload::Jsonata(t) => t.eval(bindings.ok_or_else(not_jsonata)?),
+    }
+}
+
+/// The error for a JSONata field met outside a JSONata state (the compiler
+/// never produces one).
+fn not_jsonata() -> StatesError {
+    StatesError::runtime("a JSONata expression was evaluated in a JSONPath state")
+}
+
+fn no_choice_matched(state: &State) -> StatesError {
+    StatesError::new(
+        names::NO_CHOICE_MATCHED,
+        format!(
+            "No Choice rule of the state '{}' matched its input and it has no Default",
+            state.name
+        ),
+    )
+}
+
 /// Resolves intrinsic path arguments against a fiber's roots.
 struct PathsOf<'a>(&'a FieldRoots<'a>);
 
 impl crate::intrinsics::PathResolver for PathsOf<'_> {
     fn resolve(&self, path: &crate::path::Path) -> Result<Value, StatesError> {
         select(path, self.0)
+    }
+}
+
+/// A whole number given as a number or as a string holding one (AWS
+/// accepts `"1"` from a path, as a variable typically holds it).
+fn integer_of(value: &Value) -> Option<i64> {
+    match value {
+        Value::String(s) => s.parse().ok(),
+        other => other.as_i64(),
     }
 }
 
@@ -1115,5 +1601,84 @@ fn write_result(path: &ResultPath, target: &mut Value, result: Value) -> Result<
         }
         ResultPath::Discard => Ok(()),
         ResultPath::Path(p) => p.set(target, result).map_err(|m| m.message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::StatesError;
+    use crate::interp::{RunOptions, run_execution};
+    use crate::json;
+    use crate::plan::{CompileOptions, from_definition};
+    use crate::task::Resources;
+    use crate::value::Value;
+    use std::sync::Arc;
+
+    fn run(definition: &str, input: Value) -> Result<Value, StatesError> {
+        let plan = Arc::new(
+            from_definition(definition, &CompileOptions::default())
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let options = RunOptions::virtual_time(Resources::new());
+        runtime
+            .block_on(run_execution(plan, "test", input, &options, None))
+            .result
+    }
+
+    #[test]
+    fn an_oversized_variable_fails_the_state_and_assigns_nothing() {
+        let definition = r#"{"QueryLanguage":"JSONata","StartAt":"Big","States":{
+            "Big":{"Type":"Pass","Assign":{"small":1,"big":"{% $join($map([1..70000], function($i){'abcd'})) %}"},"End":true}}}"#;
+        let err = run(definition, json!({})).unwrap_err();
+        assert_eq!(err.error(), Some("States.DataLimitExceeded"));
+        assert!(
+            !err.cause().unwrap().starts_with("An error occurred"),
+            "not a runtime error, so no location prefix: {err}"
+        );
+        assert!(err.cause().unwrap().contains("'big'"), "{err}");
+        // Caught, the failed state's other variables are not set either.
+        let definition = r#"{"QueryLanguage":"JSONata","StartAt":"Big","States":{
+            "Big":{"Type":"Parallel","Branches":[{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}],
+                   "Assign":{"small":1,"big":"{% $join($map([1..70000], function($i){'abcd'})) %}"},
+                   "Catch":[{"ErrorEquals":["States.DataLimitExceeded"],"Output":{"error":"{% $states.errorOutput.Error %}","small":"{% $exists($small) %}"},"Next":"Done"}],"End":true},
+            "Done":{"Type":"Succeed"}}}"#;
+        assert_eq!(
+            run(definition, json!({})).unwrap(),
+            json!({"error": "States.DataLimitExceeded", "small": false})
+        );
+    }
+
+    #[test]
+    fn distributed_map_iterations_read_no_outer_variables() {
+        let definition = r#"{"QueryLanguage":"JSONata","StartAt":"Set","States":{
+            "Set":{"Type":"Pass","Assign":{"x":1},"Next":"Each"},
+            "Each":{"Type":"Map","Items":[1,2],"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+                "StartAt":"Look","States":{"Look":{"Type":"Pass","Output":"{% $exists($x) %}","End":true}}},
+                "Output":{"inner":"{% $states.result %}","outer":"{% $x %}"},"End":true}}}"#;
+        assert_eq!(
+            run(definition, json!({})).unwrap(),
+            json!({"inner": [false, false], "outer": 1})
+        );
+    }
+
+    #[test]
+    fn a_failed_result_path_keeps_the_state_variables_unassigned() {
+        // ResultPath cannot write into a string input: the Parallel state
+        // fails after its Assign was evaluated, and the caught error leaves
+        // the variable unset.
+        let definition = r#"{"StartAt":"Set","States":{
+            "Set":{"Type":"Pass","Result":"text","Next":"Write"},
+            "Write":{"Type":"Parallel","Branches":[{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}],
+                     "ResultPath":"$.x","Assign":{"written":true},
+                     "Catch":[{"ErrorEquals":["States.ALL"],"Assign":{"caught.$":"$.Error"},"Next":"Report"}],"End":true},
+            "Report":{"Type":"Pass","QueryLanguage":"JSONata","Output":{"written":"{% $exists($written) %}","caught":"{% $caught %}"},"End":true}}}"#;
+        assert_eq!(
+            run(definition, json!({})).unwrap(),
+            json!({"written": false, "caught": "States.ResultPathMatchFailure"})
+        );
     }
 }

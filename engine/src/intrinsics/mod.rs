@@ -83,15 +83,30 @@ impl Intrinsic {
     /// Evaluates the call. Failures are `States.IntrinsicFailure` (or the
     /// resolver's error for a missing path).
     pub fn eval(&self, resolver: &dyn PathResolver) -> Result<Value, StatesError> {
-        let mut values = Vec::with_capacity(self.args.len());
-        for arg in &self.args {
-            values.push(match arg {
-                Arg::Literal(v) => v.clone(),
-                Arg::Path(p) => resolver.resolve(p)?,
-                Arg::Call(c) => c.eval(resolver)?,
-            });
+        // Most calls take a few arguments: evaluate them into a stack array,
+        // falling back to the heap only for long argument lists.
+        const ON_STACK: usize = 4;
+        if self.args.len() <= ON_STACK {
+            let mut values: [Value; ON_STACK] = Default::default();
+            for (slot, arg) in values.iter_mut().zip(&self.args) {
+                *slot = self.arg_value(arg, resolver)?;
+            }
+            return functions::call(self.function, &values[..self.args.len()]);
         }
+        let values = self
+            .args
+            .iter()
+            .map(|arg| self.arg_value(arg, resolver))
+            .collect::<Result<Vec<_>, _>>()?;
         functions::call(self.function, &values)
+    }
+
+    fn arg_value(&self, arg: &Arg, resolver: &dyn PathResolver) -> Result<Value, StatesError> {
+        match arg {
+            Arg::Literal(v) => Ok(v.clone()),
+            Arg::Path(p) => resolver.resolve(p),
+            Arg::Call(c) => c.eval(resolver),
+        }
     }
 }
 

@@ -55,6 +55,13 @@ use std::sync::Arc;
 pub trait Bindings {
     /// The value of variable `name` (without the `$`).
     fn lookup(&self, name: &str) -> Option<Value>;
+
+    /// `true` when the built-in function `name` does not exist for this
+    /// host (Step Functions has no `$eval`). Its name is then unbound, so
+    /// calling it fails as calling any other non-function does.
+    fn hides_function(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 /// No host variables.
@@ -82,6 +89,10 @@ impl Bindings for Map {
 impl<B: Bindings + ?Sized> Bindings for &B {
     fn lookup(&self, name: &str) -> Option<Value> {
         (**self).lookup(name)
+    }
+
+    fn hides_function(&self, name: &str) -> bool {
+        (**self).hides_function(name)
     }
 }
 

@@ -32,6 +32,30 @@ fn host_bindings_are_variables() {
 }
 
 #[test]
+fn hosts_can_hide_built_in_functions() {
+    struct NoEval;
+    impl Bindings for NoEval {
+        fn lookup(&self, _: &str) -> Option<Value> {
+            None
+        }
+        fn hides_function(&self, name: &str) -> bool {
+            name == "eval"
+        }
+    }
+    let limits = Limits::default();
+    let err = Jsonata::compile("$eval('1+1')")
+        .unwrap()
+        .evaluate(None, &NoEval, &limits)
+        .unwrap_err();
+    assert_eq!(err.code, "T1006");
+    let out = Jsonata::compile("$sum([1, 2])")
+        .unwrap()
+        .evaluate(None, &NoEval, &limits)
+        .unwrap();
+    assert_eq!(out, Some(json!(3)));
+}
+
+#[test]
 fn function_results_are_reported() {
     let err = eval("function($x){$x}", json!(null)).unwrap_err();
     assert_eq!(err.code, FUNCTION_RESULT);

@@ -167,6 +167,7 @@ fn operand(p: &mut Parser<'_>) -> Result<Operand, String> {
                 segments,
                 function,
                 definite,
+                context_field: None,
             });
             Ok(if from_item {
                 Operand::Item(path)

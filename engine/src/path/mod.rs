@@ -39,6 +39,51 @@ pub struct Path {
     segments: Vec<Segment>,
     function: Option<PathFunction>,
     definite: bool,
+    context_field: Option<ContextField>,
+}
+
+/// The context-object fields a `$$` path can name directly, recognised when
+/// the path is parsed so that evaluating it need not build the context
+/// object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextField {
+    /// `$$.Map.Item.Index`
+    MapItemIndex,
+    /// `$$.Map.Item.Value`, possibly followed by more steps into the value.
+    MapItemValue,
+    /// `$$.State.Name`
+    StateName,
+    /// `$$.State.RetryCount`
+    StateRetryCount,
+}
+
+impl ContextField {
+    fn of(
+        root: &Root,
+        segments: &[Segment],
+        function: Option<PathFunction>,
+    ) -> Option<ContextField> {
+        if *root != Root::Context || function.is_some() {
+            return None;
+        }
+        let key = |i: usize| match segments.get(i) {
+            Some(Segment::Key(k)) => Some(k.as_str()),
+            _ => None,
+        };
+        let simple = segments
+            .iter()
+            .all(|s| matches!(s, Segment::Key(_) | Segment::Index(_)));
+        if !simple {
+            return None;
+        }
+        match (key(0)?, key(1)?, segments.len()) {
+            ("Map", "Item", 3) if key(2)? == "Index" => Some(ContextField::MapItemIndex),
+            ("Map", "Item", n) if n >= 3 && key(2)? == "Value" => Some(ContextField::MapItemValue),
+            ("State", "Name", 2) => Some(ContextField::StateName),
+            ("State", "RetryCount", 2) => Some(ContextField::StateRetryCount),
+            _ => None,
+        }
+    }
 }
 
 /// One step of a path.
@@ -155,6 +200,21 @@ impl Path {
             return None;
         }
         eval::get_definite(&self.segments, root)
+    }
+
+    /// The context field a `$$` path names directly, if it is one of the
+    /// common ones (see [`ContextField`]).
+    pub fn context_field(&self) -> Option<ContextField> {
+        self.context_field
+    }
+
+    /// Like [`Path::get`], starting at step `from` with `root` as the value
+    /// the earlier steps led to.
+    pub fn get_from<'a>(&self, from: usize, root: &'a Value) -> Option<&'a Value> {
+        if !self.definite || self.function.is_some() {
+            return None;
+        }
+        eval::get_definite(self.segments.get(from..)?, root)
     }
 
     /// `true` when [`Path::get`] applies to this path.

@@ -16,12 +16,14 @@ pub(super) fn parse_path(source: &str) -> Result<Path, PathSyntaxError> {
     let definite = segments
         .iter()
         .all(|s| matches!(s, Segment::Key(_) | Segment::Index(_)));
+    let context_field = super::ContextField::of(&root, &segments, function);
     Ok(Path {
         source: Str::new(source),
         root,
         segments,
         function,
         definite,
+        context_field,
     })
 }
 

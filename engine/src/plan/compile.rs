@@ -41,6 +41,7 @@ pub fn compile(machine: &asl::StateMachine, options: &CompileOptions) -> Result<
         branches: Vec::new(),
         problems: Vec::new(),
         default_language: machine.query_language.unwrap_or(QueryLanguage::JsonPath),
+        needs_context: false,
     };
     compiler.branch(&machine.start_at, &machine.states, &Pointer::root());
     let timeout = machine
@@ -80,6 +81,9 @@ struct Compiler {
     branches: Vec<Option<Branch>>,
     problems: Vec<Diagnostic>,
     default_language: QueryLanguage,
+    /// Whether an expression of the JSONata state being compiled may read
+    /// `$states.context`.
+    needs_context: bool,
 }
 
 /// Names of a branch's states, for resolving `Next` and friends.
@@ -157,12 +161,6 @@ impl Compiler {
             .state
             .query_language()
             .unwrap_or(self.default_language);
-        if language == QueryLanguage::Jsonata {
-            self.problem(
-                at,
-                "JSONata states are not supported by this version of Spate",
-            );
-        }
         let mut state = State {
             name: Str::new(&named.name),
             kind: StateKind::Succeed,
@@ -176,7 +174,15 @@ impl Compiler {
             transition: Transition::Decided,
             retry: Vec::new(),
             catch: Vec::new(),
+            language,
+            jsonata: None,
+            assign: None,
         };
+        if language == QueryLanguage::Jsonata {
+            self.jsonata_state(&mut state, named, scope, at);
+            return state;
+        }
+        let lang = QueryLanguage::JsonPath;
         match &named.state {
             asl::State::Pass(s) => {
                 state.io.input_path = self.input_path(&s.input_path, &at.push("InputPath"));
@@ -184,6 +190,7 @@ impl Compiler {
                 state.io.parameters = self.template(&s.parameters, &at.push("Parameters"));
                 state.io.result_path = self.result_path(&s.result_path, &at.push("ResultPath"));
                 state.transition = self.transition(scope, &s.next, s.end, at);
+                state.assign = self.payload(&s.assign, lang, "Assign", at);
                 state.kind = StateKind::Pass {
                     result: s.result.as_ref().map(Value::from),
                 };
@@ -197,65 +204,21 @@ impl Compiler {
                 state.io.result_path = self.result_path(&s.result_path, &at.push("ResultPath"));
                 state.transition = self.transition(scope, &s.next, s.end, at);
                 state.retry = self.retriers(&s.retry, &at.push("Retry"));
-                state.catch = self.catchers(&s.catch, scope, &at.push("Catch"));
-                let resource = s.resource.clone().unwrap_or_default();
-                let family =
-                    if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:") {
-                        TaskFamily::LambdaFunction
-                    } else {
-                        TaskFamily::Service
-                    };
-                state.kind = StateKind::Task(Box::new(TaskSpec {
-                    resource: Str::from(resource),
-                    family,
-                    timeout: self.seconds(
-                        &s.timeout_seconds,
-                        &s.timeout_seconds_path,
-                        at,
-                        "TimeoutSeconds",
-                    ),
-                    heartbeat: self.seconds(
-                        &s.heartbeat_seconds,
-                        &s.heartbeat_seconds_path,
-                        at,
-                        "HeartbeatSeconds",
-                    ),
-                    credentials: self.template(&s.credentials, &at.push("Credentials")),
-                }));
+                state.catch = self.catchers(&s.catch, lang, scope, &at.push("Catch"));
+                state.assign = self.payload(&s.assign, lang, "Assign", at);
+                state.kind = StateKind::Task(Box::new(self.task(s, lang, at)));
             }
             asl::State::Choice(s) => {
                 state.io.input_path = self.input_path(&s.input_path, &at.push("InputPath"));
                 state.io.output_path = self.input_path(&s.output_path, &at.push("OutputPath"));
-                let choices_at = at.push("Choices");
-                let mut rules = Vec::new();
-                for (i, rule) in s.choices.iter().flatten().enumerate() {
-                    let rule_at = choices_at.push(i);
-                    let condition = match crate::choice::compile(rule) {
-                        Ok(c) => c,
-                        Err(e) => {
-                            self.problem(&rule_at, e);
-                            continue;
-                        }
-                    };
-                    let next = match &rule.next {
-                        Some(n) => self.target(scope, n, &rule_at.push("Next")),
-                        None => {
-                            self.problem(&rule_at, "a Choice rule needs `Next`");
-                            continue;
-                        }
-                    };
-                    rules.push((condition, next));
-                }
-                let default = s
-                    .default
-                    .as_ref()
-                    .map(|d| self.target(scope, d, &at.push("Default")));
-                state.kind = StateKind::Choice { rules, default };
+                state.assign = self.payload(&s.assign, lang, "Assign", at);
+                state.kind = self.choice(s, lang, scope, at);
             }
             asl::State::Wait(s) => {
                 state.io.input_path = self.input_path(&s.input_path, &at.push("InputPath"));
                 state.io.output_path = self.input_path(&s.output_path, &at.push("OutputPath"));
                 state.transition = self.transition(scope, &s.next, s.end, at);
+                state.assign = self.payload(&s.assign, lang, "Assign", at);
                 state.kind = StateKind::Wait(self.wait(s, at));
             }
             asl::State::Succeed(s) => {
@@ -264,8 +227,8 @@ impl Compiler {
                 state.transition = Transition::End;
             }
             asl::State::Fail(s) => {
-                let error = self.fail_field(&s.error, &s.error_path, at, "Error");
-                let cause = self.fail_field(&s.cause, &s.cause_path, at, "Cause");
+                let error = self.fail_field(&s.error, &s.error_path, lang, at, "Error");
+                let cause = self.fail_field(&s.cause, &s.cause_path, lang, at, "Cause");
                 state.kind = StateKind::Fail(FailSpec { error, cause });
             }
             asl::State::Parallel(p) => {
@@ -278,15 +241,9 @@ impl Compiler {
                 state.io.result_path = self.result_path(&s.result_path, &at.push("ResultPath"));
                 state.transition = self.transition(scope, &s.next, s.end, at);
                 state.retry = self.retriers(&s.retry, &at.push("Retry"));
-                state.catch = self.catchers(&s.catch, scope, &at.push("Catch"));
-                let branches_at = at.push("Branches");
-                let branches = p
-                    .branches
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| self.branch(&b.start_at, &b.states, &branches_at.push(i)))
-                    .collect();
-                state.kind = StateKind::Parallel { branches };
+                state.catch = self.catchers(&s.catch, lang, scope, &at.push("Catch"));
+                state.assign = self.payload(&s.assign, lang, "Assign", at);
+                state.kind = self.parallel(p, at);
             }
             asl::State::Map(m) => {
                 let s = &m.fields;
@@ -297,14 +254,202 @@ impl Compiler {
                 state.io.result_path = self.result_path(&s.result_path, &at.push("ResultPath"));
                 state.transition = self.transition(scope, &s.next, s.end, at);
                 state.retry = self.retriers(&s.retry, &at.push("Retry"));
-                state.catch = self.catchers(&s.catch, scope, &at.push("Catch"));
-                state.kind = StateKind::Map(Box::new(self.map(m, at)));
+                state.catch = self.catchers(&s.catch, lang, scope, &at.push("Catch"));
+                state.assign = self.payload(&s.assign, lang, "Assign", at);
+                state.kind = StateKind::Map(Box::new(self.map(m, lang, at)));
             }
         }
         state
     }
 
-    fn map(&mut self, m: &asl::MapState, at: &Pointer) -> MapSpec {
+    /// The fields of a JSONata state: no paths, `Arguments` and `Output`
+    /// instead, `{% ... %}` expressions in the fields that take them.
+    fn jsonata_state(
+        &mut self,
+        state: &mut State,
+        named: &asl::NamedState,
+        scope: &Scope<'_>,
+        at: &Pointer,
+    ) {
+        let lang = QueryLanguage::Jsonata;
+        // Nested states (Parallel branches, Map processors) are compiled in
+        // the middle of this one and track their own flag.
+        let outer_flag = std::mem::replace(&mut self.needs_context, false);
+        let mut io = JsonataIo::default();
+        match &named.state {
+            asl::State::Pass(s) => {
+                io.output = self.jsonata_field(&s.output, "Output", &at.push("Output"));
+                state.assign = self.payload(&s.assign, lang, "Assign", at);
+                state.transition = self.transition(scope, &s.next, s.end, at);
+                state.kind = StateKind::Pass { result: None };
+            }
+            asl::State::Task(s) => {
+                io.arguments = self.jsonata_field(&s.arguments, "Arguments", &at.push("Arguments"));
+                io.output = self.jsonata_field(&s.output, "Output", &at.push("Output"));
+                state.assign = self.payload(&s.assign, lang, "Assign", at);
+                state.transition = self.transition(scope, &s.next, s.end, at);
+                state.retry = self.retriers(&s.retry, &at.push("Retry"));
+                state.catch = self.catchers(&s.catch, lang, scope, &at.push("Catch"));
+                state.kind = StateKind::Task(Box::new(self.task(s, lang, at)));
+            }
+            asl::State::Choice(s) => {
+                io.output = self.jsonata_field(&s.output, "Output", &at.push("Output"));
+                state.assign = self.payload(&s.assign, lang, "Assign", at);
+                state.kind = self.choice(s, lang, scope, at);
+            }
+            asl::State::Wait(s) => {
+                io.output = self.jsonata_field(&s.output, "Output", &at.push("Output"));
+                state.assign = self.payload(&s.assign, lang, "Assign", at);
+                state.transition = self.transition(scope, &s.next, s.end, at);
+                state.kind = StateKind::Wait(self.jsonata_wait(s, at));
+            }
+            asl::State::Succeed(s) => {
+                io.output = self.jsonata_field(&s.output, "Output", &at.push("Output"));
+                state.transition = Transition::End;
+            }
+            asl::State::Fail(s) => {
+                let error = self.fail_field(&s.error, &None, lang, at, "Error");
+                let cause = self.fail_field(&s.cause, &None, lang, at, "Cause");
+                state.kind = StateKind::Fail(FailSpec { error, cause });
+            }
+            asl::State::Parallel(p) => {
+                let s = &p.fields;
+                io.arguments = self.jsonata_field(&s.arguments, "Arguments", &at.push("Arguments"));
+                io.output = self.jsonata_field(&s.output, "Output", &at.push("Output"));
+                state.assign = self.payload(&s.assign, lang, "Assign", at);
+                state.transition = self.transition(scope, &s.next, s.end, at);
+                state.retry = self.retriers(&s.retry, &at.push("Retry"));
+                state.catch = self.catchers(&s.catch, lang, scope, &at.push("Catch"));
+                state.kind = self.parallel(p, at);
+            }
+            asl::State::Map(m) => {
+                let s = &m.fields;
+                io.output = self.jsonata_field(&s.output, "Output", &at.push("Output"));
+                state.assign = self.payload(&s.assign, lang, "Assign", at);
+                state.transition = self.transition(scope, &s.next, s.end, at);
+                state.retry = self.retriers(&s.retry, &at.push("Retry"));
+                state.catch = self.catchers(&s.catch, lang, scope, &at.push("Catch"));
+                state.kind = StateKind::Map(Box::new(self.map(m, lang, at)));
+            }
+        }
+        // The catchers were compiled last and keep their own flag.
+        io.needs_context = self.needs_context
+            || state.catch.iter().any(|c| c.needs_context)
+            || matches!(&state.assign, Some(Payload::Jsonata(t)) if t.needs_context());
+        state.jsonata = Some(Box::new(io));
+        self.needs_context = outer_flag;
+    }
+
+    fn task(&mut self, s: &asl::TaskState, lang: QueryLanguage, at: &Pointer) -> TaskSpec {
+        let resource = s.resource.clone().unwrap_or_default();
+        let family = if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:") {
+            TaskFamily::LambdaFunction
+        } else {
+            TaskFamily::Service
+        };
+        TaskSpec {
+            resource: Str::from(resource),
+            family,
+            timeout: self.amount(
+                &s.timeout_seconds,
+                &s.timeout_seconds_path,
+                lang,
+                at,
+                "TimeoutSeconds",
+            ),
+            heartbeat: self.amount(
+                &s.heartbeat_seconds,
+                &s.heartbeat_seconds_path,
+                lang,
+                at,
+                "HeartbeatSeconds",
+            ),
+            credentials: self.payload(&s.credentials, lang, "Credentials", at),
+        }
+    }
+
+    fn choice(
+        &mut self,
+        s: &asl::ChoiceState,
+        lang: QueryLanguage,
+        scope: &Scope<'_>,
+        at: &Pointer,
+    ) -> StateKind {
+        let choices_at = at.push("Choices");
+        let mut rules = Vec::new();
+        for (i, rule) in s.choices.iter().flatten().enumerate() {
+            let rule_at = choices_at.push(i);
+            let field = format!("Choices[{i}]");
+            let test = match lang {
+                QueryLanguage::JsonPath => match crate::choice::compile(rule) {
+                    Ok(c) => RuleTest::Path(c),
+                    Err(e) => {
+                        self.problem(&rule_at, e);
+                        continue;
+                    }
+                },
+                QueryLanguage::Jsonata => {
+                    let condition = self.jsonata_field(
+                        &rule.condition,
+                        &format!("{field}/Condition"),
+                        &rule_at.push("Condition"),
+                    );
+                    match condition {
+                        Some(c) => RuleTest::Jsonata(c),
+                        None => {
+                            self.problem(&rule_at, "a JSONata Choice rule needs `Condition`");
+                            continue;
+                        }
+                    }
+                }
+            };
+            let next = match &rule.next {
+                Some(n) => self.target(scope, n, &rule_at.push("Next")),
+                None => {
+                    self.problem(&rule_at, "a Choice rule needs `Next`");
+                    continue;
+                }
+            };
+            let assign = self.payload_at(
+                &rule.assign,
+                lang,
+                &format!("{field}/Assign"),
+                &rule_at.push("Assign"),
+            );
+            let output = match lang {
+                QueryLanguage::Jsonata => self.jsonata_field(
+                    &rule.output,
+                    &format!("{field}/Output"),
+                    &rule_at.push("Output"),
+                ),
+                QueryLanguage::JsonPath => None,
+            };
+            rules.push(ChoiceRule {
+                test,
+                next,
+                assign,
+                output,
+            });
+        }
+        let default = s
+            .default
+            .as_ref()
+            .map(|d| self.target(scope, d, &at.push("Default")));
+        StateKind::Choice { rules, default }
+    }
+
+    fn parallel(&mut self, p: &asl::ParallelState, at: &Pointer) -> StateKind {
+        let branches_at = at.push("Branches");
+        let branches = p
+            .branches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| self.branch(&b.start_at, &b.states, &branches_at.push(i)))
+            .collect();
+        StateKind::Parallel { branches }
+    }
+
+    fn map(&mut self, m: &asl::MapState, lang: QueryLanguage, at: &Pointer) -> MapSpec {
         let s = &m.fields;
         let processor_at = at.push(if m.legacy_iterator {
             "Iterator"
@@ -318,28 +463,53 @@ impl Compiler {
                 BranchId(0)
             }
         };
+        let distributed = m
+            .processor
+            .as_ref()
+            .and_then(|p| p.processor_config.as_ref())
+            .and_then(|c| c.mode.as_deref())
+            == Some("DISTRIBUTED");
         let items_path = s.items_path.as_deref().and_then(|p| {
-            ReferencePath::parse(p)
-                .map_err(|e| self.problem(&at.push("ItemsPath"), e.to_string()))
-                .ok()
+            match ReferencePath::parse(p) {
+                Ok(r) => Some(r.as_path().clone()),
+                // `$name...`: a reference path into a variable.
+                Err(e) => match Path::parse(p) {
+                    Ok(path)
+                        if matches!(path.root(), crate::path::Root::Variable(_))
+                            && path.is_simple() =>
+                    {
+                        Some(path)
+                    }
+                    _ => {
+                        self.problem(&at.push("ItemsPath"), e.to_string());
+                        None
+                    }
+                },
+            }
         });
+        let items = match lang {
+            QueryLanguage::Jsonata => self.jsonata_field(&s.items, "Items", &at.push("Items")),
+            QueryLanguage::JsonPath => None,
+        };
         let (selector, selector_field) = match (&s.item_selector, &s.parameters) {
             (Some(t), _) => (Some(t.clone()), "ItemSelector"),
             (None, Some(t)) => (Some(t.clone()), "Parameters"),
             (None, None) => (None, "ItemSelector"),
         };
-        let item_selector = self.template(&selector, &at.push(selector_field));
+        let item_selector = self.payload(&selector, lang, selector_field, at);
         let max_concurrency = self
-            .count(
+            .amount(
                 &s.max_concurrency,
                 &s.max_concurrency_path,
+                lang,
                 at,
                 "MaxConcurrency",
             )
-            .unwrap_or(Count::Fixed(0));
-        let tolerated_count = self.count(
+            .unwrap_or(Amount::Fixed(0));
+        let tolerated_count = self.amount(
             &s.tolerated_failure_count,
             &s.tolerated_failure_count_path,
+            lang,
             at,
             "ToleratedFailureCount",
         );
@@ -347,6 +517,16 @@ impl Compiler {
             &s.tolerated_failure_percentage,
             &s.tolerated_failure_percentage_path,
         ) {
+            (Some(Json::String(text)), _)
+                if lang == QueryLanguage::Jsonata && is_expression(text) =>
+            {
+                self.jsonata_field(
+                    &s.tolerated_failure_percentage,
+                    "ToleratedFailurePercentage",
+                    &at.push("ToleratedFailurePercentage"),
+                )
+                .map(Percentage::Expr)
+            }
             (Some(v), _) => v.as_f64().map(Percentage::Fixed),
             (None, Some(p)) => self
                 .path(p, &at.push("ToleratedFailurePercentagePath"))
@@ -356,25 +536,34 @@ impl Compiler {
         let batcher = s.item_batcher.as_ref().map(|b| {
             let batcher_at = at.push("ItemBatcher");
             BatcherSpec {
-                max_items: self.count(
+                max_items: self.amount(
                     &b.max_items_per_batch,
                     &b.max_items_per_batch_path,
+                    lang,
                     &batcher_at,
                     "MaxItemsPerBatch",
                 ),
-                max_bytes: self.count(
+                max_bytes: self.amount(
                     &b.max_input_bytes_per_batch,
                     &b.max_input_bytes_per_batch_path,
+                    lang,
                     &batcher_at,
                     "MaxInputBytesPerBatch",
                 ),
-                batch_input: self.template(&b.batch_input, &batcher_at.push("BatchInput")),
+                batch_input: self.payload_at(
+                    &b.batch_input,
+                    lang,
+                    "ItemBatcher/BatchInput",
+                    &batcher_at.push("BatchInput"),
+                ),
             }
         });
         MapSpec {
             processor,
             items_path,
+            items,
             item_selector,
+            distributed,
             batcher,
             max_concurrency,
             tolerated_count,
@@ -416,14 +605,32 @@ impl Compiler {
         WaitSpec::Seconds(0)
     }
 
+    fn jsonata_wait(&mut self, s: &asl::WaitState, at: &Pointer) -> WaitSpec {
+        match (&s.seconds, &s.timestamp) {
+            (Some(Json::String(text)), _) if is_expression(text) => self
+                .jsonata_field(&s.seconds, "Seconds", &at.push("Seconds"))
+                .map_or(WaitSpec::Seconds(0), WaitSpec::SecondsExpr),
+            (_, Some(Json::String(text))) if is_expression(text) => self
+                .jsonata_field(&s.timestamp, "Timestamp", &at.push("Timestamp"))
+                .map_or(WaitSpec::Seconds(0), WaitSpec::TimestampExpr),
+            _ => self.wait(s, at),
+        }
+    }
+
     fn fail_field(
         &mut self,
         literal: &Option<Json>,
         path: &Option<String>,
+        lang: QueryLanguage,
         at: &Pointer,
         field: &str,
     ) -> Option<FailField> {
         if let Some(text) = literal.as_ref().and_then(Json::as_str) {
+            if lang == QueryLanguage::Jsonata && is_expression(text) {
+                return self
+                    .jsonata_field(literal, field, &at.push(field))
+                    .map(FailField::Expr);
+            }
             return Some(FailField::Literal(Str::new(text)));
         }
         let text = path.as_deref()?;
@@ -486,34 +693,92 @@ impl Compiler {
         }
     }
 
-    fn seconds(
+    /// A whole amount (`TimeoutSeconds`, `MaxConcurrency`, ...): a literal,
+    /// its `...Path` twin, or (in JSONata states) an expression.
+    fn amount(
         &mut self,
         literal: &Option<Json>,
         path: &Option<String>,
+        lang: QueryLanguage,
         at: &Pointer,
         field: &str,
-    ) -> Option<Seconds> {
+    ) -> Option<Amount> {
+        if let Some(Json::String(text)) = literal
+            && lang == QueryLanguage::Jsonata
+            && is_expression(text)
+        {
+            return self
+                .jsonata_field(literal, field, &at.push(field))
+                .map(Amount::Expr);
+        }
         if let Some(n) = literal.as_ref().and_then(Json::as_u64) {
-            return Some(Seconds::Fixed(n));
+            return Some(Amount::Fixed(n));
         }
         let path = path.as_deref()?;
         self.path(path, &at.push(format!("{field}Path")))
-            .map(Seconds::Path)
+            .map(Amount::Path)
     }
 
-    fn count(
+    /// Compiles a JSONata field found at `at` that may hold expressions
+    /// anywhere inside, named `field` in messages.
+    fn jsonata_field(
         &mut self,
-        literal: &Option<Json>,
-        path: &Option<String>,
-        at: &Pointer,
+        json: &Option<Json>,
         field: &str,
-    ) -> Option<Count> {
-        if let Some(n) = literal.as_ref().and_then(Json::as_u64) {
-            return Some(Count::Fixed(n));
+        at: &Pointer,
+    ) -> Option<JsonataTemplate> {
+        self.jsonata_template(json.as_ref()?, field, at)
+    }
+
+    fn jsonata_template(
+        &mut self,
+        json: &Json,
+        field: &str,
+        at: &Pointer,
+    ) -> Option<JsonataTemplate> {
+        match JsonataTemplate::compile(&Value::from(json), field) {
+            Ok(t) => {
+                self.needs_context |= t.needs_context();
+                Some(t)
+            }
+            Err(e) => {
+                let mut pointer = at.clone();
+                for token in &e.tokens {
+                    pointer = pointer.push(token);
+                }
+                self.problem(&pointer, format!("invalid JSONata expression: {}", e.error));
+                None
+            }
         }
-        let path = path.as_deref()?;
-        self.path(path, &at.push(format!("{field}Path")))
-            .map(Count::Path)
+    }
+
+    /// A template-like field in the state's language (`Assign`,
+    /// `ItemSelector`, `Credentials`, ...), at `at/field`.
+    fn payload(
+        &mut self,
+        json: &Option<Json>,
+        lang: QueryLanguage,
+        field: &str,
+        at: &Pointer,
+    ) -> Option<Payload> {
+        self.payload_at(json, lang, field, &at.push(field))
+    }
+
+    /// Like [`Compiler::payload`] with the field's own pointer; `field` is
+    /// the name used in messages.
+    fn payload_at(
+        &mut self,
+        json: &Option<Json>,
+        lang: QueryLanguage,
+        field: &str,
+        at: &Pointer,
+    ) -> Option<Payload> {
+        match lang {
+            QueryLanguage::JsonPath => self.template(json, at).map(Payload::Template),
+            QueryLanguage::Jsonata => self
+                .jsonata_template(json.as_ref()?, field, at)
+                .map(Payload::Jsonata),
+        }
     }
 
     fn retriers(&mut self, retriers: &Option<Vec<asl::Retrier>>, _at: &Pointer) -> Vec<Retrier> {
@@ -555,6 +820,7 @@ impl Compiler {
     fn catchers(
         &mut self,
         catchers: &Option<Vec<asl::Catcher>>,
+        lang: QueryLanguage,
         scope: &Scope<'_>,
         at: &Pointer,
     ) -> Vec<Catcher> {
@@ -569,10 +835,30 @@ impl Compiler {
                 }
             };
             let result_path = self.result_path(&c.result_path, &catcher_at.push("ResultPath"));
+            let field = format!("Catch[{i}]");
+            let outer_flag = std::mem::replace(&mut self.needs_context, false);
+            let output = match lang {
+                QueryLanguage::Jsonata => self.jsonata_field(
+                    &c.output,
+                    &format!("{field}/Output"),
+                    &catcher_at.push("Output"),
+                ),
+                QueryLanguage::JsonPath => None,
+            };
+            let assign = self.payload_at(
+                &c.assign,
+                lang,
+                &format!("{field}/Assign"),
+                &catcher_at.push("Assign"),
+            );
+            let needs_context = std::mem::replace(&mut self.needs_context, outer_flag);
             out.push(Catcher {
                 errors: matcher(&c.error_equals),
                 next,
                 result_path,
+                output,
+                assign,
+                needs_context,
             });
         }
         out

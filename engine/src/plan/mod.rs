@@ -6,8 +6,10 @@
 //! (`Arc<Plan>`) by every execution of that state machine.
 
 mod compile;
+mod expr;
 
 pub use compile::{CompileOptions, compile};
+pub use expr::{Expression, JsonataTemplate, TemplateError, expression_body, is_expression};
 
 /// Parses, validates and compiles a definition, reporting every problem at
 /// once. This is the way in for definitions from users.
@@ -22,6 +24,7 @@ pub fn from_definition(text: &str, options: &CompileOptions) -> Result<Plan, cra
     Ok(plan)
 }
 
+pub use crate::asl::QueryLanguage;
 use crate::choice::Condition;
 use crate::intrinsics::Intrinsic;
 use crate::path::{Path, ReferencePath};
@@ -101,6 +104,43 @@ pub struct State {
     pub retry: Vec<Retrier>,
     /// `Catch` (Task, Parallel, Map).
     pub catch: Vec<Catcher>,
+    /// The `QueryLanguage` in effect for the state.
+    pub language: QueryLanguage,
+    /// `Arguments` and `Output` (JSONata states only).
+    pub jsonata: Option<Box<JsonataIo>>,
+    /// `Assign` (for a Choice state: the one applied when `Default` is taken).
+    pub assign: Option<Payload>,
+}
+
+impl State {
+    /// `true` for a state whose fields are JSONata.
+    pub fn is_jsonata(&self) -> bool {
+        self.language == QueryLanguage::Jsonata
+    }
+}
+
+/// The data flow of a JSONata state.
+#[derive(Debug, Clone, Default)]
+pub struct JsonataIo {
+    /// `Arguments` (Task, Parallel): the task's or branches' input; absent,
+    /// the state input.
+    pub arguments: Option<JsonataTemplate>,
+    /// `Output`: the state output; absent, the result (or the state input
+    /// for states without a result). For a Choice state, the one used when
+    /// `Default` is taken.
+    pub output: Option<JsonataTemplate>,
+    /// Some expression of the state may read `$states.context`.
+    pub needs_context: bool,
+}
+
+/// A value built per evaluation: a payload template (JSONPath) or a JSONata
+/// template. `Assign` is one whose result is an object of variable values.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// JSONPath: keys ending in `.$` take paths or intrinsic calls.
+    Template(Template),
+    /// JSONata: `{% ... %}` strings are expressions.
+    Jsonata(JsonataTemplate),
 }
 
 /// What happens after a state succeeds.
@@ -163,8 +203,8 @@ pub enum StateKind {
     Task(Box<TaskSpec>),
     /// Choice.
     Choice {
-        /// The rules with their targets, in order.
-        rules: Vec<(Condition, StateId)>,
+        /// The rules, in order.
+        rules: Vec<ChoiceRule>,
         /// `Default`.
         default: Option<StateId>,
     },
@@ -199,13 +239,38 @@ impl StateKind {
     }
 }
 
-/// A number of seconds given literally or by a path.
+/// One top-level Choice rule.
 #[derive(Debug, Clone)]
-pub enum Seconds {
+pub struct ChoiceRule {
+    /// What decides whether it matches.
+    pub test: RuleTest,
+    /// `Next`.
+    pub next: StateId,
+    /// `Assign`, applied when the rule matches.
+    pub assign: Option<Payload>,
+    /// `Output` (JSONata), the state output when the rule matches.
+    pub output: Option<JsonataTemplate>,
+}
+
+/// How a Choice rule is decided.
+#[derive(Debug, Clone)]
+pub enum RuleTest {
+    /// A JSONPath rule (`Variable` and a comparator, `And`, `Or`, `Not`).
+    Path(Condition),
+    /// A JSONata `Condition` (an expression or a literal boolean).
+    Jsonata(JsonataTemplate),
+}
+
+/// A non-negative whole amount (seconds, items, bytes) given literally, by
+/// a `...Path` field, or by a JSONata expression.
+#[derive(Debug, Clone)]
+pub enum Amount {
     /// A literal.
     Fixed(u64),
     /// A `...Path` field.
     Path(Path),
+    /// A JSONata expression.
+    Expr(JsonataTemplate),
 }
 
 /// The Task-specific fields.
@@ -216,11 +281,11 @@ pub struct TaskSpec {
     /// How AWS names this task's history events.
     pub family: TaskFamily,
     /// `TimeoutSeconds` / `TimeoutSecondsPath`.
-    pub timeout: Option<Seconds>,
+    pub timeout: Option<Amount>,
     /// `HeartbeatSeconds` / `HeartbeatSecondsPath`.
-    pub heartbeat: Option<Seconds>,
-    /// `Credentials` (a template).
-    pub credentials: Option<Template>,
+    pub heartbeat: Option<Amount>,
+    /// `Credentials` (a template, or JSONata).
+    pub credentials: Option<Payload>,
 }
 
 /// Task resources whose history events AWS names differently.
@@ -243,6 +308,10 @@ pub enum WaitSpec {
     Timestamp(Timestamp),
     /// `TimestampPath`.
     TimestampPath(Path),
+    /// `Seconds` as a JSONata expression.
+    SecondsExpr(JsonataTemplate),
+    /// `Timestamp` as a JSONata expression.
+    TimestampExpr(JsonataTemplate),
 }
 
 /// An error name or cause of a Fail state.
@@ -254,6 +323,8 @@ pub enum FailField {
     Path(Path),
     /// `ErrorPath` / `CausePath` as an intrinsic call.
     Call(Box<Intrinsic>),
+    /// `Error` / `Cause` as a JSONata expression.
+    Expr(JsonataTemplate),
 }
 
 /// The Fail-specific fields.
@@ -265,22 +336,15 @@ pub struct FailSpec {
     pub cause: Option<FailField>,
 }
 
-/// A count given literally or by a path.
-#[derive(Debug, Clone)]
-pub enum Count {
-    /// A literal.
-    Fixed(u64),
-    /// A `...Path` field.
-    Path(Path),
-}
-
-/// A percentage given literally or by a path.
+/// A percentage given literally, by a path or by an expression.
 #[derive(Debug, Clone)]
 pub enum Percentage {
     /// A literal.
     Fixed(f64),
     /// A `...Path` field.
     Path(Path),
+    /// A JSONata expression.
+    Expr(JsonataTemplate),
 }
 
 /// The Map-specific fields.
@@ -288,16 +352,22 @@ pub enum Percentage {
 pub struct MapSpec {
     /// The item processor.
     pub processor: BranchId,
-    /// `ItemsPath` (absent: the whole effective input).
-    pub items_path: Option<ReferencePath>,
+    /// `ItemsPath` (absent: the whole effective input): a reference path
+    /// into the effective input or a variable.
+    pub items_path: Option<Path>,
+    /// `Items` (JSONata; absent: the state input).
+    pub items: Option<JsonataTemplate>,
     /// `ItemSelector` (or the legacy `Parameters`).
-    pub item_selector: Option<Template>,
+    pub item_selector: Option<Payload>,
+    /// `ProcessorConfig.Mode` is `DISTRIBUTED`: iterations read no outer
+    /// variables.
+    pub distributed: bool,
     /// `ItemBatcher`.
     pub batcher: Option<BatcherSpec>,
     /// `MaxConcurrency(Path)`: 0 means no limit.
-    pub max_concurrency: Count,
+    pub max_concurrency: Amount,
     /// `ToleratedFailureCount(Path)`.
-    pub tolerated_count: Option<Count>,
+    pub tolerated_count: Option<Amount>,
     /// `ToleratedFailurePercentage(Path)`.
     pub tolerated_percentage: Option<Percentage>,
 }
@@ -306,11 +376,11 @@ pub struct MapSpec {
 #[derive(Debug)]
 pub struct BatcherSpec {
     /// `MaxItemsPerBatch(Path)`.
-    pub max_items: Option<Count>,
+    pub max_items: Option<Amount>,
     /// `MaxInputBytesPerBatch(Path)`.
-    pub max_bytes: Option<Count>,
+    pub max_bytes: Option<Amount>,
     /// `BatchInput`: a template added to every batch as `BatchInput`.
-    pub batch_input: Option<Template>,
+    pub batch_input: Option<Payload>,
 }
 
 /// Which errors a retrier or catcher handles.
@@ -385,6 +455,12 @@ pub struct Catcher {
     pub errors: ErrorMatcher,
     /// `Next`.
     pub next: StateId,
-    /// `ResultPath` for the error output.
+    /// `ResultPath` for the error output (JSONPath).
     pub result_path: ResultPath,
+    /// `Output` (JSONata; absent: the error output).
+    pub output: Option<JsonataTemplate>,
+    /// `Assign`.
+    pub assign: Option<Payload>,
+    /// Some expression of the catcher may read `$states.context`.
+    pub needs_context: bool,
 }

@@ -15,6 +15,7 @@
 //! * `paths`: JSONPath fields (`InputPath`, `ResultPath`, `...Path`);
 //! * `templates`: payload templates (`.$` keys), `Assign`, JSONata values;
 //! * `retry_catch`: `Retry` and `Catch`;
+//! * `scopes`: variables assigned in a nested scope and an enclosing one;
 //! * `choice`: Choice rules;
 //! * `jsonata`: JSONata expression strings (`{% ... %}`);
 //! * `values`: number checks and value descriptions shared by the others.
@@ -26,6 +27,7 @@ mod jsonata;
 mod paths;
 mod query_language;
 mod retry_catch;
+mod scopes;
 mod templates;
 mod values;
 
@@ -54,6 +56,7 @@ pub fn validate(machine: &StateMachine) -> Vec<Diagnostic> {
         report: Report::default(),
         machine_language: machine.query_language,
         all_names: graph::all_names(&machine.states),
+        enclosing: Vec::new(),
     };
     fields::check_machine(machine, &mut walker.report);
     walker.scope(&machine.start_at, &machine.states, &Pointer::root());
@@ -78,18 +81,24 @@ struct Walker<'m> {
     machine_language: Option<QueryLanguage>,
     /// Where each state name is first used in the document.
     all_names: graph::AllNames<'m>,
+    /// The variables assigned by each scope enclosing the one being walked.
+    enclosing: Vec<Vec<(String, Pointer)>>,
 }
 
 impl<'m> Walker<'m> {
     fn scope(&mut self, start_at: &'m str, states: &'m [NamedState], at: &Pointer) {
         let scope = graph::Scope::new(start_at, states);
         graph::check_start(&scope, at, &self.all_names, &mut self.report);
+        let assigned = scopes::assigned_in(states, at, self.machine_language);
+        scopes::check_nested(&assigned, &self.enclosing, &mut self.report);
+        self.enclosing.push(assigned);
         let states_at = at.push("States");
         for named in states {
             let state_at = states_at.push(&named.name);
             graph::check_state(named, &state_at, &scope, &self.all_names, &mut self.report);
             self.state(&named.state, &state_at);
         }
+        self.enclosing.pop();
         graph::check_reachability(&scope, at, &mut self.report);
     }
 

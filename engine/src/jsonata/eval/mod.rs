@@ -267,10 +267,10 @@ impl<'h> Evaluator<'h> {
             return input.clone();
         }
         match native {
-            Some(f) => self
+            Some(f) if !self.host.hides_function(name) => self
                 .lookup_binding(name, env)
                 .unwrap_or_else(|| Val::Func(Rc::new(Func::Native(f)))),
-            None => self.lookup_binding(name, env).unwrap_or_default(),
+            _ => self.lookup_binding(name, env).unwrap_or_default(),
         }
     }
 
@@ -291,8 +291,8 @@ impl<'h> Evaluator<'h> {
             return v;
         }
         match functions::native(name) {
-            Some(f) => Val::Func(Rc::new(Func::Native(f))),
-            None => Val::Undef,
+            Some(f) if !self.host.hides_function(name) => Val::Func(Rc::new(Func::Native(f))),
+            _ => Val::Undef,
         }
     }
 

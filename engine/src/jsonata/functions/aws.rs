@@ -37,7 +37,8 @@ pub(super) fn partition(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Resul
 }
 
 /// `$range(start, end, step)`: numbers from `start` to `end` inclusive,
-/// `step` apart (default 1; negative counts down).
+/// `step` apart (default 1; negative counts down), as a sequence (a single
+/// number is returned as the number, as on AWS).
 pub(super) fn range(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let (Some(start), Some(end)) = (num_arg(&args, 0), num_arg(&args, 1)) else {
         return Ok(Val::Undef);
@@ -53,10 +54,11 @@ pub(super) fn range(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Va
     if count > MAX_RANGE_ITEMS {
         return Err(JsonataError::new("D2014").value(Value::from(count)));
     }
+    // A sequence, as AWS returns it: one number collapses to the number.
     let items = (0..count.max(0.0) as i64)
-        .map(|i| num(start + step * i as f64))
+        .map(|i| Val::J(num(start + step * i as f64)))
         .collect();
-    Ok(Val::J(Value::array(items)))
+    Ok(Val::seq(items))
 }
 
 /// `$hash(text, algorithm)`: hex digest with MD5, SHA-1, SHA-256, SHA-384
