@@ -1,20 +1,28 @@
 //! `spate bench`: runs executions in-process through the sharded runtime,
 //! as fast as possible or at a fixed rate, and reports throughput, state
 //! transitions and latency percentiles (submit to completion).
+//!
+//! As fast as possible is a closed loop: `--concurrency` executions start,
+//! and each completion submits the next one from the shard thread it ran on
+//! (through [`RuntimeHandle`], so it stays on that shard). No submitting
+//! thread competes with the shards for the cores. With `--rate`, this thread
+//! submits on schedule instead (an open loop) and latency includes queueing.
 
 use super::load;
 use anyhow::{Context, bail};
 use clap::Args;
 use hdrhistogram::Histogram;
+use spate_engine::plan::Plan;
 use spate_engine::runtime::{
-    Completion, CompletionSink, Runtime, RuntimeConfig, Status, Submission, SubmitError,
+    Completion, CompletionSink, Runtime, RuntimeConfig, RuntimeHandle, Status, Submission,
+    SubmitError,
 };
 use spate_engine::task::Resources;
 use spate_engine::value::{Str, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// Run many executions of a state machine in-process and report executions
@@ -35,7 +43,8 @@ pub struct BenchArgs {
     /// Submit for this many seconds, then wait for the last ones.
     #[arg(long)]
     duration: Option<f64>,
-    /// Executions in flight at once (the runtime's admission limit).
+    /// Executions in flight at once (without --rate, a closed loop keeps
+    /// exactly this many running; with --rate, the admission limit).
     #[arg(long, default_value_t = 1024)]
     concurrency: usize,
     /// Worker threads (default: the number of cores).
@@ -49,76 +58,160 @@ pub struct BenchArgs {
     json: bool,
 }
 
-/// Latencies are recorded into a few histograms picked by thread, so shard
-/// threads rarely meet on a lock; they are merged at the end.
-const STRIPES: usize = 16;
+/// Completions are recorded into per-thread stripes (each shard thread gets
+/// its own, on its own cache lines), so shard threads never share a lock or
+/// a counter; the stripes are summed at the end.
+const STRIPES: usize = 64;
+
+#[repr(align(128))]
+struct Stripe {
+    histogram: Histogram<u64>,
+    completed: u64,
+    failed: u64,
+    transitions: u64,
+}
 
 struct Recorder {
-    histograms: Vec<Mutex<Histogram<u64>>>,
-    completed: AtomicU64,
-    failed: AtomicU64,
-    transitions: AtomicU64,
+    stripes: Vec<Mutex<Stripe>>,
     first_failure: Mutex<Option<String>>,
+    /// As fast as possible: each completion submits the next execution from
+    /// the shard thread it completed on (see [`Feed`]).
+    closed_loop: Option<ClosedLoop>,
+}
+
+struct ClosedLoop {
+    feed: Arc<Feed>,
+    runtime: RuntimeHandle,
+    /// The recorder itself, as the sink of the executions it submits.
+    sink: Weak<Recorder>,
+}
+
+/// What the stripes hold, summed.
+#[derive(Default)]
+struct Totals {
+    completed: u64,
+    failed: u64,
+    transitions: u64,
 }
 
 impl Recorder {
-    fn new() -> Recorder {
+    fn new(closed_loop: Option<ClosedLoop>) -> Recorder {
         Recorder {
-            histograms: (0..STRIPES)
+            stripes: (0..STRIPES)
                 .map(|_| {
-                    Mutex::new(
-                        Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),
-                    )
+                    Mutex::new(Stripe {
+                        histogram: Histogram::new_with_bounds(1, 3_600_000_000, 3)
+                            .expect("valid bounds"),
+                        completed: 0,
+                        failed: 0,
+                        transitions: 0,
+                    })
                 })
                 .collect(),
-            completed: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
-            transitions: AtomicU64::new(0),
             first_failure: Mutex::new(None),
+            closed_loop,
         }
+    }
+
+    fn totals(&self) -> Totals {
+        let mut totals = Totals::default();
+        for stripe in &self.stripes {
+            if let Ok(s) = stripe.lock() {
+                totals.completed += s.completed;
+                totals.failed += s.failed;
+                totals.transitions += s.transitions;
+            }
+        }
+        totals
     }
 
     fn merged(&self) -> Histogram<u64> {
         let mut all = Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds");
-        for h in &self.histograms {
-            if let Ok(h) = h.lock() {
-                let _ = all.add(&*h);
+        for stripe in &self.stripes {
+            if let Ok(s) = stripe.lock() {
+                let _ = all.add(&s.histogram);
             }
         }
         all
     }
 }
 
+/// Hands each thread that records its own stripe (threads beyond
+/// [`STRIPES`] share, round robin).
+static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
+
 thread_local! {
-    static STRIPE: usize = {
-        use std::hash::BuildHasher;
-        let hash = std::collections::hash_map::RandomState::new().hash_one(std::thread::current().id());
-        (hash as usize) % STRIPES
-    };
+    static STRIPE: usize = NEXT_STRIPE.fetch_add(1, Ordering::Relaxed) % STRIPES;
 }
 
 impl CompletionSink for Recorder {
     fn complete(&self, c: Completion) {
         let micros = (c.ended_at.unix_nanos() - c.queued_at.unix_nanos()).max(0) as u64 / 1_000;
         let stripe = STRIPE.with(|s| *s);
-        if let Ok(mut h) = self.histograms[stripe].lock() {
-            h.saturating_record(micros.max(1));
+        let failed = c.status != Status::Succeeded;
+        if let Ok(mut s) = self.stripes[stripe].lock() {
+            s.histogram.saturating_record(micros.max(1));
+            s.transitions += u64::from(c.transitions);
+            s.failed += u64::from(failed);
+            s.completed += 1;
         }
-        self.transitions
-            .fetch_add(u64::from(c.transitions), Ordering::Relaxed);
-        if c.status != Status::Succeeded {
-            self.failed.fetch_add(1, Ordering::Relaxed);
-            if let Ok(mut first) = self.first_failure.lock()
-                && first.is_none()
-            {
-                let why = match &c.result {
-                    Err(e) => e.to_string(),
-                    Ok(_) => format!("{:?}", c.status),
-                };
-                *first = Some(why);
+        if failed
+            && let Ok(mut first) = self.first_failure.lock()
+            && first.is_none()
+        {
+            let why = match &c.result {
+                Err(e) => e.to_string(),
+                Ok(_) => format!("{:?}", c.status),
+            };
+            *first = Some(why);
+        }
+        if let Some(closed) = &self.closed_loop
+            && let Some(sink) = closed.sink.upgrade()
+            && let Some(next) = closed.feed.next(sink)
+        {
+            // The runtime admits one execution per shard beyond the
+            // concurrency, so the completing one can hand over its place.
+            if closed.runtime.submit(next).is_err() {
+                closed.feed.lost.fetch_add(1, Ordering::Relaxed);
             }
         }
-        self.completed.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Hands out the executions to run: numbered tickets, until the count is
+/// reached or the time is up.
+struct Feed {
+    plan: Arc<Plan>,
+    /// Distinct copies of the input, so executions do not all bump one
+    /// shared reference count from every core.
+    inputs: Vec<Value>,
+    limit: Limit,
+    tickets: AtomicU64,
+    stopped: AtomicBool,
+    /// Submissions the runtime refused (should stay 0; reported if not).
+    lost: AtomicU64,
+}
+
+impl Feed {
+    fn next(&self, sink: Arc<dyn CompletionSink>) -> Option<Submission> {
+        if self.stopped.load(Ordering::Relaxed) {
+            return None;
+        }
+        let ticket = self.tickets.fetch_add(1, Ordering::Relaxed);
+        if let Limit::Count(n) = self.limit
+            && ticket >= n
+        {
+            self.stopped.store(true, Ordering::Relaxed);
+            return None;
+        }
+        Some(Submission {
+            plan: Arc::clone(&self.plan),
+            name: Str::from(format!("bench-{ticket}")),
+            input: self.inputs[(ticket % self.inputs.len() as u64) as usize].clone(),
+            key: None,
+            tag: ticket,
+            sink,
+        })
     }
 }
 
@@ -136,68 +229,53 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let shards = args
         .shards
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let closed = args.rate.is_none();
     let runtime = Runtime::start(RuntimeConfig {
         shards,
-        max_in_flight: args.concurrency,
+        // In a closed loop a completing execution still counts while its
+        // sink submits the next one: one extra place per shard.
+        max_in_flight: args.concurrency + if closed { shards } else { 0 },
         resources,
         ..RuntimeConfig::default()
     })
     .context("cannot start the runtime")?;
-    let recorder = Arc::new(Recorder::new());
-    let sink: Arc<dyn CompletionSink> = recorder.clone();
-    // Distinct copies of the input, so executions do not all bump one shared
-    // reference count from every core.
-    let inputs: Vec<Value> = (0..256).map(|_| deep_copy(&input)).collect();
     let limit = match (args.executions, args.duration) {
         (Some(n), _) => Limit::Count(n),
         (None, Some(secs)) => Limit::Time(Duration::from_secs_f64(secs)),
         (None, None) => Limit::Count(100_000),
     };
+    let feed = Arc::new(Feed {
+        plan,
+        inputs: (0..256).map(|_| deep_copy(&input)).collect(),
+        limit,
+        tickets: AtomicU64::new(0),
+        stopped: AtomicBool::new(false),
+        lost: AtomicU64::new(0),
+    });
+    let recorder = Arc::new_cyclic(|me: &Weak<Recorder>| {
+        Recorder::new(closed.then(|| ClosedLoop {
+            feed: Arc::clone(&feed),
+            runtime: runtime.handle(),
+            sink: me.clone(),
+        }))
+    });
+    let sink: Arc<dyn CompletionSink> = recorder.clone();
     let started = Instant::now();
-    let mut submitted: u64 = 0;
-    let mut pending: Option<Submission> = None;
-    loop {
-        let more = match limit {
-            Limit::Count(n) => submitted < n,
-            Limit::Time(d) => started.elapsed() < d,
-        };
-        if !more {
-            break;
-        }
-        if let Some(rate) = args.rate {
-            let due = Duration::from_secs_f64(submitted as f64 / rate);
-            let elapsed = started.elapsed();
-            if due > elapsed {
-                std::thread::sleep(due - elapsed);
-            }
-        }
-        let submission = pending.take().unwrap_or_else(|| Submission {
-            plan: Arc::clone(&plan),
-            name: Str::from(format!("bench-{submitted}")),
-            input: inputs[(submitted % inputs.len() as u64) as usize].clone(),
-            key: None,
-            tag: submitted,
-            sink: Arc::clone(&sink),
-        });
-        match runtime.submit(submission) {
-            Ok(_) => submitted += 1,
-            Err(SubmitError::Full(back)) => {
-                // Full: let the shards drain rather than spin against them.
-                pending = Some(*back);
-                std::thread::sleep(Duration::from_micros(50));
-            }
-            Err(SubmitError::ShuttingDown(_)) => bail!("the runtime stopped"),
-        }
+    match args.rate {
+        Some(rate) => open_loop(&runtime, &feed, &sink, rate, started)?,
+        None => closed_loop(&runtime, &feed, &sink, args.concurrency, started)?,
     }
-    while recorder.completed.load(Ordering::Acquire) < submitted {
+    while runtime.in_flight() > 0 {
         std::thread::sleep(Duration::from_micros(200));
     }
     let seconds = started.elapsed().as_secs_f64();
     runtime.shutdown(Duration::ZERO);
     let histogram = recorder.merged();
-    let completed = recorder.completed.load(Ordering::Acquire);
-    let failed = recorder.failed.load(Ordering::Relaxed);
-    let transitions = recorder.transitions.load(Ordering::Relaxed);
+    let Totals {
+        completed,
+        failed,
+        transitions,
+    } = recorder.totals();
     let report = serde_json::json!({
         "definition": args.definition.display().to_string(),
         "executions": completed,
@@ -242,15 +320,83 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         println!("  shards {shards}, concurrency {}", args.concurrency);
     }
+    let lost = feed.lost.load(Ordering::Relaxed);
+    if lost > 0 {
+        bail!("the runtime refused {lost} executions the closed loop submitted");
+    }
     if let Some(why) = recorder.first_failure.lock().ok().and_then(|f| f.clone()) {
         eprintln!("first failure: {why}");
     }
     Ok(ExitCode::SUCCESS)
 }
 
+#[derive(Clone, Copy)]
 enum Limit {
     Count(u64),
     Time(Duration),
+}
+
+/// Submits at `rate` executions per second from this thread until the feed
+/// runs out.
+fn open_loop(
+    runtime: &Runtime,
+    feed: &Feed,
+    sink: &Arc<dyn CompletionSink>,
+    rate: f64,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let mut submitted: u64 = 0;
+    loop {
+        if let Limit::Time(d) = feed.limit
+            && started.elapsed() >= d
+        {
+            return Ok(());
+        }
+        let due = Duration::from_secs_f64(submitted as f64 / rate);
+        let elapsed = started.elapsed();
+        if due > elapsed {
+            std::thread::sleep(due - elapsed);
+        }
+        let Some(mut submission) = feed.next(Arc::clone(sink)) else {
+            return Ok(());
+        };
+        loop {
+            match runtime.submit(submission) {
+                Ok(_) => break,
+                Err(SubmitError::Full(back)) => {
+                    // Full: let the shards drain rather than spin against them.
+                    submission = *back;
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+                Err(SubmitError::ShuttingDown(_)) => bail!("the runtime stopped"),
+            }
+        }
+        submitted += 1;
+    }
+}
+
+/// Starts `concurrency` executions; each completion submits the next (from
+/// its shard thread, so it stays on that shard) until the feed runs out.
+fn closed_loop(
+    runtime: &Runtime,
+    feed: &Feed,
+    sink: &Arc<dyn CompletionSink>,
+    concurrency: usize,
+    started: Instant,
+) -> anyhow::Result<()> {
+    for _ in 0..concurrency {
+        let Some(submission) = feed.next(Arc::clone(sink)) else {
+            break;
+        };
+        if runtime.submit(submission).is_err() {
+            bail!("the runtime refused the first executions");
+        }
+    }
+    if let Limit::Time(d) = feed.limit {
+        std::thread::sleep(d.saturating_sub(started.elapsed()));
+        feed.stopped.store(true, Ordering::Relaxed);
+    }
+    Ok(())
 }
 
 /// A copy sharing nothing with `value`.

@@ -43,7 +43,12 @@ pub struct BranchId(pub u32);
 pub struct StateId(pub u32);
 
 /// A compiled state machine.
+///
+/// Aligned to a cache line so that, inside an `Arc<Plan>`, the reference
+/// counts (bumped by submitters, dropped by shards on other cores) do not
+/// share a line with the fields every state transition reads.
 #[derive(Debug)]
+#[repr(align(64))]
 pub struct Plan {
     /// The state machine's name.
     pub name: Str,

@@ -289,39 +289,22 @@ impl Runtime {
     }
 
     /// Starts an execution, or refuses it when the runtime is full or
-    /// stopping (handing the submission back).
+    /// stopping (handing the submission back). See [`RuntimeHandle::submit`].
     pub fn submit(&self, submission: Submission) -> Result<ExecutionId, SubmitError> {
-        let shared = &self.shared;
-        if shared.stopping.load(Ordering::Acquire) {
-            return Err(SubmitError::ShuttingDown(Box::new(submission)));
-        }
-        let admitted = shared
-            .in_flight
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < shared.max_in_flight).then_some(n + 1)
-            });
-        if admitted.is_err() {
-            return Err(SubmitError::Full(Box::new(submission)));
-        }
-        let id = ExecutionId(shared.next_id.fetch_add(1, Ordering::Relaxed));
-        let shard = match submission.key {
-            Some(key) => (shard::mix(key) % shared.inboxes.len() as u64) as usize,
-            None => shared.round_robin.fetch_add(1, Ordering::Relaxed) % shared.inboxes.len(),
-        };
-        let queued_at = crate::time::Clock::now(&crate::time::SystemClock);
-        shared.inboxes[shard].push(Message::Start(Box::new(inbox::Start {
-            id,
-            submission,
-            queued_at,
-        })));
-        Ok(id)
+        submit(&self.shared, submission)
     }
 
     /// Cancels an execution: it completes with [`Status::Cancelled`] (unless
     /// it already ended), its children stop and its task futures are aborted.
     pub fn cancel(&self, id: ExecutionId) {
-        for inbox in &self.shared.inboxes {
-            inbox.push(Message::Cancel(id));
+        cancel(&self.shared, id)
+    }
+
+    /// A cloneable handle that submits to this runtime, for completion
+    /// sinks and front ends that start executions from other threads.
+    pub fn handle(&self) -> RuntimeHandle {
+        RuntimeHandle {
+            shared: Arc::clone(&self.shared),
         }
     }
 
@@ -349,6 +332,66 @@ impl Runtime {
             io.shutdown_background();
         }
         left
+    }
+}
+
+/// Submits to a running [`Runtime`] from anywhere, including a completion
+/// sink on a shard thread. Submissions after the runtime stopped are refused
+/// with [`SubmitError::ShuttingDown`].
+#[derive(Clone)]
+pub struct RuntimeHandle {
+    shared: Arc<Shared>,
+}
+
+impl RuntimeHandle {
+    /// Starts an execution, or refuses it when the runtime is full or
+    /// stopping (handing the submission back).
+    ///
+    /// Placement: a keyed submission goes to the shard its key hashes to. An
+    /// unkeyed one submitted from one of this runtime's shard threads (a
+    /// completion sink chaining work) stays on that shard; from any other
+    /// thread it goes to the next shard round robin.
+    pub fn submit(&self, submission: Submission) -> Result<ExecutionId, SubmitError> {
+        submit(&self.shared, submission)
+    }
+
+    /// Cancels an execution (see [`Runtime::cancel`]).
+    pub fn cancel(&self, id: ExecutionId) {
+        cancel(&self.shared, id)
+    }
+}
+
+fn submit(shared: &Arc<Shared>, submission: Submission) -> Result<ExecutionId, SubmitError> {
+    if shared.stopping.load(Ordering::Acquire) {
+        return Err(SubmitError::ShuttingDown(Box::new(submission)));
+    }
+    let admitted = shared
+        .in_flight
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < shared.max_in_flight).then_some(n + 1)
+        });
+    if admitted.is_err() {
+        return Err(SubmitError::Full(Box::new(submission)));
+    }
+    let id = ExecutionId(shared.next_id.fetch_add(1, Ordering::Relaxed));
+    let shards = shared.inboxes.len();
+    let shard = match submission.key {
+        Some(key) => (shard::mix(key) % shards as u64) as usize,
+        None => shard::current_shard_of(shared)
+            .unwrap_or_else(|| shared.round_robin.fetch_add(1, Ordering::Relaxed) % shards),
+    };
+    let queued_at = crate::time::Clock::now(&crate::time::SystemClock);
+    shared.inboxes[shard].push(Message::Start(Box::new(inbox::Start {
+        id,
+        submission,
+        queued_at,
+    })));
+    Ok(id)
+}
+
+fn cancel(shared: &Shared, id: ExecutionId) {
+    for inbox in &shared.inboxes {
+        inbox.push(Message::Cancel(id));
     }
 }
 

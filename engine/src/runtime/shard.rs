@@ -46,6 +46,19 @@ pub(crate) fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+thread_local! {
+    /// On a shard thread: its runtime (the address of its `Shared`) and its
+    /// index, so submissions made there can stay on it.
+    static CURRENT_SHARD: std::cell::Cell<Option<(usize, usize)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// The index of the calling thread's shard, if it is one of `shared`'s.
+pub(crate) fn current_shard_of(shared: &Arc<Shared>) -> Option<usize> {
+    let (runtime, index) = CURRENT_SHARD.with(std::cell::Cell::get)?;
+    (runtime == Arc::as_ptr(shared) as usize).then_some(index)
+}
+
 /// Who is waiting for a fiber's outcome.
 enum Owner {
     /// The execution's top-level fiber.
@@ -171,6 +184,8 @@ impl Shard {
 
     /// The shard's loop; returns on [`Message::Stop`].
     pub(crate) fn run(mut self) {
+        let runtime = Arc::as_ptr(&self.shared) as usize;
+        CURRENT_SHARD.with(|c| c.set(Some((runtime, self.index as usize))));
         loop {
             let mut busy = false;
             self.now = SystemClock.now();
@@ -927,6 +942,9 @@ impl Shard {
             started_at,
             ..
         } = *top;
+        // The loop's `now` may be a batch old: read the clock for an exact
+        // end time (latency histograms are built from it).
+        self.now = SystemClock.now();
         self.count_completion(transitions);
         sink.complete(Completion {
             id,

@@ -384,3 +384,90 @@ fn a_panicking_handler_fails_its_task_instead_of_hanging() {
     );
     h.assert_no_more();
 }
+
+#[test]
+fn a_sink_chains_executions_through_a_handle_on_its_own_shard() {
+    let pass = plan(serde_json::json!({
+        "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}
+    }));
+    for shards in shapes() {
+        let runtime = Runtime::start(RuntimeConfig {
+            shards,
+            ..RuntimeConfig::default()
+        })
+        .expect("runtime starts");
+        // Each chain: tag = chain * 1000 + step; a completion submits the
+        // next step from the shard thread it completed on.
+        let (sender, completions) = unbounded::<(u64, String)>();
+        let steps = 50u64;
+        let sink = Arc::new_cyclic(|me| Chain {
+            me: me.clone(),
+            sender,
+            handle: runtime.handle(),
+            plan: Arc::clone(&pass),
+            steps,
+        });
+        let sink: Arc<dyn CompletionSink> = sink;
+        let chains = 4u64;
+        for chain in 0..chains {
+            runtime
+                .submit(Submission {
+                    plan: Arc::clone(&pass),
+                    name: Str::from(format!("chain-{}", chain * 1000)),
+                    input: json!({}),
+                    key: None,
+                    tag: chain * 1000,
+                    sink: Arc::clone(&sink),
+                })
+                .expect("admitted");
+        }
+        let mut threads: HashMap<u64, std::collections::HashSet<String>> = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..chains * steps {
+            let (tag, thread) = completions
+                .recv_timeout(Duration::from_secs(60))
+                .expect("a completion within a minute");
+            assert!(seen.insert(tag), "{tag} completed twice");
+            assert!(thread.starts_with("spate-shard-"), "{thread}");
+            threads.entry(tag / 1000).or_default().insert(thread);
+        }
+        for (chain, on) in &threads {
+            assert_eq!(on.len(), 1, "chain {chain} moved between shards: {on:?}");
+        }
+        runtime.shutdown(Duration::from_secs(5));
+        assert!(
+            completions.try_recv().is_err(),
+            "a completion arrived twice"
+        );
+    }
+}
+
+/// A sink that reports each completion with its thread's name and submits
+/// the next step of the chain (tag + 1) until `steps`.
+struct Chain {
+    me: std::sync::Weak<Chain>,
+    sender: crossbeam::channel::Sender<(u64, String)>,
+    handle: RuntimeHandle,
+    plan: Arc<Plan>,
+    steps: u64,
+}
+
+impl CompletionSink for Chain {
+    fn complete(&self, c: Completion) {
+        let thread = std::thread::current().name().unwrap_or("").to_string();
+        self.sender
+            .send((c.tag, thread))
+            .expect("the test holds the receiver");
+        if c.tag % 1000 + 1 < self.steps {
+            let next = Submission {
+                plan: Arc::clone(&self.plan),
+                name: Str::from(format!("chain-{}", c.tag + 1)),
+                input: json!({}),
+                key: None,
+                tag: c.tag + 1,
+                sink: self.me.upgrade().expect("the test holds the sink"),
+            };
+            self.handle.submit(next).expect("admitted");
+        }
+    }
+}
