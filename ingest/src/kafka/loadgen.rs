@@ -22,6 +22,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// The source positions (topic, partition, offset) of the outputs read, to
+/// count duplicates; hashed with foldhash so the measuring thread takes
+/// little of the CPU the pipeline under test needs.
+type OutputIds = HashSet<(Box<str>, i32, i64), foldhash::fast::RandomState>;
+
 /// The header carrying an event's send time (microseconds since the epoch).
 pub const SENT_HEADER: &str = "spate-loadgen-sent-us";
 
@@ -297,7 +302,7 @@ impl Measurer {
             std::thread::Builder::new()
                 .name("spate-measure".into())
                 .spawn(move || {
-                    let mut seen: HashSet<(Box<str>, i32, i64)> = HashSet::new();
+                    let mut seen: OutputIds = HashSet::default();
                     let mut batch: Vec<u64> = Vec::with_capacity(1024);
                     while !stop.load(Ordering::Relaxed) {
                         let mut next = consumer.poll(Duration::from_millis(50));
@@ -357,7 +362,7 @@ fn record(
     m: &rdkafka::message::BorrowedMessage<'_>,
     now: u64,
     stats: &MeasureStats,
-    seen: &mut HashSet<(Box<str>, i32, i64)>,
+    seen: &mut OutputIds,
     batch: &mut Vec<u64>,
 ) {
     let Some(headers) = m.headers() else {
