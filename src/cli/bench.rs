@@ -22,7 +22,7 @@ use spate_engine::value::{Str, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// Run many executions of a state machine in-process and report executions
@@ -71,19 +71,21 @@ struct Stripe {
     transitions: u64,
 }
 
-struct Recorder {
+/// What every lane shares: the stripes that record completions, the limit
+/// on executions, and (in a closed loop) the runtime and the lanes.
+struct Bench {
     stripes: Vec<Mutex<Stripe>>,
     first_failure: Mutex<Option<String>>,
-    /// As fast as possible: each completion submits the next execution from
-    /// the shard thread it completed on (see [`Feed`]).
-    closed_loop: Option<ClosedLoop>,
-}
-
-struct ClosedLoop {
-    feed: Arc<Feed>,
-    runtime: RuntimeHandle,
-    /// The recorder itself, as the sink of the executions it submits.
-    sink: Weak<Recorder>,
+    limit: Limit,
+    /// Executions handed out, with `--executions` (numbered globally, so
+    /// exactly that many run).
+    tickets: AtomicU64,
+    stopped: AtomicBool,
+    /// Submissions the runtime refused in the closed loop (should stay 0).
+    lost: AtomicU64,
+    /// The closed loop's way back into the runtime.
+    runtime: Option<RuntimeHandle>,
+    lanes: OnceLock<Vec<Weak<Lane>>>,
 }
 
 /// What the stripes hold, summed.
@@ -94,23 +96,33 @@ struct Totals {
     transitions: u64,
 }
 
-impl Recorder {
-    fn new(closed_loop: Option<ClosedLoop>) -> Recorder {
-        Recorder {
-            stripes: (0..STRIPES)
-                .map(|_| {
-                    Mutex::new(Stripe {
-                        histogram: Histogram::new_with_bounds(1, 3_600_000_000, 3)
-                            .expect("valid bounds"),
-                        completed: 0,
-                        failed: 0,
-                        transitions: 0,
-                    })
-                })
-                .collect(),
-            first_failure: Mutex::new(None),
-            closed_loop,
+impl Bench {
+    fn record(&self, c: &Completion) {
+        let micros = (c.ended_at.unix_nanos() - c.queued_at.unix_nanos()).max(0) as u64 / 1_000;
+        let stripe = STRIPE.with(|s| *s);
+        let failed = c.status != Status::Succeeded;
+        if let Ok(mut s) = self.stripes[stripe].lock() {
+            s.histogram.saturating_record(micros.max(1));
+            s.transitions += u64::from(c.transitions);
+            s.failed += u64::from(failed);
+            s.completed += 1;
         }
+        if failed
+            && let Ok(mut first) = self.first_failure.lock()
+            && first.is_none()
+        {
+            let why = match &c.result {
+                Err(e) => e.to_string(),
+                Ok(_) => format!("{:?}", c.status),
+            };
+            *first = Some(why);
+        }
+    }
+
+    /// The lane of the calling thread.
+    fn my_lane(&self) -> Option<Arc<Lane>> {
+        let lanes = self.lanes.get()?;
+        lanes[STRIPE.with(|s| *s) % lanes.len()].upgrade()
     }
 
     fn totals(&self) -> Totals {
@@ -144,74 +156,57 @@ thread_local! {
     static STRIPE: usize = NEXT_STRIPE.fetch_add(1, Ordering::Relaxed) % STRIPES;
 }
 
-impl CompletionSink for Recorder {
-    fn complete(&self, c: Completion) {
-        let micros = (c.ended_at.unix_nanos() - c.queued_at.unix_nanos()).max(0) as u64 / 1_000;
-        let stripe = STRIPE.with(|s| *s);
-        let failed = c.status != Status::Succeeded;
-        if let Ok(mut s) = self.stripes[stripe].lock() {
-            s.histogram.saturating_record(micros.max(1));
-            s.transitions += u64::from(c.transitions);
-            s.failed += u64::from(failed);
-            s.completed += 1;
+/// One thread's source of executions and their sink: its own compiled plan
+/// and copies of the input, so the executions a shard runs bump no
+/// reference count that another core also bumps.
+struct Lane {
+    index: usize,
+    bench: Arc<Bench>,
+    plan: Arc<Plan>,
+    inputs: Vec<Value>,
+    sequence: AtomicU64,
+    me: Weak<Lane>,
+}
+
+impl Lane {
+    /// The next execution, unless the limit is reached.
+    fn next(&self) -> Option<Submission> {
+        let bench = &self.bench;
+        if bench.stopped.load(Ordering::Relaxed) {
+            return None;
         }
-        if failed
-            && let Ok(mut first) = self.first_failure.lock()
-            && first.is_none()
+        if let Limit::Count(n) = bench.limit
+            && bench.tickets.fetch_add(1, Ordering::Relaxed) >= n
         {
-            let why = match &c.result {
-                Err(e) => e.to_string(),
-                Ok(_) => format!("{:?}", c.status),
-            };
-            *first = Some(why);
+            bench.stopped.store(true, Ordering::Relaxed);
+            return None;
         }
-        if let Some(closed) = &self.closed_loop
-            && let Some(sink) = closed.sink.upgrade()
-            && let Some(next) = closed.feed.next(sink)
-        {
-            // The runtime admits one execution per shard beyond the
-            // concurrency, so the completing one can hand over its place.
-            if closed.runtime.submit(next).is_err() {
-                closed.feed.lost.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
+        Some(Submission {
+            plan: Arc::clone(&self.plan),
+            name: Str::from(format!("bench-{}-{sequence}", self.index)),
+            input: self.inputs[(sequence % self.inputs.len() as u64) as usize].clone(),
+            key: None,
+            tag: sequence,
+            sink: self.me.upgrade()?,
+        })
     }
 }
 
-/// Hands out the executions to run: numbered tickets, until the count is
-/// reached or the time is up.
-struct Feed {
-    plan: Arc<Plan>,
-    /// Distinct copies of the input, so executions do not all bump one
-    /// shared reference count from every core.
-    inputs: Vec<Value>,
-    limit: Limit,
-    tickets: AtomicU64,
-    stopped: AtomicBool,
-    /// Submissions the runtime refused (should stay 0; reported if not).
-    lost: AtomicU64,
-}
-
-impl Feed {
-    fn next(&self, sink: Arc<dyn CompletionSink>) -> Option<Submission> {
-        if self.stopped.load(Ordering::Relaxed) {
-            return None;
-        }
-        let ticket = self.tickets.fetch_add(1, Ordering::Relaxed);
-        if let Limit::Count(n) = self.limit
-            && ticket >= n
+impl CompletionSink for Lane {
+    fn complete(&self, c: Completion) {
+        let bench = &self.bench;
+        bench.record(&c);
+        if let Some(runtime) = &bench.runtime
+            && let Some(lane) = bench.my_lane()
+            && let Some(next) = lane.next()
         {
-            self.stopped.store(true, Ordering::Relaxed);
-            return None;
+            // The runtime admits one execution per shard beyond the
+            // concurrency, so the completing one can hand over its place.
+            if runtime.submit(next).is_err() {
+                bench.lost.fetch_add(1, Ordering::Relaxed);
+            }
         }
-        Some(Submission {
-            plan: Arc::clone(&self.plan),
-            name: Str::from(format!("bench-{ticket}")),
-            input: self.inputs[(ticket % self.inputs.len() as u64) as usize].clone(),
-            key: None,
-            tag: ticket,
-            sink,
-        })
     }
 }
 
@@ -244,38 +239,60 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         (None, Some(secs)) => Limit::Time(Duration::from_secs_f64(secs)),
         (None, None) => Limit::Count(100_000),
     };
-    let feed = Arc::new(Feed {
-        plan,
-        inputs: (0..256).map(|_| deep_copy(&input)).collect(),
+    let bench = Arc::new(Bench {
+        stripes: (0..STRIPES)
+            .map(|_| {
+                Mutex::new(Stripe {
+                    histogram: Histogram::new_with_bounds(1, 3_600_000_000, 3)
+                        .expect("valid bounds"),
+                    completed: 0,
+                    failed: 0,
+                    transitions: 0,
+                })
+            })
+            .collect(),
+        first_failure: Mutex::new(None),
         limit,
         tickets: AtomicU64::new(0),
         stopped: AtomicBool::new(false),
         lost: AtomicU64::new(0),
+        runtime: closed.then(|| runtime.handle()),
+        lanes: OnceLock::new(),
     });
-    let recorder = Arc::new_cyclic(|me: &Weak<Recorder>| {
-        Recorder::new(closed.then(|| ClosedLoop {
-            feed: Arc::clone(&feed),
-            runtime: runtime.handle(),
-            sink: me.clone(),
-        }))
-    });
-    let sink: Arc<dyn CompletionSink> = recorder.clone();
+    // A lane per shard thread (picked by the thread's stripe), and one more.
+    let mut lanes = Vec::with_capacity(shards + 1);
+    for index in 0..=shards {
+        let plan = if index == 0 {
+            Arc::clone(&plan)
+        } else {
+            load::plan(&args.definition)?
+        };
+        lanes.push(Arc::new_cyclic(|me| Lane {
+            index,
+            bench: Arc::clone(&bench),
+            plan,
+            inputs: (0..64).map(|_| deep_copy(&input)).collect(),
+            sequence: AtomicU64::new(0),
+            me: me.clone(),
+        }));
+    }
+    let _ = bench.lanes.set(lanes.iter().map(Arc::downgrade).collect());
     let started = Instant::now();
     match args.rate {
-        Some(rate) => open_loop(&runtime, &feed, &sink, rate, started)?,
-        None => closed_loop(&runtime, &feed, &sink, args.concurrency, started)?,
+        Some(rate) => open_loop(&runtime, &bench, &lanes[0], rate, started)?,
+        None => closed_loop(&runtime, &bench, &lanes, args.concurrency, started)?,
     }
     while runtime.in_flight() > 0 {
         std::thread::sleep(Duration::from_micros(200));
     }
     let seconds = started.elapsed().as_secs_f64();
     runtime.shutdown(Duration::ZERO);
-    let histogram = recorder.merged();
+    let histogram = bench.merged();
     let Totals {
         completed,
         failed,
         transitions,
-    } = recorder.totals();
+    } = bench.totals();
     let report = serde_json::json!({
         "definition": args.definition.display().to_string(),
         "executions": completed,
@@ -320,11 +337,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         println!("  shards {shards}, concurrency {}", args.concurrency);
     }
-    let lost = feed.lost.load(Ordering::Relaxed);
+    let lost = bench.lost.load(Ordering::Relaxed);
     if lost > 0 {
         bail!("the runtime refused {lost} executions the closed loop submitted");
     }
-    if let Some(why) = recorder.first_failure.lock().ok().and_then(|f| f.clone()) {
+    if let Some(why) = bench.first_failure.lock().ok().and_then(|f| f.clone()) {
         eprintln!("first failure: {why}");
     }
     Ok(ExitCode::SUCCESS)
@@ -336,18 +353,18 @@ enum Limit {
     Time(Duration),
 }
 
-/// Submits at `rate` executions per second from this thread until the feed
-/// runs out.
+/// Submits at `rate` executions per second from this thread until the
+/// limit is reached.
 fn open_loop(
     runtime: &Runtime,
-    feed: &Feed,
-    sink: &Arc<dyn CompletionSink>,
+    bench: &Bench,
+    lane: &Lane,
     rate: f64,
     started: Instant,
 ) -> anyhow::Result<()> {
     let mut submitted: u64 = 0;
     loop {
-        if let Limit::Time(d) = feed.limit
+        if let Limit::Time(d) = bench.limit
             && started.elapsed() >= d
         {
             return Ok(());
@@ -357,7 +374,7 @@ fn open_loop(
         if due > elapsed {
             std::thread::sleep(due - elapsed);
         }
-        let Some(mut submission) = feed.next(Arc::clone(sink)) else {
+        let Some(mut submission) = lane.next() else {
             return Ok(());
         };
         loop {
@@ -376,25 +393,25 @@ fn open_loop(
 }
 
 /// Starts `concurrency` executions; each completion submits the next (from
-/// its shard thread, so it stays on that shard) until the feed runs out.
+/// its shard thread, so it stays on that shard) until the limit is reached.
 fn closed_loop(
     runtime: &Runtime,
-    feed: &Feed,
-    sink: &Arc<dyn CompletionSink>,
+    bench: &Bench,
+    lanes: &[Arc<Lane>],
     concurrency: usize,
     started: Instant,
 ) -> anyhow::Result<()> {
-    for _ in 0..concurrency {
-        let Some(submission) = feed.next(Arc::clone(sink)) else {
+    for i in 0..concurrency {
+        let Some(submission) = lanes[i % lanes.len()].next() else {
             break;
         };
         if runtime.submit(submission).is_err() {
             bail!("the runtime refused the first executions");
         }
     }
-    if let Limit::Time(d) = feed.limit {
+    if let Limit::Time(d) = bench.limit {
         std::thread::sleep(d.saturating_sub(started.elapsed()));
-        feed.stopped.store(true, Ordering::Relaxed);
+        bench.stopped.store(true, Ordering::Relaxed);
     }
     Ok(())
 }

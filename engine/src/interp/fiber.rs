@@ -638,6 +638,8 @@ impl Core {
                 }
                 self.attempts[i] += 1;
                 self.retry_count += 1;
+                // AWS counts each retry as a state transition.
+                self.transitions += 1;
                 self.phase = Phase::BackingOff;
                 return Poll::Sleep(env.now.plus(delay));
             }

@@ -196,7 +196,9 @@ pub(crate) struct Shared {
     pub(crate) in_flight: AtomicUsize,
     pub(crate) max_in_flight: usize,
     pub(crate) max_duration: Duration,
-    pub(crate) next_id: AtomicU64,
+    /// Per shard: executions placed on it so far, for ids (`seq * shards +
+    /// shard`, unique without a counter every submitter shares).
+    pub(crate) placed: Vec<CacheLine<AtomicU64>>,
     pub(crate) round_robin: AtomicUsize,
     pub(crate) stopping: AtomicBool,
     pub(crate) resources: Resources,
@@ -231,7 +233,7 @@ impl Runtime {
             in_flight: AtomicUsize::new(0),
             max_in_flight: config.max_in_flight.max(1),
             max_duration: config.max_duration,
-            next_id: AtomicU64::new(1),
+            placed: (0..shards).map(|_| CacheLine::default()).collect(),
             round_robin: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             resources: config.resources,
@@ -373,13 +375,14 @@ fn submit(shared: &Arc<Shared>, submission: Submission) -> Result<ExecutionId, S
     if admitted.is_err() {
         return Err(SubmitError::Full(Box::new(submission)));
     }
-    let id = ExecutionId(shared.next_id.fetch_add(1, Ordering::Relaxed));
     let shards = shared.inboxes.len();
     let shard = match submission.key {
         Some(key) => (shard::mix(key) % shards as u64) as usize,
         None => shard::current_shard_of(shared)
             .unwrap_or_else(|| shared.round_robin.fetch_add(1, Ordering::Relaxed) % shards),
     };
+    let seq = shared.placed[shard].0.fetch_add(1, Ordering::Relaxed);
+    let id = ExecutionId(seq * shards as u64 + shard as u64 + 1);
     let queued_at = crate::time::Clock::now(&crate::time::SystemClock);
     shared.inboxes[shard].push(Message::Start(Box::new(inbox::Start {
         id,
