@@ -118,6 +118,25 @@ impl Inbox {
         self.sleeping.load(Ordering::Relaxed)
     }
 
+    /// Waits briefly for a message without sleeping: `true` if one arrived
+    /// within `spin`. A source that hands work over in small bursts (a
+    /// Kafka consumer's fetches) would otherwise cost a futex wake-up and a
+    /// context switch on both sides per burst.
+    pub(crate) fn spin_for_message(&self, spin: Duration) -> bool {
+        let start = std::time::Instant::now();
+        loop {
+            for _ in 0..64 {
+                if !self.queue.is_empty() {
+                    return true;
+                }
+                std::hint::spin_loop();
+            }
+            if start.elapsed() >= spin {
+                return !self.queue.is_empty();
+            }
+        }
+    }
+
     /// Parks the calling shard until a message arrives or `timeout` passes.
     pub(crate) fn park(&self, parker: &Parker, timeout: Option<Duration>) {
         self.sleeping.store(true, Ordering::SeqCst);

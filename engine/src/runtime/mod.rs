@@ -10,9 +10,11 @@
 //!
 //! # How an execution flows
 //!
-//! 1. [`Runtime::submit`] admits it (or answers [`SubmitError::Full`] when
-//!    `max_in_flight` executions are running, so a source can pause) and sends
-//!    it to a shard: the shard its placement key hashes to, or the next one
+//! 1. [`Runtime::submit`] (or [`RuntimeHandle::submit`], from any thread)
+//!    admits it (or answers [`SubmitError::Full`] when `max_in_flight`
+//!    executions are running, so a source can pause) and sends it to a shard:
+//!    the shard its placement key hashes to; without a key, the calling shard
+//!    when a completion sink submits from a shard thread, else the next one
 //!    round robin.
 //! 2. The shard runs its fiber. Wait states, Retry back-off, task timeouts
 //!    and heartbeats, and the execution's deadline (its `TimeoutSeconds`,

@@ -34,6 +34,9 @@ const READY_BATCH: usize = 256;
 /// to `start_children`; more are queued. Bounds how long one fan-out can hold
 /// the shard before other work gets a turn.
 const INLINE_CHILDREN: usize = 128;
+/// How long an idle shard watches its inbox before it parks (see
+/// [`Inbox::spin_for_message`]).
+const IDLE_SPIN: Duration = Duration::from_micros(20);
 /// Compact the wheel when it holds more than this many entries per live slot.
 const STALE_TIMERS_PER_SLOT: usize = 4;
 
@@ -212,6 +215,9 @@ impl Shard {
                 self.resume(slot, resume);
             }
             if !busy && self.ready.is_empty() {
+                if self.inbox.spin_for_message(IDLE_SPIN) {
+                    continue;
+                }
                 let timeout = self.wheel.next_deadline().map(|at| {
                     let now_ms = millis(SystemClock.now());
                     Duration::from_millis(at.saturating_sub(now_ms).max(1))
