@@ -416,15 +416,7 @@ impl Core {
                 self.release(index);
             }
             Err((DeliveryError::TooLarge(why), record)) if !record.dead_letter => {
-                let raw = self.payload_bytes(index);
-                let dead = self.dead_letter(
-                    index,
-                    raw,
-                    DeadLetter::OutputRejected,
-                    "OutputRejected",
-                    &format!("the output record was refused: {why}"),
-                );
-                self.queue_record(index, dead);
+                self.reject_output(index, &why);
             }
             Err((DeliveryError::TooLarge(why) | DeliveryError::Other(why), record)) => {
                 log::warn!(
@@ -671,15 +663,7 @@ impl Core {
                 Err(Refused::QueueFull) => break,
                 Err(Refused::TooLarge(why)) if !dead_letter => {
                     self.outbox.pop_front();
-                    let raw = self.payload_bytes(index);
-                    let dead = self.dead_letter(
-                        index,
-                        raw,
-                        DeadLetter::OutputRejected,
-                        "OutputRejected",
-                        &format!("the output record was refused: {why}"),
-                    );
-                    self.queue_record(index, dead);
+                    self.reject_output(index, &why);
                 }
                 Err(Refused::TooLarge(why) | Refused::Other(why)) => {
                     self.outbox.pop_front();
@@ -918,6 +902,20 @@ impl Core {
     }
 
     /// The event's value as JSON text (for a dead letter after parsing).
+    /// The output record was refused (too large, by the producer or the
+    /// cluster): the event goes to the dead-letter topic instead.
+    fn reject_output(&mut self, index: u32, why: &str) {
+        let raw = self.payload_bytes(index);
+        let dead = self.dead_letter(
+            index,
+            raw,
+            DeadLetter::OutputRejected,
+            "OutputRejected",
+            &format!("the output record was refused: {why}"),
+        );
+        self.queue_record(index, dead);
+    }
+
     fn payload_bytes(&self, index: u32) -> Vec<u8> {
         let mut text = String::new();
         write_json(&self.slots[index as usize].payload, &mut text);

@@ -325,6 +325,34 @@ pub fn read_outcomes(
     }
 }
 
+/// Reads the output and dead-letter topics until every written event has an
+/// outcome (or `limit` passes), asserts none is missing and each of them is
+/// counted once, and returns every record read and the number of
+/// duplicates. `log` is the Spate process's log, shown on failure.
+pub fn every_event_has_an_outcome(
+    bootstrap: &str,
+    names: &Names,
+    produced: &[(i32, i64)],
+    limit: Duration,
+    log: impl Fn() -> String,
+) -> (Vec<Consumed>, usize) {
+    let records = read_outcomes(
+        bootstrap,
+        &[&names.output, &names.dlq],
+        produced.len(),
+        limit,
+    );
+    assert_eq!(
+        missing(produced, &records),
+        [],
+        "events without an outcome; log:\n{}",
+        log()
+    );
+    let (distinct, duplicates) = tally(&records);
+    assert_eq!(distinct, produced.len());
+    (records, duplicates)
+}
+
 /// Counts distinct source events and duplicates among outcome records.
 pub fn tally(records: &[Consumed]) -> (usize, usize) {
     let mut seen = HashMap::new();

@@ -17,20 +17,13 @@ fn hundred_thousand_events_get_one_outcome_each_and_are_committed() {
     let config = write_config(&scratch, &bootstrap, &names, &definition, "", "");
     let mut spate = Spate::start(&config, "spate");
 
-    let records = read_outcomes(
+    let (records, duplicates) = every_event_has_an_outcome(
         &bootstrap,
-        &[&names.output, &names.dlq],
-        EVENTS,
+        &names,
+        &produced,
         Duration::from_secs(300),
+        || spate.log(),
     );
-    let (distinct, duplicates) = tally(&records);
-    assert_eq!(
-        missing(&produced, &records),
-        [],
-        "events without an outcome; log:\n{}",
-        spate.log()
-    );
-    assert_eq!(distinct, EVENTS);
     assert_eq!(duplicates, 0, "a clean run publishes each outcome once");
     let dead: Vec<_> = records
         .iter()
