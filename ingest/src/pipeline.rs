@@ -14,9 +14,10 @@
 //!    behind the running event with the same key) and then its execution
 //!    starts, unless `max_in_flight` are running (it then waits in the ready
 //!    queue).
-//! 2. [`Core::on_completion`] turns the execution's end into an output
-//!    record, or a dead letter for a failure, and publishes it; the next
-//!    event with the same key may start.
+//! 2. [`Core::on_completion`] turns the execution's end (a [`Finished`]:
+//!    its output already serialised on the shard that ran it) into an
+//!    output record, or a dead letter for a failure, and publishes it; the
+//!    next event with the same key may start.
 //! 3. [`Core::on_delivery`]: once the producer acknowledges the record, the
 //!    offset is done; a failed publication is retried (a record the cluster
 //!    refuses as too large becomes a dead letter instead). Nothing is
@@ -26,11 +27,15 @@
 //!
 //! # Backpressure
 //!
-//! A partition is paused while it holds `max_pending_per_partition` events
-//! not yet committable, and resumed once it is down to half; as a safety net
+//! The driver takes events only while [`Core::wants_events`]: while fewer
+//! wait to start than there are free execution slots plus a small reserve.
+//! The rest stay in the consumer's queue, which stops fetching when full and
+//! keeps what it holds. A partition is paused while it holds
+//! `max_pending_per_partition` events not yet committable, and resumed once
+//! it is down to half (a pause throws away what the consumer prefetched for
+//! it, so the window is set well above what normally runs). As a safety net
 //! every partition is paused while more than `4 × max_in_flight` (at least
-//! 1024) events wait for a free execution slot, and resumed at half. The
-//! driver keeps polling Kafka throughout.
+//! 1024) events wait for a free execution slot, and resumed at half.
 //!
 //! # Revocation and shutdown
 //!
@@ -47,6 +52,7 @@ use crate::event::{self, Body, Meta};
 use crate::offsets::OffsetTracker;
 use crate::record::{self, DeadLetter, OutRecord, Source};
 use crate::stats::{self, PipelineStats};
+use spate_engine::error::StatesError;
 use spate_engine::plan::Plan;
 use spate_engine::runtime::{
     Completion, CompletionSink, ExecutionId, Status, Submission, SubmitError,
@@ -90,6 +96,41 @@ pub enum DeliveryError {
     Other(String),
 }
 
+/// An execution's end as the pipeline needs it: the output as JSON text.
+///
+/// Built from the runtime's [`Completion`] by the completion sink, on the
+/// shard thread that ran the execution: the output's values are serialised
+/// and freed where they were made, and the pipeline thread handles bytes.
+#[derive(Debug)]
+pub struct Finished {
+    /// The submission's tag.
+    pub tag: u64,
+    /// The execution's name.
+    pub name: Str,
+    /// How it ended.
+    pub status: Status,
+    /// The output as JSON text, or the error and cause.
+    pub result: Result<Vec<u8>, StatesError>,
+}
+
+impl From<Completion> for Finished {
+    fn from(completion: Completion) -> Finished {
+        Finished {
+            tag: completion.tag,
+            name: completion.name,
+            status: completion.status,
+            result: completion.result.map(|output| json_bytes(&output)),
+        }
+    }
+}
+
+/// A value as JSON text.
+fn json_bytes(value: &Value) -> Vec<u8> {
+    let mut text = String::new();
+    write_json(value, &mut text);
+    text.into_bytes()
+}
+
 /// What the core asks of the outside world.
 pub trait Io {
     /// Starts an execution.
@@ -109,6 +150,10 @@ pub enum Flow {
     /// Fetch it again.
     Resume(Tp),
 }
+
+/// Events kept waiting to start beyond the free execution slots (see
+/// [`Core::wants_events`]).
+pub const READY_RESERVE: usize = 256;
 
 /// Delay before a failed publication is tried again.
 const RETRY_DELAY: Duration = Duration::from_millis(500);
@@ -255,6 +300,15 @@ impl Core {
         self.retry_delay = delay;
     }
 
+    /// `true` while the core would take more events: fewer wait to start
+    /// than there are free execution slots, plus a reserve of
+    /// [`READY_RESERVE`] to start the moment slots free up. The driver
+    /// leaves events in the consumer's queue otherwise.
+    pub fn wants_events(&self) -> bool {
+        let free = self.settings.max_in_flight.saturating_sub(self.executing);
+        self.ready.len() < free + READY_RESERVE
+    }
+
     /// Executions running.
     pub fn executing(&self) -> usize {
         self.executing
@@ -362,18 +416,13 @@ impl Core {
     }
 
     /// An execution ended.
-    pub fn on_completion(&mut self, io: &mut dyn Io, completion: Completion) {
-        let Some(index) = self.lookup(completion.tag, Phase::Executing) else {
+    pub fn on_completion(&mut self, io: &mut dyn Io, finished: Finished) {
+        let Some(index) = self.lookup(finished.tag, Phase::Executing) else {
             return;
         };
         self.executing -= 1;
         self.slots[index as usize].execution = None;
-        self.finish(
-            index,
-            Some(completion.name),
-            completion.status,
-            completion.result,
-        );
+        self.finish(index, Some(finished.name), finished.status, finished.result);
         self.pump(io);
     }
 
@@ -722,7 +771,7 @@ impl Core {
             // Passthrough: the input is the output.
             stats::add(&self.stats.started, 1);
             self.slots[index as usize].phase = Phase::Executing;
-            self.finish(index, None, Status::Succeeded, Ok(input));
+            self.finish(index, None, Status::Succeeded, Ok(json_bytes(&input)));
             return true;
         };
         let submission = Submission {
@@ -752,7 +801,7 @@ impl Core {
         index: u32,
         name: Option<Str>,
         status: Status,
-        result: Result<Value, spate_engine::error::StatesError>,
+        result: Result<Vec<u8>, StatesError>,
     ) {
         if !self.live(index) {
             self.release(index);
@@ -769,9 +818,7 @@ impl Core {
             }
             (Status::Succeeded, Ok(output)) => {
                 stats::add(&self.stats.succeeded, 1);
-                let mut text = String::new();
-                write_json(&output, &mut text);
-                self.output(index, name, text.into_bytes(), status, None)
+                self.output(index, name, output, status, None)
             }
             (status, result) => {
                 stats::add(&self.stats.failed, 1);
@@ -797,12 +844,10 @@ impl Core {
                         map.insert(Str::new("status"), Value::string(status.aws_name()));
                         map.insert(Str::new("error"), Value::string(&error));
                         map.insert(Str::new("cause"), Value::string(&cause));
-                        let mut text = String::new();
-                        write_json(&Value::object(map), &mut text);
                         self.output(
                             index,
                             name,
-                            text.into_bytes(),
+                            json_bytes(&Value::object(map)),
                             status,
                             Some((&error, &cause)),
                         )
@@ -901,7 +946,6 @@ impl Core {
         )
     }
 
-    /// The event's value as JSON text (for a dead letter after parsing).
     /// The output record was refused (too large, by the producer or the
     /// cluster): the event goes to the dead-letter topic instead.
     fn reject_output(&mut self, index: u32, why: &str) {
@@ -916,10 +960,9 @@ impl Core {
         self.queue_record(index, dead);
     }
 
+    /// The event's value as JSON text (for a dead letter after parsing).
     fn payload_bytes(&self, index: u32) -> Vec<u8> {
-        let mut text = String::new();
-        write_json(&self.slots[index as usize].payload, &mut text);
-        text.into_bytes()
+        json_bytes(&self.slots[index as usize].payload)
     }
 
     fn check_window(&mut self, tp: Tp) {

@@ -21,7 +21,7 @@ use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use spate_engine::runtime::{Runtime, RuntimeConfig};
 use spate_engine::task::Resources;
-use spate_ingest::config::PipelineSettings;
+use spate_ingest::config::{PipelineSettings, default_shards};
 use spate_ingest::kafka::loadgen::{Generator, GeneratorSpec, Measurer};
 use spate_ingest::kafka::{self, EmbeddedCluster, KafkaProduceTask, Shutdown, admin};
 use spate_ingest::synth::IotEvents;
@@ -72,7 +72,8 @@ pub struct LoadgenArgs {
     /// Executions in flight at once.
     #[arg(long, default_value_t = 1024)]
     max_in_flight: usize,
-    /// Runtime worker threads (default: one per core).
+    /// Runtime worker threads (default: one per core left after the
+    /// pipeline's thread, at least one).
     #[arg(long)]
     shards: Option<usize>,
     /// Source topic (default: a fresh one).
@@ -214,8 +215,11 @@ pub fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
             PipelineSettings::new("loadgen", source.clone(), plan, output.clone(), dlq.clone());
         settings.group_id = format!("{unique}-group");
         settings.max_in_flight = args.max_in_flight;
-        settings.max_pending_per_partition =
-            settings.max_pending_per_partition.max(args.max_in_flight);
+        // The window covers the executions, the ready reserve and the
+        // events awaiting acknowledgement (see the default's reasons).
+        settings.max_pending_per_partition = settings
+            .max_pending_per_partition
+            .max(4 * args.max_in_flight);
         settings.commit_interval = Duration::from_millis(1000);
         let mut resources = match &args.resources {
             Some(path) => load::resources(path)?,
@@ -223,9 +227,7 @@ pub fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
         };
         KafkaProduceTask::new(&kafka_settings, &bootstrap)?.register(&mut resources);
         let rt = Arc::new(Runtime::start(RuntimeConfig {
-            shards: args
-                .shards
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+            shards: args.shards.unwrap_or_else(|| default_shards(1)),
             max_in_flight: args.max_in_flight,
             resources,
             ..RuntimeConfig::default()

@@ -11,7 +11,7 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use spate_engine::runtime::{Runtime, RuntimeConfig};
 use spate_engine::task::Resources;
-use spate_ingest::config::Config;
+use spate_ingest::config::{Config, default_shards};
 use spate_ingest::kafka::loadgen::{Generator, GeneratorSpec};
 use spate_ingest::kafka::{self, EmbeddedCluster, KafkaProduceTask, RunningPipeline, Shutdown};
 use spate_ingest::stats::Snapshot;
@@ -140,7 +140,7 @@ impl Session {
                 shards: config
                     .runtime
                     .shards
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+                    .unwrap_or_else(|| default_shards(config.pipelines.len())),
                 max_in_flight: config.pipelines.iter().map(|p| p.max_in_flight).sum(),
                 max_duration: config.runtime.max_duration,
                 io_threads: config.runtime.io_threads,

@@ -10,9 +10,11 @@
 //! 2. Commit the positions that moved, every `commit_interval_ms`
 //!    (asynchronously; synchronously on revocation and shutdown).
 //! 3. Poll the consumer without blocking, a batch at a time, and hand each
-//!    event to the core. Polling never stops, whatever the backpressure:
-//!    paused partitions simply return nothing, and the consumer keeps its
-//!    place in the group.
+//!    event to the core, while the core wants events (enough are not yet
+//!    waiting to start). While it does not, events stay in librdkafka's
+//!    queue, which stops fetching when full without losing what it holds;
+//!    the consumer is still polled every `HELD_POLL_INTERVAL`, so the
+//!    group's callbacks run. Paused partitions simply return nothing.
 //! 4. With nothing to do, park until woken (an event arrives: the consumer
 //!    queue's non-empty callback; a completion; a shutdown request), until
 //!    the next commit is due, or for a millisecond while records await
@@ -40,7 +42,7 @@ use super::client::{self, Throttle};
 use super::producer::{Delivered, Producer};
 use crate::config::{KafkaSettings, PipelineSettings};
 use crate::event::{self, Meta};
-use crate::pipeline::{Core, Flow, Io, Refused, Tp};
+use crate::pipeline::{Core, Finished, Flow, Io, Refused, Tp};
 use crate::record::OutRecord;
 use crate::stats::PipelineStats;
 use crossbeam::channel::{Receiver, Sender, unbounded};
@@ -63,6 +65,9 @@ const POLL_BATCH: usize = 512;
 const START_BATCH: usize = 256;
 /// Completions or delivery reports handled per service.
 const SERVICE_BATCH: usize = 4096;
+/// How often the consumer is polled while the core wants no events (for
+/// rebalance callbacks and errors).
+const HELD_POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// Longest park with nothing to do.
 const IDLE_WAIT: Duration = Duration::from_millis(50);
 /// Yields before parking while executions run (see `completions_soon`).
@@ -89,15 +94,16 @@ pub enum PipelineError {
     },
 }
 
-/// Completions go to the pipeline thread.
+/// Completions go to the pipeline thread, serialised on the way (on the
+/// shard thread, see [`Finished`]).
 struct Sink {
-    completions: Sender<Completion>,
+    completions: Sender<Finished>,
     waker: Thread,
 }
 
 impl CompletionSink for Sink {
     fn complete(&self, completion: Completion) {
-        let _ = self.completions.send(completion);
+        let _ = self.completions.send(Finished::from(completion));
         self.waker.unpark();
     }
 }
@@ -129,7 +135,7 @@ struct Driver {
     core: Core,
     runtime: Arc<Runtime>,
     producer: Producer,
-    completions: Receiver<Completion>,
+    completions: Receiver<Finished>,
     deliveries: Receiver<Delivered>,
 }
 
@@ -471,6 +477,7 @@ pub(super) fn run(
     let mut next_commit = Instant::now() + settings.commit_interval;
     let mut next_gauges = Instant::now();
     let mut stop_deadline: Option<Instant> = None;
+    let mut last_poll = Instant::now();
     loop {
         let now = Instant::now();
         let mut worked;
@@ -507,22 +514,35 @@ pub(super) fn run(
                 break;
             }
         }
-        for n in 1..=POLL_BATCH {
-            match consumer.poll(Duration::ZERO) {
-                None => break,
-                Some(Ok(message)) => {
-                    worked = true;
-                    let mut guard = lock();
-                    let d = &mut *guard;
-                    d.on_message(&message);
-                    if n % START_BATCH == 0 {
-                        d.core.tick(io!(d));
+        // Events are taken while the core wants them, and otherwise left
+        // in the consumer's queue: librdkafka stops fetching once that is
+        // full and keeps what it holds (a pause would throw the prefetched
+        // events away, to be fetched again). The consumer is still polled
+        // every `HELD_POLL_INTERVAL` for the group's callbacks; an event
+        // that poll returns is taken.
+        let wants = lock().core.wants_events();
+        if wants || last_poll.elapsed() >= HELD_POLL_INTERVAL {
+            last_poll = Instant::now();
+            for n in 1..=POLL_BATCH {
+                match consumer.poll(Duration::ZERO) {
+                    None => break,
+                    Some(Ok(message)) => {
+                        worked = true;
+                        let mut guard = lock();
+                        let d = &mut *guard;
+                        d.on_message(&message);
+                        if n % START_BATCH == 0 {
+                            d.core.tick(io!(d));
+                        }
+                        d.apply_flow(&consumer);
+                        if !d.core.wants_events() {
+                            break;
+                        }
                     }
-                    d.apply_flow(&consumer);
-                }
-                Some(Err(e)) => {
-                    throttle.log(log::Level::Warn, &format!("{who}: kafka: {e}"));
-                    break;
+                    Some(Err(e)) => {
+                        throttle.log(log::Level::Warn, &format!("{who}: kafka: {e}"));
+                        break;
+                    }
                 }
             }
         }
@@ -541,9 +561,11 @@ pub(super) fn run(
             } else {
                 IDLE_WAIT
             };
-            let wait = next_commit
-                .saturating_duration_since(Instant::now())
-                .min(idle);
+            let mut due = next_commit;
+            if !wants {
+                due = due.min(last_poll + HELD_POLL_INTERVAL);
+            }
+            let wait = due.saturating_duration_since(Instant::now()).min(idle);
             std::thread::park_timeout(wait);
         }
     }
@@ -607,7 +629,7 @@ pub(super) fn run(
 /// parking: a completion that arrives meanwhile is taken without a futex
 /// wake-up and a context switch (which, at tens of thousands of events per
 /// second, cost more than the executions themselves). `true` if one came.
-fn completions_soon(completions: &Receiver<Completion>) -> bool {
+fn completions_soon(completions: &Receiver<Finished>) -> bool {
     for _ in 0..SPIN_YIELDS {
         if !completions.is_empty() {
             return true;

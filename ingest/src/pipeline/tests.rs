@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::record::header;
-use spate_engine::error::StatesError;
 use spate_engine::json;
 use spate_engine::time::Timestamp;
 
@@ -85,8 +84,9 @@ fn event(core: &mut Core, io: &mut FakeIo, partition: i32, offset: i64, key: Opt
     core.tick(io);
 }
 
-fn completion(s: &Submission, status: Status, result: Result<Value, StatesError>) -> Completion {
-    Completion {
+/// The runtime's completion of `s`, as the driver's sink hands it over.
+fn completion(s: &Submission, status: Status, result: Result<Value, StatesError>) -> Finished {
+    Finished::from(Completion {
         id: ExecutionId(0),
         name: s.name.clone(),
         tag: s.tag,
@@ -96,7 +96,7 @@ fn completion(s: &Submission, status: Status, result: Result<Value, StatesError>
         started_at: Timestamp::from_unix_nanos(0),
         ended_at: Timestamp::from_unix_nanos(0),
         transitions: 1,
-    }
+    })
 }
 
 /// Completes the submission named `name` successfully, echoing its input.
@@ -284,6 +284,25 @@ fn a_full_partition_window_pauses_and_resumes_at_half() {
         ack(&mut core, &mut io, &format!("in-0-{offset}"));
     }
     assert_eq!(core.take_flow(), [Flow::Resume(tp(0))]);
+}
+
+#[test]
+fn events_are_wanted_while_few_wait_to_start() {
+    let mut io = FakeIo::default();
+    let mut core = core(settings(|s| s.max_in_flight = 2));
+    // Two free execution slots plus the reserve.
+    for offset in 0..(2 + READY_RESERVE as i64 - 1) {
+        event(&mut core, &mut io, 0, offset, None);
+        assert!(core.wants_events(), "after offset {offset}");
+    }
+    event(&mut core, &mut io, 0, 1 + READY_RESERVE as i64, None);
+    assert!(!core.wants_events(), "the slots and the reserve are taken");
+    core.tick(&mut io);
+    assert_eq!(io.submitted.len(), 2);
+    assert!(!core.wants_events(), "{READY_RESERVE} still wait");
+    succeed(&mut core, &mut io, "in-0-0");
+    assert_eq!(io.submitted.len(), 2, "the next one started at once");
+    assert!(core.wants_events());
 }
 
 #[test]
