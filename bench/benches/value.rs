@@ -1,5 +1,6 @@
 //! The JSON value representation, against `serde_json::Value`, on the
-//! operations every state performs: parsing an event, cloning a state's
+//! operations every state performs: parsing an event (and writing the
+//! output back out), cloning a state's
 //! input, writing a result into it (ResultPath) and building a small object
 //! from pieces of it (Parameters). This is the measurement behind the choice
 //! of `spate_engine::Value` (shared sub-trees, inline short strings).
@@ -32,6 +33,32 @@ fn parse(c: &mut Criterion) {
     });
     group.bench_function("serde_json", |b| {
         b.iter(|| black_box(serde_json::from_str::<serde_json::Value>(&text).unwrap()))
+    });
+    group.finish();
+}
+
+fn write(c: &mut Criterion) {
+    let text = event_text();
+    let ours = spate_engine::value::parse_json_str(&text).unwrap();
+    let theirs: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut group = c.benchmark_group("value/write_1KiB");
+    group.throughput(criterion::Throughput::Bytes(text.len() as u64));
+    group.bench_function("spate", |b| {
+        b.iter(|| {
+            let mut out = String::new();
+            spate_engine::value::write_json(&ours, &mut out);
+            black_box(out)
+        })
+    });
+    group.bench_function("spate_bytes", |b| {
+        b.iter(|| {
+            let mut out = Vec::with_capacity(256);
+            spate_engine::value::write_json_bytes(&ours, &mut out);
+            black_box(out)
+        })
+    });
+    group.bench_function("serde_json", |b| {
+        b.iter(|| black_box(serde_json::to_string(&theirs).unwrap()))
     });
     group.finish();
 }
@@ -88,5 +115,5 @@ fn build_parameters(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse, result_path, build_parameters);
+criterion_group!(benches, parse, write, result_path, build_parameters);
 criterion_main!(benches);

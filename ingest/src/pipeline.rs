@@ -57,7 +57,7 @@ use spate_engine::plan::Plan;
 use spate_engine::runtime::{
     Completion, CompletionSink, ExecutionId, Status, Submission, SubmitError,
 };
-use spate_engine::value::{Map, Str, Value, write_json};
+use spate_engine::value::{Map, Str, Value, write_json_bytes};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -126,9 +126,9 @@ impl From<Completion> for Finished {
 
 /// A value as JSON text.
 fn json_bytes(value: &Value) -> Vec<u8> {
-    let mut text = String::new();
-    write_json(value, &mut text);
-    text.into_bytes()
+    let mut text = Vec::with_capacity(256);
+    write_json_bytes(value, &mut text);
+    text
 }
 
 /// What the core asks of the outside world.

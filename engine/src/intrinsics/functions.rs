@@ -261,7 +261,7 @@ fn java_double(f: f64) -> String {
     }
     let magnitude = f.abs();
     if magnitude == 0.0 || (1e-3..1e7).contains(&magnitude) {
-        return ryu::Buffer::new().format_finite(f).to_string();
+        return zmij::Buffer::new().format_finite(f).to_string();
     }
     let scientific = format!("{f:e}");
     let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));

@@ -35,7 +35,7 @@ pub type Arc<T> = triomphe::Arc<T>;
 pub use map::{Key, Map};
 pub use number::Number;
 pub use parse::{JsonParseError, parse_json, parse_json_str};
-pub use write::{write_json, write_json_pretty};
+pub use write::{write_json, write_json_bytes, write_json_pretty};
 
 /// A shared, immutable string: inline up to 23 bytes, reference counted above.
 pub type Str = smol_str::SmolStr;

@@ -35,7 +35,7 @@ enum NumberSize {
     UpperBound,
 }
 
-/// The longest text `ryu` writes for a finite double (`-2.2250738585072014e-308`).
+/// The longest text `write_json` writes for a finite double (`-2.2250738585072014e-308`).
 const MAX_DOUBLE_LEN: usize = 24;
 
 /// Adds the size of `value` to `total`; returns `false` once `total` is past `limit`.
@@ -105,10 +105,18 @@ fn integer_size(i: i64) -> usize {
     digits + usize::from(i < 0)
 }
 
+/// The length of the number's JSON text, as `write_json` writes it
+/// (formatted on the stack: no allocation per number).
 fn number_size(n: Number) -> usize {
-    let mut text = String::new();
-    super::write::write_number(n, &mut text);
-    text.len()
+    match n {
+        Number::Int(i) => integer_size(i),
+        Number::Float(f) if f.is_finite() => {
+            let mut buffer = zmij::Buffer::new();
+            let (mantissa, exponent) = super::write::float_text(&mut buffer, f);
+            mantissa.len() + exponent.len()
+        }
+        Number::Float(_) => "null".len(),
+    }
 }
 
 fn max_string_size(s: &str) -> usize {
@@ -141,6 +149,8 @@ mod tests {
         ] {
             assert_eq!(json_size(&v), v.to_json().len(), "{v}");
         }
+        let nan = Value::from(f64::NAN);
+        assert_eq!(json_size(&nan), nan.to_json().len(), "written as null");
     }
 
     #[test]
@@ -152,7 +162,7 @@ mod tests {
 
     #[test]
     fn the_bound_never_undercounts() {
-        let v = json!([1.5, 2.25e-300, -1e300, 123456.789]);
+        let v = json!([1.5, 2.25e-300, -1e300, 123456.789, 1e21]);
         let len = v.to_json().len();
         assert!(!exceeds(&v, len));
         assert!(exceeds(&v, len - 1));
