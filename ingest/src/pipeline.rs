@@ -57,7 +57,7 @@ use spate_engine::plan::Plan;
 use spate_engine::runtime::{
     Completion, CompletionSink, ExecutionId, Status, Submission, SubmitError,
 };
-use spate_engine::value::{Map, Str, Value, write_json_bytes};
+use spate_engine::value::{Map, Str, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -119,16 +119,9 @@ impl From<Completion> for Finished {
             tag: completion.tag,
             name: completion.name,
             status: completion.status,
-            result: completion.result.map(|output| json_bytes(&output)),
+            result: completion.result.map(|output| output.to_json_bytes()),
         }
     }
-}
-
-/// A value as JSON text.
-fn json_bytes(value: &Value) -> Vec<u8> {
-    let mut text = Vec::with_capacity(256);
-    write_json_bytes(value, &mut text);
-    text
 }
 
 /// What the core asks of the outside world.
@@ -771,7 +764,7 @@ impl Core {
             // Passthrough: the input is the output.
             stats::add(&self.stats.started, 1);
             self.slots[index as usize].phase = Phase::Executing;
-            self.finish(index, None, Status::Succeeded, Ok(json_bytes(&input)));
+            self.finish(index, None, Status::Succeeded, Ok(input.to_json_bytes()));
             return true;
         };
         let submission = Submission {
@@ -847,7 +840,7 @@ impl Core {
                         self.output(
                             index,
                             name,
-                            json_bytes(&Value::object(map)),
+                            Value::object(map).to_json_bytes(),
                             status,
                             Some((&error, &cause)),
                         )
@@ -962,7 +955,7 @@ impl Core {
 
     /// The event's value as JSON text (for a dead letter after parsing).
     fn payload_bytes(&self, index: u32) -> Vec<u8> {
-        json_bytes(&self.slots[index as usize].payload)
+        self.slots[index as usize].payload.to_json_bytes()
     }
 
     fn check_window(&mut self, tp: Tp) {

@@ -106,12 +106,7 @@ pub fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let template = match &args.input {
-        Some(path) => {
-            let value = load::json_input(path)?;
-            let mut text = String::new();
-            spate_engine::value::write_json(&value, &mut text);
-            Some(text.into_bytes())
-        }
+        Some(path) => Some(load::json_input(path)?.to_json_bytes()),
         None => None,
     };
     if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {

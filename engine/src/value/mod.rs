@@ -222,6 +222,14 @@ impl Value {
         out
     }
 
+    /// Compact JSON text as bytes (for records and sockets).
+    pub fn to_json_bytes(&self) -> Vec<u8> {
+        // Room for a typical event, so the buffer rarely grows.
+        let mut out = Vec::with_capacity(256);
+        write_json_bytes(self, &mut out);
+        out
+    }
+
     /// JSON text indented by two spaces.
     pub fn to_json_pretty(&self) -> String {
         let mut out = String::new();

@@ -197,6 +197,11 @@ mod tests {
     fn escapes_strings() {
         let v = json!("a\"b\\c\n\u{1}é");
         assert_eq!(v.to_json(), r#""a\"b\\c\n\u0001é""#);
+        assert_eq!(
+            v.to_json_bytes(),
+            v.to_json().into_bytes(),
+            "bytes and text agree"
+        );
     }
 
     #[test]

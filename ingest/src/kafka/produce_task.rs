@@ -31,7 +31,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, ClientContext};
 use spate_engine::error::StatesError;
 use spate_engine::task::{TaskCall, TaskHandler, TaskReply};
-use spate_engine::value::{Map, Str, Value, write_json};
+use spate_engine::value::{Map, Str, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -127,11 +127,7 @@ fn request(input: &Value) -> Result<Request, StatesError> {
     };
     let payload = match params.get("Value") {
         Some(Value::String(s)) => s.as_bytes().to_vec(),
-        Some(v) => {
-            let mut text = String::new();
-            write_json(v, &mut text);
-            text.into_bytes()
-        }
+        Some(v) => v.to_json_bytes(),
         None => b"null".to_vec(),
     };
     let mut headers = Vec::new();
