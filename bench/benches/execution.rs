@@ -1,17 +1,17 @@
 //! Whole executions, per state transition:
 //!
 //! * `interpreter/*`: the fiber driven directly (the interpreter's own cost);
-//! * `exec/*`: `run_execution` on a current-thread tokio runtime, as
-//!   `spate exec` runs it (driver, timers and history numbering included,
-//!   process start-up excluded).
+//! * `round_trip/*`: one execution submitted to a one-shard runtime and
+//!   waited for, as `spate exec` runs it (hand-over to the shard thread,
+//!   timers and history numbering included, process start-up excluded).
 //!
 //! Workflows: the 10-Pass chain (10 transitions) and the 4-rule Choice router
 //! (Choice, Pass, Succeed: 3 transitions), from `config/workflows/bench/`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use spate_engine::interp::{RunOptions, run_execution};
-use spate_engine::task::Resources;
+use spate_engine::runtime::{Completion, CompletionSink, Runtime, RuntimeConfig, Submission};
 use std::hint::black_box;
+use std::sync::Arc;
 
 fn executions(c: &mut Criterion) {
     let event = spate_bench::input("iot-event.json");
@@ -19,11 +19,13 @@ fn executions(c: &mut Criterion) {
         ("pass_chain_10", "pass-chain.asl.json", 10),
         ("choice_router", "choice-router.asl.json", 3),
     ];
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
-    let options = RunOptions::real_time(Resources::new());
+    let runtime = Runtime::start(RuntimeConfig {
+        shards: 1,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let handle = runtime.handle();
+    let sink: Arc<dyn CompletionSink> = Arc::new(|_: Completion| {});
     for (name, file, transitions) in workflows {
         let plan = spate_bench::workflow(file);
         let mut group = c.benchmark_group("execution");
@@ -31,16 +33,12 @@ fn executions(c: &mut Criterion) {
         group.bench_function(format!("interpreter/{name}"), |b| {
             b.iter(|| black_box(spate_bench::run_cpu_only(&plan, black_box(&event))))
         });
-        group.bench_function(format!("exec/{name}"), |b| {
+        group.bench_function(format!("round_trip/{name}"), |b| {
             b.iter(|| {
-                let outcome = runtime.block_on(run_execution(
-                    plan.clone(),
-                    "bench",
-                    event.clone(),
-                    &options,
-                    None,
-                ));
-                black_box(outcome.result.unwrap())
+                let submission =
+                    Submission::new(plan.clone(), "bench", event.clone(), Arc::clone(&sink));
+                let completion = handle.run_to_end(submission).unwrap();
+                black_box(completion.result.unwrap())
             })
         });
         group.finish();

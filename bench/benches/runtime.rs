@@ -61,6 +61,8 @@ fn submit_to_complete(c: &mut Criterion) {
                             key: None,
                             tag: sent,
                             sink: Arc::clone(&sink),
+                            history: None,
+                            resources: None,
                         });
                         match runtime.submit(submission) {
                             Ok(_) => sent += 1,

@@ -9,8 +9,8 @@
 //! ```
 
 use spate_engine::error::StatesError;
-use spate_engine::interp::{RunOptions, Status, run_execution};
 use spate_engine::plan::{CompileOptions, from_definition};
+use spate_engine::runtime::{Runtime, RuntimeConfig, Status, Submission};
 use spate_engine::task::{Resources, TaskCall};
 use spate_engine::{Value, json};
 use std::sync::Arc;
@@ -85,13 +85,14 @@ fn run_examples() -> Vec<String> {
     resources
         .register_fn("shop:validate", validate)
         .register_async("shop:discount", discount);
-    let options = RunOptions::real_time(resources);
-
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a Tokio runtime");
+    let runtime = Runtime::start(RuntimeConfig {
+        shards: 1,
+        resources,
+        ..RuntimeConfig::default()
+    })
+    .expect("the runtime starts");
+    let handle = runtime.handle();
+    let no_sink = Arc::new(|_| {});
     let mut lines = Vec::new();
     for (name, input) in [
         (
@@ -100,19 +101,21 @@ fn run_examples() -> Vec<String> {
         ),
         ("empty-order", json!({"customer": "new", "lines": []})),
     ] {
-        let outcome = runtime.block_on(run_execution(
-            Arc::clone(&plan),
-            name,
-            input,
-            &options,
-            None,
-        ));
+        let outcome = handle
+            .run_to_end(Submission::new(
+                Arc::clone(&plan),
+                name,
+                input,
+                no_sink.clone(),
+            ))
+            .expect("the runtime takes it");
         lines.push(match (outcome.status, outcome.result) {
             (Status::Succeeded, Ok(output)) => format!("{name}: succeeded with {output}"),
             (status, Err(error)) => format!("{name}: {status:?} with {error}"),
             (status, Ok(output)) => format!("{name}: {status:?} with {output}"),
         });
     }
+    runtime.shutdown(std::time::Duration::from_secs(1));
     lines
 }
 

@@ -11,6 +11,7 @@ pub mod error;
 pub mod interp;
 pub mod intrinsics;
 pub mod jsonata;
+pub mod limits;
 pub mod path;
 pub mod plan;
 pub mod runtime;

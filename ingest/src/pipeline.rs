@@ -774,6 +774,8 @@ impl Core {
             key: slot.meta.key.as_deref().map(event::key_hash),
             tag: self.tag(index),
             sink: Arc::clone(&self.sink),
+            history: None,
+            resources: None,
         };
         match io.submit(submission) {
             Ok(id) => {

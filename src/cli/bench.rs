@@ -189,6 +189,8 @@ impl Lane {
             key: None,
             tag: sequence,
             sink: self.me.upgrade()?,
+            history: None,
+            resources: None,
         })
     }
 }

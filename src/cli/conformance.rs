@@ -1,5 +1,6 @@
 //! `spate conformance`: runs ASL conformance cases (definition, input and the
-//! result recorded from real AWS) on a virtual clock and compares.
+//! result recorded from real AWS) on the sharded runtime, on virtual time,
+//! all at once, and compares.
 //!
 //! Case format: `../shared/conformance/README.md`, plus `"status":
 //! "TIMED_OUT"` for an execution that runs past its deadline (AWS reports
@@ -10,12 +11,15 @@ use super::load;
 use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
-use spate_engine::interp::{RunOptions, Status, run_execution};
 use spate_engine::plan::{CompileOptions, from_definition};
+use spate_engine::runtime::{
+    Completion, CompletionSink, Runtime, RuntimeClock, RuntimeConfig, Status, Submission,
+};
 use spate_engine::value::Value;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Run every conformance case found (recursively) in the given folders or
 /// files, print each failure, and end with `N passed, M failed`.
@@ -27,6 +31,9 @@ pub struct ConformanceArgs {
     /// Print a machine-readable JSON report instead.
     #[arg(long)]
     json: bool,
+    /// Shards (worker threads) of the runtime that runs the cases.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    shards: u16,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,13 +77,13 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot read {}", path.display()))?;
     }
     files.sort();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()?;
-    let mut reports = Vec::with_capacity(files.len());
-    for file in &files {
-        reports.push(runtime.block_on(run_case(file)));
-    }
+    let runtime = Runtime::start(RuntimeConfig {
+        shards: usize::from(args.shards),
+        clock: RuntimeClock::Virtual,
+        ..RuntimeConfig::default()
+    })?;
+    let reports = run_cases(&runtime, &files);
+    runtime.shutdown(Duration::ZERO);
     let passed = reports.iter().filter(|r| r.passed).count();
     let failed = reports.len() - passed;
     if args.json {
@@ -122,7 +129,55 @@ fn collect_cases(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-async fn run_case(file: &Path) -> Report {
+/// Loads every case, submits those that compile to the runtime at once
+/// (each with its own mock handlers), and waits for them all.
+fn run_cases(runtime: &Runtime, files: &[PathBuf]) -> Vec<Report> {
+    let (sender, completions) = crossbeam::channel::unbounded();
+    let sink: Arc<dyn CompletionSink> = Arc::new(move |c: Completion| {
+        let _ = sender.send(c);
+    });
+    let mut cases = Vec::with_capacity(files.len());
+    let mut actuals: Vec<Option<Actual>> = Vec::with_capacity(files.len());
+    let mut pending = 0usize;
+    for (index, file) in files.iter().enumerate() {
+        let case = load_case(file);
+        let actual = match &case {
+            Err(_) => Some(Actual::Rejected(String::new())),
+            Ok(case) => match submission(case, index as u64, &sink) {
+                Err(rejected) => Some(rejected),
+                Ok(submission) => match runtime.submit(submission) {
+                    Ok(_) => {
+                        pending += 1;
+                        None
+                    }
+                    Err(e) => Some(Actual::Rejected(format!("the runtime refused it: {e:?}"))),
+                },
+            },
+        };
+        cases.push(case);
+        actuals.push(actual);
+    }
+    for _ in 0..pending {
+        let completion = completions
+            .recv()
+            .expect("the runtime delivers every admitted execution's completion");
+        let index = completion.tag as usize;
+        actuals[index] = Some(actual_of(completion));
+    }
+    files
+        .iter()
+        .zip(cases)
+        .zip(actuals)
+        .map(|((file, case), actual)| report(file, case, actual.expect("every case ran")))
+        .collect()
+}
+
+fn load_case(file: &Path) -> anyhow::Result<Case> {
+    let text = std::fs::read_to_string(file)?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+fn report(file: &Path, case: anyhow::Result<Case>, actual: Actual) -> Report {
     let mut report = Report {
         name: file.display().to_string(),
         file: file.display().to_string(),
@@ -130,22 +185,18 @@ async fn run_case(file: &Path) -> Report {
         expected: None,
         actual: None,
     };
-    let case: Case = match std::fs::read_to_string(file)
-        .map_err(anyhow::Error::from)
-        .and_then(|text| serde_json::from_str(&text).map_err(anyhow::Error::from))
-    {
-        Ok(case) => case,
+    match case {
         Err(e) => {
             report.actual =
                 Some(serde_json::json!({"harness_error": format!("not a conformance case: {e}")}));
-            return report;
         }
-    };
-    report.name = case.name.clone();
-    report.expected = Some(expected_json(&case.expect));
-    let actual = execute(&case).await;
-    report.passed = matches(&case.expect, &actual);
-    report.actual = Some(actual.to_json());
+        Ok(case) => {
+            report.name = case.name.clone();
+            report.expected = Some(expected_json(&case.expect));
+            report.passed = matches(&case.expect, &actual);
+            report.actual = Some(actual.to_json());
+        }
+    }
     report
 }
 
@@ -190,18 +241,25 @@ fn expected_json(expect: &Expect) -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
-async fn execute(case: &Case) -> Actual {
-    let plan = match from_definition(&case.definition.to_string(), &CompileOptions::default()) {
-        Ok(p) => Arc::new(p),
-        Err(d) => return Actual::Rejected(d.to_string()),
-    };
-    let resources = match load::mock_resources(case.resources.iter()) {
-        Ok(r) => r,
-        Err(e) => return Actual::Rejected(format!("{e:#}")),
-    };
-    let options = RunOptions::virtual_time(resources);
-    let outcome = run_execution(plan, "conformance", case.input.clone(), &options, None).await;
-    match (outcome.status, outcome.result) {
+/// The case's execution, ready to submit, or why it cannot run.
+fn submission(case: &Case, tag: u64, sink: &Arc<dyn CompletionSink>) -> Result<Submission, Actual> {
+    let plan = from_definition(&case.definition.to_string(), &CompileOptions::default())
+        .map_err(|d| Actual::Rejected(d.to_string()))?;
+    let resources = load::mock_resources(case.resources.iter())
+        .map_err(|e| Actual::Rejected(format!("{e:#}")))?;
+    let mut submission = Submission::new(
+        Arc::new(plan),
+        "conformance",
+        case.input.clone(),
+        Arc::clone(sink),
+    );
+    submission.tag = tag;
+    submission.resources = Some(Arc::new(resources));
+    Ok(submission)
+}
+
+fn actual_of(completion: Completion) -> Actual {
+    match (completion.status, completion.result) {
         (Status::Succeeded, Ok(output)) => Actual::Succeeded(output),
         (Status::TimedOut, _) => Actual::TimedOut,
         (_, Err(e)) => Actual::Failed {

@@ -2,12 +2,15 @@
 
 use super::load;
 use clap::Args;
-use spate_engine::interp::{HistoryEvent, HistorySink, RunOptions, Status, run_execution};
+use spate_engine::interp::{History, HistoryEvent, HistorySink};
+use spate_engine::runtime::{Completion, CompletionSink, Runtime, RuntimeConfig, Submission};
 use spate_engine::task::Resources;
 use spate_engine::time::Timestamp;
 use spate_engine::value::Value;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Run one execution of a state machine and print its output (or its error
 /// and cause, with exit code 1).
@@ -31,14 +34,18 @@ pub struct ExecArgs {
     trace: bool,
 }
 
-/// Prints history events to standard error.
+/// Prints history events to standard error as the runtime records them.
 struct TracePrinter {
-    started: Option<Timestamp>,
+    started: Mutex<Option<Timestamp>>,
 }
 
 impl HistorySink for TracePrinter {
-    fn record(&mut self, event: HistoryEvent) {
-        let started = *self.started.get_or_insert(event.timestamp);
+    fn record(&self, event: HistoryEvent) {
+        let started = *self
+            .started
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert(event.timestamp);
         let elapsed = event.timestamp.since(started);
         let mut line = format!(
             "[{:>3}] +{:>9.3}ms {}",
@@ -73,24 +80,30 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
         Some(path) => load::resources(path)?,
         None => Resources::new(),
     };
-    let options = RunOptions::real_time(resources);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()?;
-    let mut printer = TracePrinter { started: None };
-    let history: Option<&mut dyn HistorySink> = if args.trace { Some(&mut printer) } else { None };
-    let outcome = runtime.block_on(run_execution(plan, "exec", input, &options, history));
-    match outcome.result {
+    let runtime = Runtime::start(RuntimeConfig {
+        shards: 1,
+        resources,
+        ..RuntimeConfig::default()
+    })?;
+    let sink: Arc<dyn CompletionSink> = Arc::new(|_: Completion| {});
+    let mut submission = Submission::new(plan, "exec", input, sink);
+    if args.trace {
+        submission.history = Some(History::to(Arc::new(TracePrinter {
+            started: Mutex::new(None),
+        })));
+    }
+    let completion = runtime
+        .handle()
+        .run_to_end(submission)
+        .map_err(|e| anyhow::anyhow!("the runtime refused the execution: {e:?}"))?;
+    runtime.shutdown(Duration::ZERO);
+    match completion.result {
         Ok(output) => {
             println!("{}", output.to_json_pretty());
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
-            let status = match outcome.status {
-                Status::TimedOut => "TIMED_OUT",
-                _ => "FAILED",
-            };
-            eprintln!("execution {status}");
+            eprintln!("execution {}", completion.status.aws_name());
             eprintln!("error: {}", error.error().unwrap_or("(none)"));
             if let Some(cause) = error.cause() {
                 eprintln!("cause: {cause}");

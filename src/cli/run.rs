@@ -145,6 +145,7 @@ impl Session {
                 max_duration: config.runtime.max_duration,
                 io_threads: config.runtime.io_threads,
                 resources,
+                ..RuntimeConfig::default()
             })
             .context("cannot start the runtime")?,
         );

@@ -1,10 +1,12 @@
 //! What every part of one execution shares: its identity, input, start time
 //! and the plan it runs. Built once per execution and shared by its fibers.
 
+use super::history::History;
 use crate::plan::Plan;
+use crate::task::Resources;
 use crate::time::Timestamp;
 use crate::value::{Map, Str, Value};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// One execution's identity and input.
 #[derive(Debug)]
@@ -23,6 +25,13 @@ pub struct ExecutionInfo {
     /// The `Execution` and `StateMachine` parts of the context object, built
     /// on first use.
     context_parts: OnceLock<(Value, Value)>,
+    /// Where its history goes, when its submitter asked for it.
+    pub history: Option<Box<History>>,
+    /// Its own task handlers, when its submitter gave some (else the
+    /// host's).
+    pub resources: Option<Arc<Resources>>,
+    /// Task invocations so far, by resource (built on the first task).
+    invocations: OnceLock<Box<Mutex<Vec<(Str, u32)>>>>,
 }
 
 impl ExecutionInfo {
@@ -45,6 +54,38 @@ impl ExecutionInfo {
             start_time,
             arn: OnceLock::new(),
             context_parts: OnceLock::new(),
+            history: None,
+            resources: None,
+            invocations: OnceLock::new(),
+        }
+    }
+
+    /// Records this execution's history to `history`.
+    pub fn with_history(mut self, history: Option<History>) -> ExecutionInfo {
+        self.history = history.map(Box::new);
+        self
+    }
+
+    /// Runs this execution's tasks with `resources` instead of the host's.
+    pub fn with_resources(mut self, resources: Option<Arc<Resources>>) -> ExecutionInfo {
+        self.resources = resources;
+        self
+    }
+
+    /// Counts an invocation of `resource` and returns how many came before
+    /// it in this execution (from any branch, retry or loop).
+    pub fn count_invocation(&self, resource: &Str) -> u32 {
+        let counts = self.invocations.get_or_init(Box::default);
+        let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
+        match counts.iter_mut().find(|(r, _)| r == resource) {
+            Some((_, n)) => {
+                *n += 1;
+                *n - 1
+            }
+            None => {
+                counts.push((resource.clone(), 1));
+                0
+            }
         }
     }
 

@@ -4,8 +4,10 @@
 //! then each state's `...StateEntered`, its task or fan-out events, and its
 //! `...StateExited`), whether or not anyone records them: AWS quotes the id of
 //! a state's entered event in runtime error causes ("... 'Wait' (entered at
-//! the event id #2) ..."). Recording is optional ([`HistorySink`]) and costs
-//! nothing when off.
+//! the event id #2) ..."). Recording is asked for per execution ([`History`]:
+//! a bounded [`HistorySink`] and whether events carry data), follows the
+//! execution's branches onto whichever shard runs them, and costs nothing
+//! when off.
 //!
 //! Children of a Map or Parallel state number their events from the parent's
 //! next id, and the parent moves on by the children's total once they join,
@@ -16,6 +18,8 @@ use crate::error::StatesError;
 use crate::time::Timestamp;
 use crate::value::{Str, Value};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The type of a history event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,14 +107,108 @@ pub struct HistoryEvent {
     pub error: Option<StatesError>,
 }
 
-/// Receives history events as they happen.
-pub trait HistorySink {
+/// Receives history events as the shards produce them, from whichever shard
+/// thread runs the branch. Must not block: a shard calls it in its loop.
+pub trait HistorySink: Send + Sync {
     /// Records one event.
-    fn record(&mut self, event: HistoryEvent);
+    fn record(&self, event: HistoryEvent);
 }
 
-impl HistorySink for Vec<HistoryEvent> {
-    fn record(&mut self, event: HistoryEvent) {
-        self.push(event);
+/// Where an execution's history goes, as asked for by its submitter.
+#[derive(Clone)]
+pub struct History {
+    /// The subscriber.
+    pub sink: Arc<dyn HistorySink>,
+    /// Whether events carry inputs, outputs and results (AWS's
+    /// `includeExecutionData`); without it they carry names, ids and errors.
+    pub include_data: bool,
+}
+
+impl fmt::Debug for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("History")
+            .field("include_data", &self.include_data)
+            .finish_non_exhaustive()
+    }
+}
+
+impl History {
+    /// Every event, with its data, to `sink`.
+    pub fn to(sink: Arc<dyn HistorySink>) -> History {
+        History {
+            sink,
+            include_data: true,
+        }
+    }
+}
+
+/// A bounded subscriber: events queue up to `capacity`, and past that are
+/// dropped and counted (a slow reader never holds a shard up). Make one with
+/// [`history_channel`].
+pub struct HistorySender {
+    sender: crossbeam::channel::Sender<HistoryEvent>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// The reading end of [`history_channel`].
+pub struct HistoryReceiver {
+    receiver: crossbeam::channel::Receiver<HistoryEvent>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// A bounded history subscriber and its reader.
+pub fn history_channel(capacity: usize) -> (HistorySender, HistoryReceiver) {
+    let (sender, receiver) = crossbeam::channel::bounded(capacity.max(1));
+    let dropped = Arc::new(AtomicU64::new(0));
+    (
+        HistorySender {
+            sender,
+            dropped: Arc::clone(&dropped),
+        },
+        HistoryReceiver { receiver, dropped },
+    )
+}
+
+impl HistorySink for HistorySender {
+    fn record(&self, event: HistoryEvent) {
+        if self.sender.try_send(event).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl HistoryReceiver {
+    /// The channel's receiving end (blocking and non-blocking reads,
+    /// `select!`).
+    pub fn events(&self) -> &crossbeam::channel::Receiver<HistoryEvent> {
+        &self.receiver
+    }
+
+    /// Events dropped because the channel was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// An unbounded in-memory subscriber, for tests and tools that read the
+/// history once the execution ended.
+#[derive(Default)]
+pub struct HistoryBuffer {
+    events: Mutex<Vec<HistoryEvent>>,
+}
+
+impl HistoryBuffer {
+    /// The events recorded so far, in the order they arrived.
+    pub fn take(&self) -> Vec<HistoryEvent> {
+        std::mem::take(&mut self.events.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl HistorySink for HistoryBuffer {
+    fn record(&self, event: HistoryEvent) {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(event);
     }
 }

@@ -28,12 +28,10 @@ use crate::error::{StatesError, names};
 use crate::value::{Str, Value, size};
 use std::sync::Arc;
 
-/// AWS's limit on one variable's value, in bytes of compact JSON.
-pub const MAX_VARIABLE_BYTES: usize = 256 * 1024;
-/// AWS's limit on the values of one `Assign` together.
-pub const MAX_ASSIGN_BYTES: usize = 256 * 1024;
-/// AWS's limit on all the variables of an execution.
-pub const MAX_TOTAL_BYTES: usize = 10 * 1024 * 1024;
+use crate::limits::{
+    ASSIGN_BYTES as MAX_ASSIGN_BYTES, EXECUTION_VARIABLE_BYTES as MAX_TOTAL_BYTES,
+    VARIABLE_BYTES as MAX_VARIABLE_BYTES,
+};
 
 /// The variables one fiber sees: its own scope and, behind it, the
 /// enclosing scopes as they were at the fork. Cloning is two pointer copies.

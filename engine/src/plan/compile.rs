@@ -30,7 +30,7 @@ impl Default for CompileOptions {
             name: "StateMachine".to_string(),
             region: "us-east-1".to_string(),
             account: "123456789012".to_string(),
-            payload_limit: 256 * 1024,
+            payload_limit: crate::limits::PAYLOAD_BYTES,
         }
     }
 }

@@ -11,7 +11,7 @@
 use super::{ExecutionId, Submission};
 use crate::error::StatesError;
 use crate::interp::Fiber;
-use crate::task::TaskResult;
+use crate::task::{CallbackError, TaskResult, TaskToken};
 use crate::time::Timestamp;
 use crate::value::Value;
 use crossbeam::queue::SegQueue;
@@ -54,6 +54,23 @@ pub(crate) struct ChildDone {
     pub transitions: u32,
 }
 
+/// A callback for a `.waitForTaskToken` task, answered through `reply`.
+pub(crate) struct Callback {
+    pub token: TaskToken,
+    pub action: CallbackAction,
+    pub reply: tokio::sync::oneshot::Sender<Result<(), CallbackError>>,
+}
+
+/// What a callback does.
+pub(crate) enum CallbackAction {
+    /// `SendTaskSuccess`: the task succeeds with this output.
+    Success(Value),
+    /// `SendTaskFailure`: the task fails with this error.
+    Failure(StatesError),
+    /// `SendTaskHeartbeat`: the task's heartbeat timer starts again.
+    Heartbeat,
+}
+
 /// What other threads tell a shard.
 pub(crate) enum Message {
     Start(Box<Start>),
@@ -65,6 +82,7 @@ pub(crate) enum Message {
         result: TaskResult,
     },
     Cancel(ExecutionId),
+    Callback(Box<Callback>),
     CancelChildren {
         parent: FiberRef,
         fork: u32,
@@ -111,6 +129,17 @@ impl Inbox {
     /// The next message, if any.
     pub(crate) fn pop(&self) -> Option<Message> {
         self.queue.pop()
+    }
+
+    /// `true` when no message waits.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Wakes the shard whether or not it sleeps (the wake-up is kept if it
+    /// is not parked yet): virtual time moved, it has timers to fire.
+    pub(crate) fn wake(&self) {
+        self.unparker.unpark();
     }
 
     /// `true` while the shard is parked (or about to park).

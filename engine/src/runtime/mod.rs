@@ -28,23 +28,39 @@
 //!    uses every core; a child that finishes on another shard reports back
 //!    through the parent's inbox, and the parent resumes when its join counter
 //!    completes (results in order).
-//! 5. The execution ends in exactly one [`Completion`], delivered to the
+//! 5. A `.waitForTaskToken` task waits for a callback: its token names the
+//!    shard and the task, so [`RuntimeHandle::send_task_success`] (and
+//!    `_failure`, `_heartbeat`) goes straight to the shard that holds it.
+//! 6. The execution ends in exactly one [`Completion`], delivered to the
 //!    submitter's [`CompletionSink`] on the shard thread: succeeded, failed,
-//!    timed out or cancelled. Cancelling an execution drops its fibers on
-//!    every shard and aborts its in-flight task futures.
+//!    timed out or cancelled. Cancelling an execution (its id names its
+//!    shard) drops its fibers on every shard they run on and aborts its
+//!    in-flight task futures.
+//!
+//! A submission may ask for its history ([`History`]): each typed event goes
+//! to its subscriber as the shard produces it. The runtime runs on real time
+//! or on virtual time ([`RuntimeClock`]), which skips ahead whenever nothing
+//! but timers is left.
 
+mod callback;
+mod clock;
 mod inbox;
 mod shard;
 mod timer;
+mod token_waits;
 
+pub use callback::CallbackReply;
+pub use clock::RuntimeClock;
 pub use timer::TimerWheel;
 
 use crate::error::StatesError;
+use crate::interp::History;
 use crate::plan::Plan;
-use crate::task::Resources;
+use crate::task::{CallbackError, Resources, TaskToken};
 use crate::time::Timestamp;
 use crate::value::{Str, Value};
-use inbox::{Inbox, Message};
+use clock::SharedClock;
+use inbox::{CallbackAction, Inbox, Message};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
@@ -125,6 +141,33 @@ pub struct Submission {
     pub tag: u64,
     /// Where the completion goes.
     pub sink: Arc<dyn CompletionSink>,
+    /// Where its history goes, if anywhere (recording costs nothing when
+    /// `None`).
+    pub history: Option<History>,
+    /// Task handlers for this execution alone (mocked responses of a test
+    /// case, for instance) instead of the runtime's.
+    pub resources: Option<Arc<Resources>>,
+}
+
+impl Submission {
+    /// A submission with no placement key, tag or history.
+    pub fn new(
+        plan: Arc<Plan>,
+        name: impl Into<Str>,
+        input: Value,
+        sink: Arc<dyn CompletionSink>,
+    ) -> Submission {
+        Submission {
+            plan,
+            name: name.into(),
+            input,
+            key: None,
+            tag: 0,
+            sink,
+            history: None,
+            resources: None,
+        }
+    }
 }
 
 /// The runtime's id for a submitted execution.
@@ -161,6 +204,8 @@ pub struct RuntimeConfig {
     pub io_threads: usize,
     /// Task handlers.
     pub resources: Resources,
+    /// Real or virtual time.
+    pub clock: RuntimeClock,
 }
 
 impl Default for RuntimeConfig {
@@ -168,9 +213,10 @@ impl Default for RuntimeConfig {
         RuntimeConfig {
             shards: std::thread::available_parallelism().map_or(1, usize::from),
             max_in_flight: 100_000,
-            max_duration: crate::interp::EXPRESS_MAX_DURATION,
+            max_duration: crate::limits::EXPRESS_MAX_DURATION,
             io_threads: 1,
             resources: Resources::new(),
+            clock: RuntimeClock::Real,
         }
     }
 }
@@ -207,6 +253,10 @@ pub(crate) struct Shared {
     pub(crate) io: tokio::runtime::Handle,
     pub(crate) completed: Vec<CacheLine<AtomicU64>>,
     pub(crate) transitions: Vec<CacheLine<AtomicU64>>,
+    pub(crate) clock: SharedClock,
+    /// Random per runtime: task tokens carry it, so a token of another
+    /// process is told apart from one this runtime issued.
+    pub(crate) epoch: u64,
 }
 
 /// Keeps a per-shard counter on its own cache line.
@@ -224,7 +274,7 @@ pub struct Runtime {
 impl Runtime {
     /// Starts the shards and the I/O threads.
     pub fn start(config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
-        let shards = config.shards.max(1);
+        let shards = config.shards.clamp(1, usize::from(u16::MAX));
         let io = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.io_threads.max(1))
             .thread_name("spate-io")
@@ -242,6 +292,8 @@ impl Runtime {
             io: io.handle().clone(),
             completed: (0..shards).map(|_| CacheLine::default()).collect(),
             transitions: (0..shards).map(|_| CacheLine::default()).collect(),
+            clock: SharedClock::new(config.clock, shards),
+            epoch: rand::random(),
         });
         let mut threads = Vec::with_capacity(shards);
         for index in 0..shards {
@@ -257,6 +309,26 @@ impl Runtime {
             threads,
             io: Some(io),
         })
+    }
+
+    /// Starts a runtime with `config`, runs one execution of `plan` on
+    /// `input` to its end and stops the runtime: the shortest way to run a
+    /// state machine once (examples, tests, tools).
+    pub fn run_once(
+        config: RuntimeConfig,
+        plan: Arc<Plan>,
+        input: Value,
+    ) -> Result<Completion, RuntimeError> {
+        let runtime = Runtime::start(config)?;
+        let sink: Arc<dyn CompletionSink> = Arc::new(|_: Completion| {});
+        let completion = runtime
+            .handle()
+            .run_to_end(Submission::new(plan, "run-once", input, sink))
+            .map_err(|_| {
+                RuntimeError::Start(std::io::Error::other("the runtime refused the execution"))
+            })?;
+        runtime.shutdown(Duration::ZERO);
+        Ok(completion)
     }
 
     /// Number of shards.
@@ -363,6 +435,68 @@ impl RuntimeHandle {
     pub fn cancel(&self, id: ExecutionId) {
         cancel(&self.shared, id)
     }
+
+    /// The runtime's current time (virtual time when it runs on it).
+    pub fn now(&self) -> Timestamp {
+        self.shared.clock.now()
+    }
+
+    /// Completes the `.waitForTaskToken` task that was given `token` with
+    /// `output`, as AWS's `SendTaskSuccess`. Callable from any thread; the
+    /// reply says whether a task took it.
+    pub fn send_task_success(&self, token: &str, output: Value) -> CallbackReply {
+        self.callback(token, CallbackAction::Success(output))
+    }
+
+    /// Fails the `.waitForTaskToken` task that was given `token` with
+    /// `error` and `cause`, as AWS's `SendTaskFailure` (Retry and Catch see
+    /// that error).
+    pub fn send_task_failure(&self, token: &str, error: &str, cause: &str) -> CallbackReply {
+        self.callback(
+            token,
+            CallbackAction::Failure(StatesError::new(error, cause)),
+        )
+    }
+
+    /// Restarts the heartbeat timer of the task that was given `token`, as
+    /// AWS's `SendTaskHeartbeat`.
+    pub fn send_task_heartbeat(&self, token: &str) -> CallbackReply {
+        self.callback(token, CallbackAction::Heartbeat)
+    }
+
+    fn callback(&self, token: &str, action: CallbackAction) -> CallbackReply {
+        let Some(token) = TaskToken::decode(token) else {
+            return CallbackReply::ready(Err(CallbackError::InvalidToken));
+        };
+        let shard = usize::from(token.shard);
+        if token.epoch != self.shared.epoch || shard >= self.shared.inboxes.len() {
+            return CallbackReply::ready(Err(CallbackError::TaskDoesNotExist));
+        }
+        if self.shared.stopping.load(Ordering::Acquire) {
+            return CallbackReply::ready(Err(CallbackError::ShuttingDown));
+        }
+        let (reply, receiver) = tokio::sync::oneshot::channel();
+        self.shared.inboxes[shard].push(Message::Callback(Box::new(inbox::Callback {
+            token,
+            action,
+            reply,
+        })));
+        CallbackReply::pending(receiver)
+    }
+
+    /// Runs one execution and waits for its end, blocking the calling
+    /// thread (not for a shard thread or an async task: submit with a sink
+    /// there).
+    pub fn run_to_end(&self, mut submission: Submission) -> Result<Completion, SubmitError> {
+        let (sender, receiver) = crossbeam::channel::bounded(1);
+        submission.sink = Arc::new(move |c: Completion| {
+            let _ = sender.send(c);
+        });
+        self.submit(submission)?;
+        Ok(receiver
+            .recv()
+            .expect("the runtime delivers every admitted execution's completion"))
+    }
 }
 
 fn submit(shared: &Arc<Shared>, submission: Submission) -> Result<ExecutionId, SubmitError> {
@@ -385,7 +519,7 @@ fn submit(shared: &Arc<Shared>, submission: Submission) -> Result<ExecutionId, S
     };
     let seq = shared.placed[shard].0.fetch_add(1, Ordering::Relaxed);
     let id = ExecutionId(seq * shards as u64 + shard as u64 + 1);
-    let queued_at = crate::time::Clock::now(&crate::time::SystemClock);
+    let queued_at = shared.clock.now();
     shared.inboxes[shard].push(Message::Start(Box::new(inbox::Start {
         id,
         submission,
@@ -395,8 +529,10 @@ fn submit(shared: &Arc<Shared>, submission: Submission) -> Result<ExecutionId, S
 }
 
 fn cancel(shared: &Shared, id: ExecutionId) {
-    for inbox in &shared.inboxes {
-        inbox.push(Message::Cancel(id));
+    // Ids are `seq * shards + shard + 1`: the id names the owning shard.
+    let shards = shared.inboxes.len() as u64;
+    if let Some(shard) = id.0.checked_sub(1).map(|n| (n % shards) as usize) {
+        shared.inboxes[shard].push(Message::Cancel(id));
     }
 }
 

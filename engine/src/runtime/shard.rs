@@ -12,13 +12,18 @@
 //! A top-level execution arms its deadline timer only when it first waits;
 //! CPU-only executions never touch the wheel.
 
-use super::inbox::{ChildDone, ChildFiber, FiberRef, Inbox, Message, Start};
+use super::inbox::{
+    Callback, CallbackAction, ChildDone, ChildFiber, FiberRef, Inbox, Message, Start,
+};
 use super::timer::TimerWheel;
+use super::token_waits::TokenWaits;
 use super::{Completion, CompletionSink, ExecutionId, Shared, Status};
 use crate::error::{StatesError, names};
-use crate::interp::{ChildStart, ExecutionInfo, Fiber, Join, JoinOutcome, Poll, StepEnv};
-use crate::task::{TaskReply, TaskResult};
-use crate::time::{Clock, SystemClock, Timestamp};
+use crate::interp::{
+    ChildStart, EventType, ExecutionInfo, Fiber, Join, JoinOutcome, Poll, StepEnv,
+};
+use crate::task::{CallbackError, TaskCall, TaskReply, TaskResult, TaskToken, TokenMint};
+use crate::time::Timestamp;
 use crate::value::{Str, Value, size};
 use crossbeam::sync::Parker;
 use std::collections::{HashMap, VecDeque};
@@ -159,7 +164,14 @@ pub(crate) struct Shard {
     fired: Vec<TimerItem>,
     /// Children adopted from other shards, by (parent, fork).
     adopted: HashMap<(FiberRef, u32), Vec<u32>, foldhash::fast::FixedState>,
-    task_seq: u64,
+    /// Top-level fibers that have waited or yielded at least once, by
+    /// execution id, for cancellation (a CPU-only execution ends within the
+    /// turn it started in, before any cancellation can reach it).
+    tops: HashMap<ExecutionId, u32, foldhash::fast::FixedState>,
+    /// Numbers tasks and issues task tokens.
+    mint: TokenMint,
+    /// `.waitForTaskToken` tasks waiting for their callbacks.
+    token_waits: TokenWaits,
     now: Timestamp,
 }
 
@@ -167,7 +179,8 @@ impl Shard {
     pub(crate) fn new(index: usize, shared: Arc<Shared>) -> Shard {
         let inbox = Arc::clone(&shared.inboxes[index]);
         let parker = inbox.take_parker();
-        let now = SystemClock.now();
+        let now = shared.clock.now();
+        let mint = TokenMint::new(index as u16, shared.epoch);
         Shard {
             index: index as u32,
             shared,
@@ -180,7 +193,9 @@ impl Shard {
             wheel: TimerWheel::new(millis(now)),
             fired: Vec::new(),
             adopted: HashMap::default(),
-            task_seq: 0,
+            tops: HashMap::default(),
+            mint,
+            token_waits: TokenWaits::default(),
             now,
         }
     }
@@ -191,7 +206,7 @@ impl Shard {
         CURRENT_SHARD.with(|c| c.set(Some((runtime, self.index as usize))));
         loop {
             let mut busy = false;
-            self.now = SystemClock.now();
+            self.now = self.shared.clock.now();
             for _ in 0..INBOX_BATCH {
                 match self.inbox.pop() {
                     Some(Message::Stop) => {
@@ -205,7 +220,7 @@ impl Shard {
                     None => break,
                 }
             }
-            self.now = SystemClock.now();
+            self.now = self.shared.clock.now();
             self.fire_timers();
             for _ in 0..READY_BATCH {
                 let Some((slot, resume)) = self.ready.pop_front() else {
@@ -215,16 +230,31 @@ impl Shard {
                 self.resume(slot, resume);
             }
             if !busy && self.ready.is_empty() {
-                if self.inbox.spin_for_message(IDLE_SPIN) {
-                    continue;
-                }
-                let timeout = self.wheel.next_deadline().map(|at| {
-                    let now_ms = millis(SystemClock.now());
-                    Duration::from_millis(at.saturating_sub(now_ms).max(1))
-                });
-                self.inbox.park(&self.parker, timeout);
+                self.idle();
             }
         }
+    }
+
+    /// Waits for a message or the next timer. On virtual time, the shard
+    /// reports its next timer and sleeps until a message comes or time
+    /// skips ahead.
+    fn idle(&mut self) {
+        if let Some(virtual_time) = self.shared.clock.as_virtual() {
+            let shard = self.index as usize;
+            let next = self.wheel.next_deadline();
+            virtual_time.shard_idle(&self.shared.clock, shard, next, &self.shared.inboxes);
+            self.inbox.park(&self.parker, None);
+            virtual_time.shard_busy(shard);
+            return;
+        }
+        if self.inbox.spin_for_message(IDLE_SPIN) {
+            return;
+        }
+        let timeout = self.wheel.next_deadline().map(|at| {
+            let now_ms = millis(self.shared.clock.now());
+            Duration::from_millis(at.saturating_sub(now_ms).max(1))
+        });
+        self.inbox.park(&self.parker, timeout);
     }
 
     /// Counts a completion before it is delivered, so whoever sees the
@@ -263,6 +293,9 @@ impl Shard {
     fn release(&mut self, index: u32) -> Option<Slot> {
         let entry = &mut self.entries[index as usize];
         let slot = entry.slot.take()?;
+        if let Waiting::Task { task, .. } = &slot.waiting {
+            self.token_waits.remove(*task);
+        }
         entry.generation = entry.generation.wrapping_add(1);
         self.free.push(index);
         self.live -= 1;
@@ -316,14 +349,12 @@ impl Shard {
                 result,
             } => self.task_done(fiber, task, result),
             Message::Cancel(id) => {
-                let found = self.entries.iter().position(|e| {
-                    matches!(&e.slot, Some(Slot { owner: Owner::Top(top), .. }) if top.id == id)
-                });
-                if let Some(index) = found {
+                if let Some(&index) = self.tops.get(&id) {
                     let error = StatesError::new("ExecutionAborted", "the execution was cancelled");
-                    self.end_execution(index as u32, Status::Cancelled, Err(error));
+                    self.end_execution(index, Status::Cancelled, Err(error));
                 }
             }
+            Message::Callback(callback) => self.callback(*callback),
             Message::CancelChildren { parent, fork } => {
                 if let Some(slots) = self.adopted.remove(&(parent, fork)) {
                     for slot in slots {
@@ -365,16 +396,20 @@ impl Shard {
                 transitions: 0,
             };
             self.count_completion(0);
-            submission.sink.complete(completion);
             self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+            submission.sink.complete(completion);
             return;
         }
-        let exec = Arc::new(ExecutionInfo::new(
-            submission.plan,
-            submission.name.clone(),
-            &submission.input,
-            started_at,
-        ));
+        let exec = Arc::new(
+            ExecutionInfo::new(
+                submission.plan,
+                submission.name.clone(),
+                &submission.input,
+                started_at,
+            )
+            .with_history(submission.history)
+            .with_resources(submission.resources),
+        );
         let slot = self.alloc(Slot {
             fiber: Fiber::start(exec, submission.input),
             owner: Owner::Top(Box::new(TopInfo {
@@ -424,8 +459,42 @@ impl Shard {
         };
         if matches!(slot.waiting, Waiting::Task { task: t, .. } if t == task) {
             slot.waiting = Waiting::Nothing;
+            self.token_waits.remove(task);
             self.ready.push_back((fiber.slot, Resume::Task(result)));
         }
+    }
+
+    /// A callback for a `.waitForTaskToken` task: answers it, and resumes
+    /// the task on success or failure.
+    fn callback(&mut self, callback: Callback) {
+        let Callback {
+            token,
+            action,
+            reply,
+        } = callback;
+        let now = self.now;
+        let result = match self.token_waits.find(&token) {
+            None if self.mint.issued(token.number) => Err(CallbackError::TaskTimedOut),
+            None => Err(CallbackError::TaskDoesNotExist),
+            Some(wait) => {
+                let fiber = FiberRef {
+                    shard: self.index,
+                    slot: wait.slot,
+                    generation: wait.generation,
+                };
+                match action {
+                    CallbackAction::Heartbeat => TokenWaits::beat(wait, now),
+                    CallbackAction::Success(output) => {
+                        self.task_done(fiber, token.number, Ok(output))
+                    }
+                    CallbackAction::Failure(error) => {
+                        self.task_done(fiber, token.number, Err(error))
+                    }
+                }
+                Ok(())
+            }
+        };
+        let _ = reply.send(result);
     }
 
     // --- timers ------------------------------------------------------------
@@ -510,7 +579,14 @@ impl Shard {
             TimerKind::TaskTimeout(_) => {
                 self.task_failed(index, StatesError::new(names::TIMEOUT, ""))
             }
-            TimerKind::TaskHeartbeat(_) => {
+            TimerKind::TaskHeartbeat(task) => {
+                // A task that got heartbeats is due later: wait on.
+                if let Some(due) = self.token_waits.heartbeat_due(task)
+                    && due > self.now
+                {
+                    self.add_timer(due, index, TimerKind::TaskHeartbeat(task));
+                    return;
+                }
                 self.task_failed(index, StatesError::new(names::HEARTBEAT_TIMEOUT, ""))
             }
             TimerKind::TaskReady(_) => {
@@ -551,11 +627,13 @@ impl Shard {
         let Some(slot) = self.slot_mut(index) else {
             return;
         };
-        if let Waiting::Task { abort, .. } = std::mem::replace(&mut slot.waiting, Waiting::Nothing)
+        if let Waiting::Task { abort, task, .. } =
+            std::mem::replace(&mut slot.waiting, Waiting::Nothing)
         {
             if let Some(abort) = abort {
                 abort.abort();
             }
+            self.token_waits.remove(task);
             self.ready.push_back((index, Resume::Task(Err(error))));
         }
     }
@@ -563,11 +641,17 @@ impl Shard {
     // --- running fibers ------------------------------------------------------
 
     fn resume(&mut self, index: u32, resume: Resume) {
-        let now = self.now;
-        let Some(slot) = self.slot_mut(index) else {
+        let Some(slot) = self
+            .entries
+            .get_mut(index as usize)
+            .and_then(|e| e.slot.as_mut())
+        else {
             return;
         };
-        let mut env = StepEnv::at(now);
+        let mut env = StepEnv {
+            now: self.now,
+            tokens: Some(&self.mint),
+        };
         let poll = match resume {
             Resume::Run => slot.fiber.run(&mut env),
             Resume::Timer => slot.fiber.on_timer(&mut env),
@@ -586,8 +670,9 @@ impl Shard {
             && !top.deadline_armed
         {
             top.deadline_armed = true;
-            let deadline = top.deadline;
+            let (deadline, id) = (top.deadline, top.id);
             self.add_timer(deadline, index, TimerKind::Deadline);
+            self.tops.insert(id, index);
         }
     }
 
@@ -601,6 +686,8 @@ impl Shard {
                         StatesError::new(names::TIMEOUT, "The execution ran past its timeout");
                     self.end_execution(index, Status::TimedOut, Err(error));
                 } else {
+                    // A long CPU-only run can be cancelled between turns.
+                    self.arm_deadline(index);
                     self.ready.push_back((index, Resume::Run));
                 }
             }
@@ -641,12 +728,34 @@ impl Shard {
         }
     }
 
-    fn invoke(&mut self, index: u32, call: crate::task::TaskCall) {
+    fn invoke(&mut self, index: u32, call: TaskCall) {
         self.arm_deadline(index);
-        self.task_seq += 1;
-        let task = self.task_seq;
-        let now = self.now;
+        let Some(exec) = self
+            .slot_mut(index)
+            .map(|s| Arc::clone(s.fiber.execution()))
+        else {
+            return;
+        };
+        let token = call.task_token.as_deref().and_then(TaskToken::decode);
         let (timeout, heartbeat) = (call.timeout, call.heartbeat);
+        // A `.waitForTaskToken` task ends with its callback. Its integration,
+        // if one is configured, only delivers the token: its result is not
+        // the task's, but its failure is. Without one, the token goes out
+        // through `$$.Task.Token` alone.
+        let waits_for_callback = token.is_some();
+        let reply = {
+            let resources = exec.resources.as_deref().unwrap_or(&self.shared.resources);
+            if waits_for_callback && resources.lookup(&call.resource).is_none() {
+                None
+            } else {
+                Some(resources.invoke(call))
+            }
+        };
+        let task = match &token {
+            Some(token) => token.number,
+            None => self.mint.next_task(),
+        };
+        let now = self.now;
         if let Some(slot) = self.slot_mut(index) {
             slot.waiting = Waiting::Task {
                 task,
@@ -660,11 +769,19 @@ impl Shard {
         if let Some(h) = heartbeat {
             self.add_timer(now.plus(h), index, TimerKind::TaskHeartbeat(task));
         }
-        match self.shared.resources.invoke(call) {
+        if let Some(token) = &token {
+            let generation = self.entries[index as usize].generation;
+            self.token_waits
+                .register(token, index, generation, heartbeat, now);
+        }
+        let Some(reply) = reply else { return };
+        match reply {
+            TaskReply::Ready(Ok(_)) | TaskReply::After(_, Ok(_)) if waits_for_callback => {}
             TaskReply::Ready(result) => {
                 if let Some(slot) = self.slot_mut(index) {
                     slot.waiting = Waiting::Nothing;
                 }
+                self.token_waits.remove(task);
                 self.ready.push_back((index, Resume::Task(result)));
             }
             TaskReply::After(delay, result) => {
@@ -680,13 +797,17 @@ impl Shard {
             TaskReply::Pending(future) => {
                 let fiber = self.reference(index);
                 let inbox = Arc::clone(&self.inbox);
+                let io = IoGuard::new(&self.shared);
                 let handle = self.shared.io.spawn(async move {
                     let result = future.await;
-                    inbox.push(Message::TaskDone {
-                        fiber,
-                        task,
-                        result,
-                    });
+                    if !(waits_for_callback && result.is_ok()) {
+                        inbox.push(Message::TaskDone {
+                            fiber,
+                            task,
+                            result,
+                        });
+                    }
+                    drop(io);
                 });
                 if let Some(Slot {
                     waiting: Waiting::Task { abort, .. },
@@ -758,7 +879,10 @@ impl Shard {
                 continue;
             }
             inline_budget -= 1;
-            let mut env = StepEnv::at(self.now);
+            let mut env = StepEnv {
+                now: self.now,
+                tokens: Some(&self.mint),
+            };
             match fiber.run(&mut env) {
                 Poll::Done(result) => {
                     let (events, transitions) = (fiber.events_used(), fiber.transitions());
@@ -934,11 +1058,35 @@ impl Shard {
     /// Ends a top-level execution: drops its fibers everywhere and delivers
     /// its one completion.
     fn end_execution(&mut self, index: u32, status: Status, result: Result<Value, StatesError>) {
-        let transitions = self.slot_mut(index).map_or(0, |s| s.fiber.transitions());
+        // The loop's `now` may be a batch old: read the clock for an exact
+        // end time (latency histograms are built from it).
+        self.now = self.shared.clock.now();
+        let now = self.now;
+        let Some(slot) = self.slot_mut(index) else {
+            return;
+        };
+        let transitions = slot.fiber.transitions();
+        // A fiber records its own success or failure; a timeout or a stop
+        // comes from outside it.
+        let closing = match status {
+            Status::TimedOut => Some(EventType::ExecutionTimedOut),
+            Status::Cancelled => Some(EventType::ExecutionAborted),
+            Status::Succeeded | Status::Failed => None,
+        };
+        if let Some(event) = closing
+            && slot.fiber.execution().history.is_some()
+        {
+            let mut env = StepEnv::at(now);
+            slot.fiber
+                .emit_external(&mut env, event, result.as_ref().err());
+        }
         let Some(slot) = self.drop_subtree_returning(index) else {
             return;
         };
         let Owner::Top(top) = slot.owner else { return };
+        if top.deadline_armed {
+            self.tops.remove(&top.id);
+        }
         let TopInfo {
             id,
             name,
@@ -948,10 +1096,10 @@ impl Shard {
             started_at,
             ..
         } = *top;
-        // The loop's `now` may be a batch old: read the clock for an exact
-        // end time (latency histograms are built from it).
-        self.now = SystemClock.now();
+        // Counted and released before delivery: whoever sees the completion
+        // sees the stats and the free admission slot too.
         self.count_completion(transitions);
+        self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
         sink.complete(Completion {
             id,
             name,
@@ -963,7 +1111,6 @@ impl Shard {
             ended_at: self.now,
             transitions,
         });
-        self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 
     fn drop_subtree(&mut self, index: u32) {
@@ -1023,6 +1170,29 @@ impl Shard {
     }
 }
 
+/// Counts a task future as pending while it lives, so virtual time does not
+/// skip ahead of a result that may still come (nothing on real time).
+struct IoGuard(Option<Arc<Shared>>);
+
+impl IoGuard {
+    fn new(shared: &Arc<Shared>) -> IoGuard {
+        IoGuard(shared.clock.as_virtual().map(|virtual_time| {
+            virtual_time.io_started();
+            Arc::clone(shared)
+        }))
+    }
+}
+
+impl Drop for IoGuard {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.0
+            && let Some(virtual_time) = shared.clock.as_virtual()
+        {
+            virtual_time.io_finished(&shared.clock, &shared.inboxes);
+        }
+    }
+}
+
 fn millis(t: Timestamp) -> u64 {
     t.unix_millis().max(0) as u64
 }
@@ -1036,11 +1206,13 @@ mod size_tests {
     /// 750 bytes, so a million parked executions fit in well under 1 GiB
     /// (measured: `spate bench config/workflows/bench/wait-60.asl.json`).
     /// These bounds keep that product number from creeping up unnoticed;
-    /// the variable scopes (two pointers per fiber) are the last addition.
+    /// the last additions are the task token (a box pointer per fiber) and,
+    /// per execution, its history subscriber, its own task handlers and its
+    /// per-resource invocation counts (a pointer each).
     #[test]
     fn parked_execution_stays_small() {
         assert!(
-            std::mem::size_of::<Entry>() <= 240,
+            std::mem::size_of::<Entry>() <= 248,
             "Entry {}",
             std::mem::size_of::<Entry>()
         );
@@ -1050,12 +1222,12 @@ mod size_tests {
             std::mem::size_of::<TopInfo>()
         );
         assert!(
-            std::mem::size_of::<Fiber>() <= 152,
+            std::mem::size_of::<Fiber>() <= 160,
             "Fiber {}",
             std::mem::size_of::<Fiber>()
         );
         assert!(
-            std::mem::size_of::<ExecutionInfo>() <= 152,
+            std::mem::size_of::<ExecutionInfo>() <= 184,
             "ExecutionInfo {}",
             std::mem::size_of::<ExecutionInfo>()
         );

@@ -54,6 +54,8 @@ impl Harness {
                 key: None,
                 tag,
                 sink: Arc::clone(&self.sink),
+                history: None,
+                resources: None,
             })
             .expect("admitted")
     }
@@ -315,6 +317,8 @@ fn admission_is_bounded() {
         key: None,
         tag: 99,
         sink: Arc::clone(&h.sink),
+        history: None,
+        resources: None,
     });
     match refused {
         Err(SubmitError::Full(submission)) => assert_eq!(submission.tag, 99),
@@ -418,6 +422,8 @@ fn a_sink_chains_executions_through_a_handle_on_its_own_shard() {
                     key: None,
                     tag: chain * 1000,
                     sink: Arc::clone(&sink),
+                    history: None,
+                    resources: None,
                 })
                 .expect("admitted");
         }
@@ -466,6 +472,8 @@ impl CompletionSink for Chain {
                 key: None,
                 tag: c.tag + 1,
                 sink: self.me.upgrade().expect("the test holds the sink"),
+                history: None,
+                resources: None,
             };
             self.handle.submit(next).expect("admitted");
         }

@@ -205,6 +205,8 @@ mod tests {
             execution_name: Str::new("e"),
             state_name: Str::new("s"),
             retry_count: 0,
+            invocation: 0,
+            task_token: None,
         };
         match resources.invoke(call(arn)) {
             TaskReply::Ready(r) => assert_eq!(r.unwrap(), crate::json!("mocked")),

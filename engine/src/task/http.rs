@@ -74,7 +74,7 @@ pub const HTTP_SOCKET: &str = "States.Http.Socket";
 pub const HTTP_STATUS_CODE_PREFIX: &str = "States.Http.StatusCode.";
 
 /// AWS's payload limit, applied to response bodies as they are read.
-pub(crate) const RESPONSE_LIMIT: usize = 256 * 1024;
+pub(crate) const RESPONSE_LIMIT: usize = crate::limits::PAYLOAD_BYTES;
 
 /// Settings of the HTTP Task.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -1115,6 +1115,8 @@ mod tests {
             execution_name: Str::new("e"),
             state_name: Str::new("s"),
             retry_count: 0,
+            invocation: 0,
+            task_token: None,
         };
         let client = Duration::from_secs(60);
         assert_eq!(deadline(&call, client), (client, Bound::Client));

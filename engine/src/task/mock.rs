@@ -48,7 +48,7 @@ pub enum MockBehaviour {
 }
 
 impl MockBehaviour {
-    /// The outcome for attempt number `attempt` (counting from 0) with
+    /// The outcome for invocation number `attempt` (counting from 0) with
     /// `input`, and the simulated delay before it.
     pub fn outcome(&self, attempt: u32, input: &Value) -> (Duration, TaskResult) {
         match self {
@@ -81,9 +81,11 @@ impl MockBehaviour {
     }
 }
 
-/// A handler that plays a [`MockBehaviour`]. Attempts are counted per Task
-/// state execution (its `RetryCount`), so every execution starts afresh:
-/// `fail_then` with `times: 2` fails the first two tries of each Task run.
+/// A handler that plays a [`MockBehaviour`]. Invocations are counted per
+/// resource across the whole execution (every branch, retry and loop), as
+/// the conformance corpus defines `fail_then` and as Step Functions Local
+/// counts mocked responses: `fail_then` with `times: 2` fails the first two
+/// invocations of its resource in each execution, wherever they come from.
 #[derive(Debug, Clone)]
 pub struct MockHandler {
     behaviour: MockBehaviour,
@@ -98,7 +100,7 @@ impl MockHandler {
 
 impl TaskHandler for MockHandler {
     fn invoke(&self, call: TaskCall) -> TaskReply {
-        match self.behaviour.outcome(call.retry_count, &call.input) {
+        match self.behaviour.outcome(call.invocation, &call.input) {
             (delay, result) if delay.is_zero() => TaskReply::Ready(result),
             (delay, result) => TaskReply::After(delay, result),
         }

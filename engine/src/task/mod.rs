@@ -19,6 +19,7 @@ mod http;
 mod lambda;
 mod mock;
 mod native;
+mod token;
 
 pub use config::{ConfigError, TaskConfig, build_resources};
 pub use http::{
@@ -27,6 +28,7 @@ pub use http::{
 pub use lambda::{LAMBDA_ARN_PREFIX, LAMBDA_INVOKE, LambdaConfig, LambdaHandler};
 pub use mock::{MockBehaviour, MockHandler};
 pub use native::{AsyncFnHandler, FnHandler};
+pub use token::{CallbackError, TaskToken, TokenMint, WAIT_FOR_TASK_TOKEN};
 
 use crate::error::StatesError;
 use crate::value::{Str, Value};
@@ -56,8 +58,10 @@ pub struct TaskCall {
     /// handlers may use it to bound their own I/O).
     pub timeout: Option<Duration>,
     /// `HeartbeatSeconds`: the task fails with `States.HeartbeatTimeout` when
-    /// this long passes without a heartbeat. Handlers cannot send heartbeats
-    /// yet, so it acts as a second deadline.
+    /// this long passes without a heartbeat. For a `.waitForTaskToken` task,
+    /// heartbeats are callbacks with its token
+    /// ([`RuntimeHandle::send_task_heartbeat`](crate::runtime::RuntimeHandle::send_task_heartbeat));
+    /// other handlers cannot send one, so for them it acts as a second deadline.
     pub heartbeat: Option<Duration>,
     /// The execution's name.
     pub execution_name: Str,
@@ -65,6 +69,13 @@ pub struct TaskCall {
     pub state_name: Str,
     /// How many times this state has been retried (`$$.State.RetryCount`).
     pub retry_count: u32,
+    /// How many times this execution invoked this resource before (from 0),
+    /// across all its branches, retries and loops.
+    pub invocation: u32,
+    /// For a `.waitForTaskToken` resource, the task's token
+    /// (`$$.Task.Token`): the task waits until a callback brings it back, so
+    /// a handler passes it on (in a message, a record) to whoever answers.
+    pub task_token: Option<Str>,
 }
 
 /// How a handler answers.
@@ -163,8 +174,8 @@ impl Resources {
     ///
     /// ```
     /// use spate_engine::error::StatesError;
-    /// use spate_engine::interp::{RunOptions, Status, run_execution};
     /// use spate_engine::plan::{CompileOptions, from_definition};
+    /// use spate_engine::runtime::{Runtime, RuntimeConfig, Status};
     /// use spate_engine::task::Resources;
     /// use spate_engine::{Value, json};
     /// use std::sync::Arc;
@@ -182,14 +193,8 @@ impl Resources {
     ///     })?;
     ///     Ok(Value::from(2 * n))
     /// });
-    /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// let outcome = runtime.block_on(run_execution(
-    ///     Arc::new(plan),
-    ///     "example",
-    ///     json!({"n": 21}),
-    ///     &RunOptions::real_time(resources),
-    ///     None,
-    /// ));
+    /// let config = RuntimeConfig { shards: 1, resources, ..RuntimeConfig::default() };
+    /// let outcome = Runtime::run_once(config, Arc::new(plan), json!({"n": 21})).unwrap();
     /// assert_eq!(outcome.status, Status::Succeeded);
     /// assert_eq!(outcome.result.unwrap(), json!({"n": 21, "doubled": 42}));
     /// ```
@@ -208,8 +213,8 @@ impl Resources {
     /// I/O by `call.timeout`.
     ///
     /// ```
-    /// use spate_engine::interp::{RunOptions, Status, run_execution};
     /// use spate_engine::plan::{CompileOptions, from_definition};
+    /// use spate_engine::runtime::{Runtime, RuntimeConfig, Status};
     /// use spate_engine::task::{Resources, TaskCall};
     /// use spate_engine::{Value, json};
     /// use std::sync::Arc;
@@ -226,14 +231,8 @@ impl Resources {
     ///     let who = call.input.get("who").and_then(Value::as_str).unwrap_or("world");
     ///     Ok(Value::from(format!("hello, {who} (from {})", call.state_name)))
     /// });
-    /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// let outcome = runtime.block_on(run_execution(
-    ///     Arc::new(plan),
-    ///     "example",
-    ///     json!({"who": "Ada"}),
-    ///     &RunOptions::real_time(resources),
-    ///     None,
-    /// ));
+    /// let config = RuntimeConfig { shards: 1, resources, ..RuntimeConfig::default() };
+    /// let outcome = Runtime::run_once(config, Arc::new(plan), json!({"who": "Ada"})).unwrap();
     /// assert_eq!(outcome.status, Status::Succeeded);
     /// assert_eq!(outcome.result.unwrap(), json!("hello, Ada (from Greet)"));
     /// ```
@@ -245,8 +244,18 @@ impl Resources {
         self.register(resource, Arc::new(AsyncFnHandler::new(f)))
     }
 
-    /// The handler for `resource`.
+    /// The handler for `resource`. A `.waitForTaskToken` resource without
+    /// a handler of its own goes to its integration's handler (the resource
+    /// without the suffix), which gets the token in [`TaskCall::task_token`].
     pub fn lookup(&self, resource: &str) -> Option<&Arc<dyn TaskHandler>> {
+        self.lookup_exactly(resource).or_else(|| {
+            resource
+                .strip_suffix(WAIT_FOR_TASK_TOKEN)
+                .and_then(|base| self.lookup_exactly(base))
+        })
+    }
+
+    fn lookup_exactly(&self, resource: &str) -> Option<&Arc<dyn TaskHandler>> {
         self.exact.get(resource).or_else(|| {
             self.prefixes
                 .iter()
@@ -292,6 +301,8 @@ mod tests {
             execution_name: Str::new("e"),
             state_name: Str::new("s"),
             retry_count: 0,
+            invocation: 0,
+            task_token: None,
         }
     }
 

@@ -2,24 +2,23 @@
 //! ResultSelector / Catch, against local servers.
 
 use crate::server::{json, respond, serve};
-use spate_engine::interp::{Outcome, RunOptions, Status, run_execution};
 use spate_engine::plan::{CompileOptions, from_definition};
+use spate_engine::runtime::{Completion, Runtime, RuntimeConfig, Status};
 use spate_engine::task::{TaskConfig, build_resources};
 use spate_engine::value::parse_json_str;
 use spate_engine::{Value, json};
 use std::sync::Arc;
 
-async fn execute(definition: &str, input: Value, config: &TaskConfig) -> Outcome {
-    let plan = from_definition(definition, &CompileOptions::default()).unwrap();
-    let resources = build_resources(config).unwrap();
-    run_execution(
-        Arc::new(plan),
-        "e2e",
-        input,
-        &RunOptions::real_time(resources),
-        None,
-    )
-    .await
+async fn execute(definition: &str, input: Value, config: &TaskConfig) -> Completion {
+    let plan = Arc::new(from_definition(definition, &CompileOptions::default()).unwrap());
+    let config = RuntimeConfig {
+        shards: 1,
+        resources: build_resources(config).unwrap(),
+        ..RuntimeConfig::default()
+    };
+    tokio::task::spawn_blocking(move || Runtime::run_once(config, plan, input).unwrap())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -2,25 +2,26 @@
 //! executions.
 
 use spate_engine::error::StatesError;
-use spate_engine::interp::{Outcome, RunOptions, Status, run_execution};
 use spate_engine::plan::{CompileOptions, from_definition};
+use spate_engine::runtime::{Completion, Runtime, RuntimeClock, RuntimeConfig, Status};
 use spate_engine::task::{Resources, TaskCall};
 use spate_engine::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-async fn execute(definition: &str, input: Value, resources: Resources) -> Outcome {
-    let plan = from_definition(definition, &CompileOptions::default()).unwrap();
-    run_execution(
-        Arc::new(plan),
-        "native",
-        input,
-        // Virtual time: Retry intervals cost no wall time; the async handler
-        // is still awaited for real.
-        &RunOptions::virtual_time(resources),
-        None,
-    )
-    .await
+async fn execute(definition: &str, input: Value, resources: Resources) -> Completion {
+    let plan = Arc::new(from_definition(definition, &CompileOptions::default()).unwrap());
+    // Virtual time: Retry intervals cost no wall time; the async handler is
+    // still awaited for real.
+    let config = RuntimeConfig {
+        shards: 1,
+        resources,
+        clock: RuntimeClock::Virtual,
+        ..RuntimeConfig::default()
+    };
+    tokio::task::spawn_blocking(move || Runtime::run_once(config, plan, input).unwrap())
+        .await
+        .unwrap()
 }
 
 const PIPELINE: &str = r#"{

@@ -137,6 +137,8 @@ pub fn call(resource: &str, input: Value) -> TaskCall {
         execution_name: "test".into(),
         state_name: "Task".into(),
         retry_count: 0,
+        invocation: 0,
+        task_token: None,
     }
 }
 

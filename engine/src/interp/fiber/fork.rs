@@ -6,12 +6,13 @@ impl Core {
     /// Starts the branches of a Parallel state on `input`.
     pub(super) fn fork_parallel(
         &mut self,
+        exec: &ExecutionInfo,
         env: &mut StepEnv<'_>,
         branches: &[BranchId],
         input: Value,
     ) -> Step {
         self.fork_vars = self.vars.fork();
-        self.emit(env, EventType::ParallelStateStarted, None, None);
+        self.emit(exec, env, EventType::ParallelStateStarted, None, None);
         self.phase = Phase::Children;
         Step::Wait(Poll::Fork(Fork {
             kind: ForkKind::Parallel,
@@ -29,13 +30,19 @@ impl Core {
     }
 
     /// Starts the iterations of a Map state.
-    pub(super) fn fork_map(&mut self, env: &mut StepEnv<'_>, spec: &MapSpec, fork: Fork) -> Step {
+    pub(super) fn fork_map(
+        &mut self,
+        exec: &ExecutionInfo,
+        env: &mut StepEnv<'_>,
+        spec: &MapSpec,
+        fork: Fork,
+    ) -> Step {
         self.fork_vars = if spec.distributed {
             None
         } else {
             self.vars.fork()
         };
-        self.emit(env, EventType::MapStateStarted, None, None);
+        self.emit(exec, env, EventType::MapStateStarted, None, None);
         self.phase = Phase::Children;
         Step::Wait(Poll::Fork(fork))
     }

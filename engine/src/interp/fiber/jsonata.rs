@@ -78,6 +78,7 @@ impl Core {
                 Ok(Step::Continue(output, state.transition))
             }
             StateKind::Task(spec) => {
+                self.mint_task_token(env, spec)?;
                 let (input, timeout, heartbeat, credentials) =
                     self.with_bindings(exec, state, None, |b| {
                         let input = match &io.arguments {
@@ -164,11 +165,11 @@ impl Core {
                     Some(t) => self.with_bindings(exec, state, None, |b| t.eval(b))?,
                     None => self.input.clone(),
                 };
-                Ok(self.fork_parallel(env, branches, input))
+                Ok(self.fork_parallel(exec, env, branches, input))
             }
             StateKind::Map(spec) => {
                 let fork = self.map_fork(exec, state, spec)?;
-                Ok(self.fork_map(env, spec, fork))
+                Ok(self.fork_map(exec, env, spec, fork))
             }
         }
     }

@@ -57,12 +57,16 @@ impl Core {
             self.commit(state, assigned)?;
             return Ok(output);
         }
+        // `$` in a JSONPath `Assign` is the state's raw result: the
+        // Developer Guide ("Passing data between states with variables")
+        // and the ASL specification ("Using Assign") evaluate `Assign`
+        // beside `ResultSelector`, not after it.
+        let assigned = self.eval_path_assign(exec, state.assign.as_ref(), &result)?;
+        let pending = self.prepare(state, assigned)?;
         let result = match &state.io.result_selector {
             Some(selector) => selector.eval(&self.roots(exec, &result))?,
             None => result,
         };
-        let assigned = self.eval_path_assign(exec, state.assign.as_ref(), &result)?;
-        let pending = self.prepare(state, assigned)?;
         let mut output = match &state.io.result_path {
             ResultPath::Replace => result,
             ResultPath::Discard => self.input.clone(),
@@ -162,6 +166,7 @@ impl Core {
                 Ok(Step::Continue(output, state.transition))
             }
             StateKind::Task(spec) => {
+                self.mint_task_token(env, spec)?;
                 let input = self.effective_input(exec, state)?;
                 let roots_input =
                     self.apply_input_path(exec, &state.io.input_path, self.input.clone())?;
@@ -236,11 +241,11 @@ impl Core {
             }
             StateKind::Parallel { branches } => {
                 let input = self.effective_input(exec, state)?;
-                Ok(self.fork_parallel(env, branches, input))
+                Ok(self.fork_parallel(exec, env, branches, input))
             }
             StateKind::Map(spec) => {
                 let fork = self.map_fork(exec, state, spec)?;
-                Ok(self.fork_map(env, spec, fork))
+                Ok(self.fork_map(exec, env, spec, fork))
             }
         }
     }

@@ -19,23 +19,23 @@
 //! task (or branch) input from `Arguments` and their output from `Output`,
 //! with `$states` bound (see [`StatesBindings`]). In both, `Assign` is
 //! evaluated with the variables as they were when the state was entered
-//! (JSONPath: `$` is the state's result after `ResultSelector`, or its
+//! (JSONPath: `$` is the state's raw result, before `ResultSelector`, or its
 //! effective input for Choice and Wait, or the error output in a catcher)
 //! and applied only when the state completes, so a failed state assigns
 //! nothing. A fork hands its children a snapshot of the fiber's variables
 //! ([`Variables::fork`]); what they assign stays theirs.
 
 use super::execution::ExecutionInfo;
-use super::history::{EventType, HistoryEvent, HistorySink};
+use super::history::{EventType, HistoryEvent};
 use super::join::{ChildStart, Fork, ForkKind, JoinOutcome, Tolerance, error_output};
 use super::jsonata_io::StatesBindings;
 use super::variables::{PendingAssign, Variables};
 use crate::error::{StatesError, names};
 use crate::plan::*;
-use crate::task::{TaskCall, TaskResult};
+use crate::task::{TaskCall, TaskResult, TokenMint, WAIT_FOR_TASK_TOKEN};
 use crate::template::{Roots, select};
 use crate::time::Timestamp;
-use crate::value::{Map, Value, size};
+use crate::value::{Map, Str, Value, size};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,18 +67,21 @@ pub enum Poll {
     Yield,
 }
 
-/// What a step may use besides the fiber: the time, and where history goes.
+/// What a step may use besides the fiber: the time, and where task tokens
+/// come from. (History goes where the execution's
+/// [`ExecutionInfo::history`] says, from whichever thread runs the fiber.)
 pub struct StepEnv<'a> {
     /// The current time.
     pub now: Timestamp,
-    /// Receives history events when recording is on.
-    pub history: Option<&'a mut dyn HistorySink>,
+    /// Issues task tokens for `.waitForTaskToken` tasks; without one, such a
+    /// task fails (`States.Runtime`).
+    pub tokens: Option<&'a TokenMint>,
 }
 
 impl<'a> StepEnv<'a> {
-    /// An environment at `now` that records nothing.
+    /// An environment at `now` that issues no task tokens.
     pub fn at(now: Timestamp) -> StepEnv<'a> {
-        StepEnv { now, history: None }
+        StepEnv { now, tokens: None }
     }
 }
 
@@ -144,6 +147,9 @@ struct Core {
     transitions: u32,
     /// The workflow variables this fiber sees and assigns.
     vars: Variables,
+    /// The token of the running `.waitForTaskToken` task attempt (boxed:
+    /// most fibers never hold one, and a parked fiber's size counts).
+    task_token: Option<Box<Str>>,
     /// What the children of the running fork read (see [`Variables::fork`]).
     fork_vars: Option<Arc<Variables>>,
 }
@@ -234,6 +240,7 @@ impl Fiber {
     /// The task requested by [`Poll::Invoke`] finished.
     pub fn on_task_result(&mut self, result: TaskResult, env: &mut StepEnv<'_>) -> Poll {
         let core = &mut self.core;
+        core.task_token = None;
         debug_assert!(
             matches!(core.phase, Phase::Task),
             "task result in phase {:?}",
@@ -252,7 +259,7 @@ impl Fiber {
                 } else {
                     EventType::TaskSucceeded
                 };
-                core.emit(env, event, Some(&value), None);
+                core.emit(&self.exec, env, event, Some(&value), None);
                 core.phase = Phase::Run;
                 core.conclude(&self.exec, env, state, value)
             }
@@ -265,7 +272,7 @@ impl Fiber {
                     (false, true) => EventType::TaskTimedOut,
                     (false, false) => EventType::TaskFailed,
                 };
-                core.emit(env, event, None, Some(&error));
+                core.emit(&self.exec, env, event, None, Some(&error));
                 core.phase = Phase::Run;
                 core.fail(&self.exec, env, error)
             }
@@ -296,7 +303,7 @@ impl Fiber {
                 } else {
                     EventType::ParallelStateSucceeded
                 };
-                core.emit(env, event, None, None);
+                core.emit(&self.exec, env, event, None, None);
                 core.conclude(&self.exec, env, state, value)
             }
             Err(error) => {
@@ -305,7 +312,7 @@ impl Fiber {
                 } else {
                     EventType::ParallelStateFailed
                 };
-                core.emit(env, event, None, Some(&error));
+                core.emit(&self.exec, env, event, None, Some(&error));
                 core.fail(&self.exec, env, error)
             }
         }
@@ -319,7 +326,7 @@ impl Fiber {
         event_type: EventType,
         error: Option<&StatesError>,
     ) {
-        self.core.emit(env, event_type, None, error);
+        self.core.emit(&self.exec, env, event_type, None, error);
     }
 }
 
@@ -339,6 +346,7 @@ impl Core {
             attempts: Vec::new(),
             transitions: 0,
             vars: Variables::new(),
+            task_token: None,
             fork_vars: None,
         }
     }
@@ -354,6 +362,7 @@ impl Core {
 
     fn emit(
         &mut self,
+        exec: &ExecutionInfo,
         env: &mut StepEnv<'_>,
         event_type: EventType,
         payload: Option<&Value>,
@@ -361,18 +370,14 @@ impl Core {
     ) {
         let id = self.next_event;
         self.next_event += 1;
-        if let Some(history) = env.history.as_deref_mut() {
-            let map_index = match self.role {
-                Role::MapIteration(i) => Some(i),
-                _ => None,
-            };
-            history.record(HistoryEvent {
+        if let Some(history) = exec.history.as_deref() {
+            history.sink.record(HistoryEvent {
                 id,
                 timestamp: env.now,
                 event_type,
                 state: None,
-                map_index,
-                payload: payload.cloned(),
+                map_index: self.map_index(),
+                payload: payload.filter(|_| history.include_data).cloned(),
                 error: error.cloned(),
             });
         }
@@ -387,21 +392,24 @@ impl Core {
     ) {
         let id = self.next_event;
         self.next_event += 1;
-        if let Some(history) = env.history.as_deref_mut() {
+        if let Some(history) = exec.history.as_deref() {
             let state = exec.plan.state(self.branch, self.state);
-            let map_index = match self.role {
-                Role::MapIteration(i) => Some(i),
-                _ => None,
-            };
-            history.record(HistoryEvent {
+            history.sink.record(HistoryEvent {
                 id,
                 timestamp: env.now,
                 event_type,
                 state: Some(state.name.clone()),
-                map_index,
-                payload: Some(payload.clone()),
+                map_index: self.map_index(),
+                payload: history.include_data.then(|| payload.clone()),
                 error: None,
             });
+        }
+    }
+
+    fn map_index(&self) -> Option<u32> {
+        match self.role {
+            Role::MapIteration(i) => Some(i),
+            _ => None,
         }
     }
 
@@ -420,11 +428,9 @@ impl Core {
         context.push_unique("Execution".into(), execution.clone());
         context.push_unique("State".into(), Value::object(state_part));
         context.push_unique("StateMachine".into(), machine.clone());
-        if let StateKind::Task(spec) = &state.kind
-            && spec.resource.ends_with(".waitForTaskToken")
-        {
+        if let Some(token) = &self.task_token {
             let mut task = Map::with_capacity(1);
-            task.push_unique("Token".into(), Value::from(self.task_token(exec)));
+            task.push_unique("Token".into(), Value::String(Str::clone(token)));
             context.push_unique("Task".into(), Value::object(task));
         }
         if let Some((index, value)) = map_item {
@@ -436,11 +442,6 @@ impl Core {
             context.push_unique("Map".into(), Value::object(map));
         }
         Value::object(context)
-    }
-
-    /// A token naming this task attempt (for `.waitForTaskToken` resources).
-    fn task_token(&self, exec: &ExecutionInfo) -> String {
-        format!("{}#{}#{}", exec.arn(), self.entered_event, self.retry_count)
     }
 
     /// Prefixes a runtime error's cause with where it happened, as AWS does.
@@ -467,15 +468,15 @@ impl Core {
                 Phase::Begin => {
                     match self.role {
                         Role::Top => {
-                            let input = if env.history.is_some() {
+                            let input = if exec.history.is_some() {
                                 self.input.clone()
                             } else {
                                 Value::Null
                             };
-                            self.emit(env, EventType::ExecutionStarted, Some(&input), None)
+                            self.emit(exec, env, EventType::ExecutionStarted, Some(&input), None)
                         }
                         Role::MapIteration(_) => {
-                            self.emit(env, EventType::MapIterationStarted, None, None)
+                            self.emit(exec, env, EventType::MapIterationStarted, None, None)
                         }
                         Role::ParallelBranch => {}
                     }
@@ -495,7 +496,7 @@ impl Core {
                         self.attempts.clear();
                         self.attempts.resize(state.retry.len(), 0);
                     }
-                    if env.history.is_some() {
+                    if exec.history.is_some() {
                         let input = self.input.clone();
                         let event = EventType::StateEntered(state.kind.type_name());
                         self.emit_state(exec, env, event, &input);
@@ -565,12 +566,17 @@ impl Core {
                 self.phase = Phase::Enter;
                 None
             }
-            Transition::End | Transition::Decided => Some(self.complete(env, Ok(output))),
+            Transition::End | Transition::Decided => Some(self.complete(exec, env, Ok(output))),
         }
     }
 
     /// Ends the fiber, emitting the role's closing event.
-    fn complete(&mut self, env: &mut StepEnv<'_>, result: Result<Value, StatesError>) -> Poll {
+    fn complete(
+        &mut self,
+        exec: &ExecutionInfo,
+        env: &mut StepEnv<'_>,
+        result: Result<Value, StatesError>,
+    ) -> Poll {
         self.phase = Phase::Finished;
         let event = match (self.role, result.is_ok()) {
             (Role::Top, true) => Some(EventType::ExecutionSucceeded),
@@ -581,8 +587,8 @@ impl Core {
         };
         if let Some(event) = event {
             match &result {
-                Ok(output) => self.emit(env, event, Some(output), None),
-                Err(error) => self.emit(env, event, None, Some(error)),
+                Ok(output) => self.emit(exec, env, event, Some(output), None),
+                Err(error) => self.emit(exec, env, event, None, Some(error)),
             }
         }
         Poll::Done(result)
@@ -631,8 +637,8 @@ impl Core {
         } else {
             (EventType::TaskScheduled, EventType::TaskStarted)
         };
-        self.emit(env, scheduled, Some(&input), None);
-        self.emit(env, started, None, None);
+        self.emit(exec, env, scheduled, Some(&input), None);
+        self.emit(exec, env, started, None, None);
         self.phase = Phase::Task;
         Step::Wait(Poll::Invoke(TaskCall {
             resource: spec.resource.clone(),
@@ -643,7 +649,22 @@ impl Core {
             execution_name: exec.name.clone(),
             state_name: state.name.clone(),
             retry_count: self.retry_count,
+            invocation: exec.count_invocation(&spec.resource),
+            task_token: self.task_token.as_deref().cloned(),
         }))
+    }
+
+    /// Gives this attempt of a `.waitForTaskToken` task a new token
+    /// (`$$.Task.Token`); other tasks have none.
+    fn mint_task_token(&mut self, env: &StepEnv<'_>, spec: &TaskSpec) -> Result<(), StatesError> {
+        self.task_token = None;
+        if spec.resource.ends_with(WAIT_FOR_TASK_TOKEN) {
+            let mint = env
+                .tokens
+                .ok_or_else(|| StatesError::runtime("this host cannot hand out task tokens"))?;
+            self.task_token = Some(Box::new(mint.mint().encode()));
+        }
+        Ok(())
     }
 
     /// Waits until `until` (or goes straight on if it has passed).

@@ -40,7 +40,7 @@ impl Core {
                     Ok(output) => output,
                     Err(error) => {
                         let error = self.locate(exec, error);
-                        return self.complete(env, Err(error));
+                        return self.complete(exec, env, Err(error));
                     }
                 };
                 return match self.advance(exec, env, output, Transition::Next(catcher.next)) {
@@ -49,7 +49,7 @@ impl Core {
                 };
             }
         }
-        self.complete(env, Err(error))
+        self.complete(exec, env, Err(error))
     }
 
     /// The output a catcher hands to its `Next` state, its `Assign` applied.

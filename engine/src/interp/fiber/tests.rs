@@ -1,8 +1,7 @@
 use crate::error::StatesError;
-use crate::interp::{RunOptions, run_execution};
 use crate::json;
 use crate::plan::{CompileOptions, from_definition};
-use crate::task::Resources;
+use crate::runtime::{Runtime, RuntimeClock, RuntimeConfig};
 use crate::value::Value;
 use std::sync::Arc;
 
@@ -10,13 +9,13 @@ fn run(definition: &str, input: Value) -> Result<Value, StatesError> {
     let plan = Arc::new(
         from_definition(definition, &CompileOptions::default()).unwrap_or_else(|e| panic!("{e}")),
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let options = RunOptions::virtual_time(Resources::new());
-    runtime
-        .block_on(run_execution(plan, "test", input, &options, None))
+    let config = RuntimeConfig {
+        shards: 1,
+        clock: RuntimeClock::Virtual,
+        ..RuntimeConfig::default()
+    };
+    Runtime::run_once(config, plan, input)
+        .expect("the runtime starts")
         .result
 }
 

@@ -1,0 +1,73 @@
+//! One shard's `.waitForTaskToken` tasks, by task number: which fiber waits,
+//! the token's secret, and when its heartbeat is next due.
+
+use crate::task::TaskToken;
+use crate::time::Timestamp;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// A task waiting for its callback.
+pub(crate) struct TokenWait {
+    pub slot: u32,
+    pub generation: u32,
+    secret: u128,
+    heartbeat: Option<Duration>,
+    /// When the task fails with `States.HeartbeatTimeout` unless a
+    /// heartbeat comes first.
+    pub heartbeat_due: Option<Timestamp>,
+}
+
+/// The waiting tasks of one shard.
+#[derive(Default)]
+pub(crate) struct TokenWaits {
+    waits: HashMap<u64, TokenWait, foldhash::fast::FixedState>,
+}
+
+impl TokenWaits {
+    /// Task `task` of the fiber in `slot` (at `generation`) waits for the
+    /// callback of `token`.
+    pub fn register(
+        &mut self,
+        token: &TaskToken,
+        slot: u32,
+        generation: u32,
+        heartbeat: Option<Duration>,
+        now: Timestamp,
+    ) {
+        self.waits.insert(
+            token.number,
+            TokenWait {
+                slot,
+                generation,
+                secret: token.secret,
+                heartbeat,
+                heartbeat_due: heartbeat.map(|h| now.plus(h)),
+            },
+        );
+    }
+
+    /// The task a callback's token names, if it still waits and the token
+    /// is the one it was given.
+    pub fn find(&mut self, token: &TaskToken) -> Option<&mut TokenWait> {
+        self.waits
+            .get_mut(&token.number)
+            .filter(|w| w.secret == token.secret)
+    }
+
+    /// A heartbeat arrived: the next one is due a heartbeat interval from now.
+    pub fn beat(wait: &mut TokenWait, now: Timestamp) {
+        wait.heartbeat_due = wait.heartbeat.map(|h| now.plus(h));
+    }
+
+    /// When task `task`'s heartbeat is due, if it waits for a token.
+    pub fn heartbeat_due(&self, task: u64) -> Option<Timestamp> {
+        self.waits.get(&task).and_then(|w| w.heartbeat_due)
+    }
+
+    /// Task `task` stopped waiting (answered, timed out, dropped).
+    pub fn remove(&mut self, task: u64) {
+        if !self.waits.is_empty() {
+            self.waits.remove(&task);
+        }
+    }
+}
