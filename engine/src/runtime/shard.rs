@@ -474,9 +474,9 @@ impl Shard {
         } = callback;
         let now = self.now;
         let result = match self.token_waits.find(&token) {
-            None if self.mint.issued(token.number) => Err(CallbackError::TaskTimedOut),
-            None => Err(CallbackError::TaskDoesNotExist),
-            Some(wait) => {
+            Err(false) if self.mint.issued(token.number) => Err(CallbackError::TaskTimedOut),
+            Err(_) => Err(CallbackError::TaskDoesNotExist),
+            Ok(wait) => {
                 let fiber = FiberRef {
                     shard: self.index,
                     slot: wait.slot,

@@ -47,11 +47,15 @@ impl TokenWaits {
     }
 
     /// The task a callback's token names, if it still waits and the token
-    /// is the one it was given.
-    pub fn find(&mut self, token: &TaskToken) -> Option<&mut TokenWait> {
-        self.waits
-            .get_mut(&token.number)
-            .filter(|w| w.secret == token.secret)
+    /// is the one it was given: `Err(true)` when a waiting task has that
+    /// number but another secret (a forged token), `Err(false)` when no task
+    /// with that number waits.
+    pub fn find(&mut self, token: &TaskToken) -> Result<&mut TokenWait, bool> {
+        match self.waits.get_mut(&token.number) {
+            Some(wait) if wait.secret == token.secret => Ok(wait),
+            Some(_) => Err(true),
+            None => Err(false),
+        }
     }
 
     /// A heartbeat arrived: the next one is due a heartbeat interval from now.

@@ -479,3 +479,6 @@ impl CompletionSink for Chain {
         }
     }
 }
+
+mod callbacks;
+mod history;

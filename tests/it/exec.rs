@@ -1,0 +1,112 @@
+//! `spate exec`: one execution on the sharded runtime, with its history
+//! (`--trace`) recorded by the runtime as the shard produces it, and every
+//! execution bounded by its `TimeoutSeconds` whether or not it ever waits.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs `spate exec` on `definition` (written to a temporary file) and
+/// returns its output; kills it and fails the test after `limit`.
+fn exec(definition: &str, extra: &[&str], limit: Duration) -> Output {
+    let dir = std::env::temp_dir().join(format!(
+        "spate-exec-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    let file = dir.join("definition.asl.json");
+    std::fs::File::create(&file)
+        .and_then(|mut f| f.write_all(definition.as_bytes()))
+        .expect("definition written");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .arg("exec")
+        .arg(&file)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spate runs");
+    let start = Instant::now();
+    while child.try_wait().expect("waitable").is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("spate exec still ran after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
+    let _ = std::fs::remove_dir_all(&dir);
+    output
+}
+
+#[test]
+fn trace_prints_the_runtime_history_including_a_timeout() {
+    let output = exec(
+        r#"{"TimeoutSeconds": 1, "StartAt": "Nap", "States": {
+            "Nap": {"Type": "Wait", "Seconds": 30, "End": true}}}"#,
+        &["--trace"],
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let events: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .filter_map(|l| {
+            // `[ id] +elapsed ms EventType ...`
+            l.split_whitespace()
+                .skip_while(|w| !w.ends_with("ms"))
+                .nth(1)
+        })
+        .collect();
+    assert_eq!(
+        events,
+        ["ExecutionStarted", "WaitStateEntered", "ExecutionTimedOut"],
+        "{stderr}"
+    );
+    assert!(stderr.contains("execution TIMED_OUT"), "{stderr}");
+    assert!(stderr.contains("error: States.Timeout"), "{stderr}");
+}
+
+#[test]
+fn a_loop_that_never_waits_still_times_out() {
+    // Pass -> Choice -> Pass ... forever: CPU-only, never a wait point.
+    let output = exec(
+        r#"{"TimeoutSeconds": 2, "StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Next": "C"},
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$.never", "IsPresent": true, "Next": "E"}], "Default": "A"},
+            "E": {"Type": "Succeed"}}}"#,
+        &[],
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("execution TIMED_OUT"), "{stderr}");
+}
+
+#[test]
+fn re_entering_a_failed_parallel_is_bounded_by_the_timeout() {
+    let output = exec(
+        r#"{"TimeoutSeconds": 2, "StartAt": "P", "States": {
+            "P": {"Type": "Parallel", "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}}],
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "P"}], "End": true}}}"#,
+        &[],
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("execution TIMED_OUT"), "{stderr}");
+}
+
+#[test]
+fn an_execution_succeeds_and_prints_its_output() {
+    let output = exec(
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": true}, "End": true}}}"#,
+        &[],
+        Duration::from_secs(60),
+    );
+    assert!(output.status.success());
+    let stdout: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    assert_eq!(stdout, serde_json::json!({"ok": true}));
+}
