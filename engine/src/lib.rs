@@ -14,6 +14,7 @@ pub mod jsonata;
 pub mod limits;
 pub mod path;
 pub mod plan;
+pub mod registry;
 pub mod runtime;
 pub mod task;
 pub mod template;

@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use hdrhistogram::Histogram;
 use spate_engine::plan::Plan;
+use spate_engine::registry::Registry;
 use spate_engine::runtime::{
     Completion, CompletionSink, Runtime, RuntimeConfig, RuntimeHandle, Status, Submission,
     SubmitError,
@@ -214,7 +215,8 @@ impl CompletionSink for Lane {
 
 /// Runs the subcommand.
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let plan = load::plan(&args.definition)?;
+    let registry = Registry::default();
+    let machine = load::state_machine(&registry, &args.definition)?;
     let input = load::json_input(&args.input)?;
     let resources = match &args.resources {
         Some(path) => load::resources(path)?,
@@ -264,11 +266,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // A lane per shard thread (picked by the thread's stripe), and one more.
     let mut lanes = Vec::with_capacity(shards + 1);
     for index in 0..=shards {
-        let plan = if index == 0 {
-            Arc::clone(&plan)
-        } else {
-            load::plan(&args.definition)?
-        };
+        let plan = registry.plan_copy(&machine);
         lanes.push(Arc::new_cyclic(|me| Lane {
             index,
             bench: Arc::clone(&bench),

@@ -3,7 +3,8 @@
 use super::load;
 use clap::Args;
 use spate_engine::interp::{History, HistoryEvent, HistorySink};
-use spate_engine::runtime::{Completion, CompletionSink, Runtime, RuntimeConfig, Submission};
+use spate_engine::registry::Registry;
+use spate_engine::runtime::{Completion, CompletionSink, Runtime, RuntimeConfig};
 use spate_engine::task::Resources;
 use spate_engine::time::Timestamp;
 use spate_engine::value::Value;
@@ -71,7 +72,8 @@ impl HistorySink for TracePrinter {
 
 /// Runs the subcommand.
 pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
-    let plan = load::plan(&args.definition)?;
+    let registry = Registry::default();
+    let machine = load::state_machine(&registry, &args.definition)?;
     let input = match &args.input {
         Some(path) => load::json_input(path)?,
         None => Value::empty_object(),
@@ -86,7 +88,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
         ..RuntimeConfig::default()
     })?;
     let sink: Arc<dyn CompletionSink> = Arc::new(|_: Completion| {});
-    let mut submission = Submission::new(plan, "exec", input, sink);
+    let mut submission = machine.submission("exec", input, sink);
     if args.trace {
         submission.history = Some(History::to(Arc::new(TracePrinter {
             started: Mutex::new(None),

@@ -4,6 +4,7 @@
 
 use anyhow::{Context, anyhow};
 use spate_engine::plan::{CompileOptions, Plan, from_definition};
+use spate_engine::registry::{Registry, RegistryError, StateMachine};
 use spate_engine::task::{MockBehaviour, MockHandler, Resources, TaskConfig, build_resources};
 use spate_engine::value::{Value, parse_json};
 use std::io::Read;
@@ -15,18 +16,35 @@ use std::sync::Arc;
 pub fn plan(path: &Path) -> anyhow::Result<Arc<Plan>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .map(|n| n.split('.').next().unwrap_or(n))
-        .filter(|n| !n.is_empty())
-        .unwrap_or("StateMachine");
     let options = CompileOptions {
-        name: name.to_string(),
+        name: machine_name(path).to_string(),
         ..CompileOptions::default()
     };
     let plan = from_definition(&text, &options).map_err(|d| anyhow!("{}: {d}", path.display()))?;
     Ok(Arc::new(plan))
+}
+
+/// Reads a definition and registers it in `registry` as a state machine
+/// named after the file (without its extensions).
+pub fn state_machine(registry: &Registry, path: &Path) -> anyhow::Result<Arc<StateMachine>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    registry
+        .create(machine_name(path), &text)
+        .map_err(|e| match e {
+            RegistryError::InvalidDefinition(d) => anyhow!("{}: {d}", path.display()),
+            other => anyhow!("{}: {other}", path.display()),
+        })
+}
+
+/// A state machine's name from its file's name: `orders.asl.json` is
+/// `orders`.
+fn machine_name(path: &Path) -> &str {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| n.split('.').next().unwrap_or(n))
+        .filter(|n| !n.is_empty())
+        .unwrap_or("StateMachine")
 }
 
 /// Reads a JSON document from a file, or from standard input for `-`.

@@ -1,0 +1,290 @@
+//! The state machines a host knows, by name, each with its versions.
+//!
+//! A state machine is created from its definition (validated and compiled
+//! once) and every update adds a version; its latest version is what new
+//! executions run. An execution holds its version's plan for its whole life,
+//! so running executions keep the version they started on, whatever happens
+//! to the state machine afterwards (an update, even a deletion). Pipelines,
+//! `spate bench`, `spate exec` and the API all start executions through an
+//! entry of a registry ([`StateMachine::submission`]).
+
+use crate::Diagnostics;
+use crate::plan::{CompileOptions, Plan, from_definition};
+use crate::runtime::{CompletionSink, Submission};
+use crate::value::{Str, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+/// One version of a state machine: its definition and compiled plan.
+#[derive(Debug)]
+pub struct Version {
+    /// 1 for the definition the state machine was created with, then one
+    /// more for each update.
+    pub number: u32,
+    /// The definition as given.
+    pub definition: Arc<str>,
+    /// The compiled plan executions of this version run.
+    pub plan: Arc<Plan>,
+}
+
+/// A named state machine and its versions.
+#[derive(Debug)]
+pub struct StateMachine {
+    name: Str,
+    versions: RwLock<Vec<Arc<Version>>>,
+}
+
+impl StateMachine {
+    /// Its name.
+    pub fn name(&self) -> &Str {
+        &self.name
+    }
+
+    /// Its ARN (`arn:aws:states:<region>:<account>:stateMachine:<name>`).
+    pub fn arn(&self) -> Str {
+        self.latest().plan.arn.clone()
+    }
+
+    /// The version new executions run.
+    pub fn latest(&self) -> Arc<Version> {
+        let versions = self.versions.read().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(versions.last().expect("a state machine has a version"))
+    }
+
+    /// Version `number`, if it exists.
+    pub fn version(&self, number: u32) -> Option<Arc<Version>> {
+        let versions = self.versions.read().unwrap_or_else(|p| p.into_inner());
+        versions.iter().find(|v| v.number == number).cloned()
+    }
+
+    /// Every version, oldest first.
+    pub fn versions(&self) -> Vec<Arc<Version>> {
+        self.versions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// An execution of the latest version (no placement key, tag or
+    /// history: set those on the result).
+    pub fn submission(
+        &self,
+        name: impl Into<Str>,
+        input: Value,
+        sink: Arc<dyn CompletionSink>,
+    ) -> Submission {
+        Submission::new(Arc::clone(&self.latest().plan), name, input, sink)
+    }
+}
+
+/// Why a registry refused a change. Nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The definition is not valid ASL: every problem, with its JSON pointer.
+    #[error("invalid definition: {0}")]
+    InvalidDefinition(Diagnostics),
+    /// A state machine of that name exists with another definition.
+    #[error("a state machine named '{0}' already exists")]
+    AlreadyExists(Str),
+    /// No state machine has that name.
+    #[error("no state machine is named '{0}'")]
+    DoesNotExist(Str),
+}
+
+/// State machines by name.
+#[derive(Debug)]
+pub struct Registry {
+    options: CompileOptions,
+    machines: RwLock<BTreeMap<Str, Arc<StateMachine>>>,
+}
+
+impl Registry {
+    /// An empty registry whose ARNs name `region` and `account`.
+    pub fn new(region: impl Into<String>, account: impl Into<String>) -> Registry {
+        Registry {
+            options: CompileOptions {
+                region: region.into(),
+                account: account.into(),
+                ..CompileOptions::default()
+            },
+            machines: RwLock::new(BTreeMap::new()),
+        }
+    }
+
+    /// Creates a state machine from its definition. Creating one that exists
+    /// with the same definition returns it unchanged (as AWS's
+    /// `CreateStateMachine` does); with another definition it is refused.
+    pub fn create(&self, name: &str, definition: &str) -> Result<Arc<StateMachine>, RegistryError> {
+        let version = self.compile(name, definition, 1)?;
+        let mut machines = self.machines.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(existing) = machines.get(name) {
+            return if *existing.latest().definition == *definition {
+                Ok(Arc::clone(existing))
+            } else {
+                Err(RegistryError::AlreadyExists(Str::from(name)))
+            };
+        }
+        let machine = Arc::new(StateMachine {
+            name: Str::from(name),
+            versions: RwLock::new(vec![Arc::new(version)]),
+        });
+        machines.insert(Str::from(name), Arc::clone(&machine));
+        Ok(machine)
+    }
+
+    /// Adds a version with a new definition; running executions keep theirs.
+    pub fn update(&self, name: &str, definition: &str) -> Result<Arc<Version>, RegistryError> {
+        let machine = self
+            .get(name)
+            .ok_or_else(|| RegistryError::DoesNotExist(Str::from(name)))?;
+        let mut versions = machine.versions.write().unwrap_or_else(|p| p.into_inner());
+        let number = versions.last().map_or(1, |v| v.number + 1);
+        let version = Arc::new(self.compile(name, definition, number)?);
+        versions.push(Arc::clone(&version));
+        Ok(version)
+    }
+
+    /// A private copy of `machine`'s latest plan, for a thread that submits
+    /// many executions and should not bump a reference count other cores
+    /// bump too (`spate bench`'s lanes). Executions of it run that version.
+    pub fn plan_copy(&self, machine: &StateMachine) -> Arc<Plan> {
+        let latest = machine.latest();
+        let copy = self
+            .compile(&machine.name, &latest.definition, latest.number)
+            .expect("a registered definition compiles again");
+        copy.plan
+    }
+
+    /// The state machine named `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<StateMachine>> {
+        self.machines
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Removes a state machine; its running executions finish on their
+    /// versions. `false` if there was none.
+    pub fn delete(&self, name: &str) -> bool {
+        self.machines
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name)
+            .is_some()
+    }
+
+    /// Every state machine, by name.
+    pub fn list(&self) -> Vec<Arc<StateMachine>> {
+        self.machines
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    fn compile(&self, name: &str, definition: &str, number: u32) -> Result<Version, RegistryError> {
+        let options = CompileOptions {
+            name: name.to_string(),
+            ..self.options.clone()
+        };
+        let plan =
+            from_definition(definition, &options).map_err(RegistryError::InvalidDefinition)?;
+        Ok(Version {
+            number,
+            definition: Arc::from(definition),
+            plan: Arc::new(plan),
+        })
+    }
+}
+
+impl Default for Registry {
+    /// ARNs in `us-east-1` and account `123456789012`, as
+    /// [`CompileOptions::default`].
+    fn default() -> Registry {
+        let options = CompileOptions::default();
+        Registry::new(options.region, options.account)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+    use crate::runtime::{Completion, Runtime, RuntimeConfig};
+
+    const V1: &str =
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": true}}}"#;
+    const V2: &str =
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 2, "End": true}}}"#;
+    const SLOW_V1: &str = r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "P"}, "P": {"Type": "Pass", "Result": 1, "End": true}}}"#;
+
+    #[test]
+    fn versions_accumulate_and_running_executions_keep_theirs() {
+        let registry = Registry::default();
+        let machine = registry.create("orders", SLOW_V1).unwrap();
+        assert_eq!(
+            machine.arn().as_str(),
+            "arn:aws:states:us-east-1:123456789012:stateMachine:orders"
+        );
+        let runtime = Runtime::start(RuntimeConfig {
+            shards: 1,
+            ..RuntimeConfig::default()
+        })
+        .unwrap();
+        let (sender, done) = crossbeam::channel::unbounded();
+        let sink: Arc<dyn CompletionSink> = Arc::new(move |c: Completion| {
+            let _ = sender.send(c);
+        });
+        runtime
+            .submit(machine.submission("first", json!({}), Arc::clone(&sink)))
+            .unwrap();
+        let v2 = registry.update("orders", V2).unwrap();
+        assert_eq!(v2.number, 2);
+        runtime
+            .submit(machine.submission("second", json!({}), sink))
+            .unwrap();
+        let mut results: Vec<(String, Value)> = (0..2)
+            .map(|_| {
+                let c = done.recv().unwrap();
+                (c.name.to_string(), c.result.unwrap())
+            })
+            .collect();
+        results.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            results,
+            [("first".into(), json!(1)), ("second".into(), json!(2))]
+        );
+        assert_eq!(machine.versions().len(), 2);
+        assert_eq!(machine.version(1).unwrap().definition.as_ref(), SLOW_V1);
+        runtime.shutdown(std::time::Duration::ZERO);
+    }
+
+    #[test]
+    fn creation_is_idempotent_and_bad_changes_change_nothing() {
+        let registry = Registry::default();
+        let first = registry.create("m", V1).unwrap();
+        let again = registry.create("m", V1).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(matches!(
+            registry.create("m", V2),
+            Err(RegistryError::AlreadyExists(_))
+        ));
+        let bad = registry.update("m", r#"{"StartAt": "Nowhere", "States": {}}"#);
+        assert!(matches!(bad, Err(RegistryError::InvalidDefinition(_))));
+        assert_eq!(first.versions().len(), 1);
+        assert!(matches!(
+            registry.update("other", V1),
+            Err(RegistryError::DoesNotExist(_))
+        ));
+        assert_eq!(registry.list().len(), 1);
+        assert!(registry.delete("m"));
+        assert!(registry.get("m").is_none());
+        assert_eq!(
+            first.latest().number,
+            1,
+            "a deleted machine's entry stays usable"
+        );
+    }
+}
