@@ -21,17 +21,7 @@ use std::sync::LazyLock;
 /// The limits every expression of a state machine runs under.
 static LIMITS: LazyLock<Limits> = LazyLock::new(Limits::default);
 
-/// `true` when `text` is written as a JSONata expression: `{%` at the very
-/// start and `%}` at the very end.
-pub fn is_expression(text: &str) -> bool {
-    text.len() >= 4 && text.starts_with("{%") && text.ends_with("%}")
-}
-
-/// The expression inside `{% ... %}`, without the surrounding blanks (the
-/// text AWS quotes in its messages).
-pub fn expression_body(text: &str) -> &str {
-    text[2..text.len() - 2].trim()
-}
+pub use crate::asl::{expression_body, is_expression};
 
 /// One compiled `{% ... %}` expression and the field it sits in.
 #[derive(Debug, Clone)]

@@ -114,7 +114,7 @@ struct FanOut {
     remote: u64,
 }
 
-struct Slot {
+struct FiberSlot {
     fiber: Fiber,
     owner: Owner,
     waiting: Waiting,
@@ -125,7 +125,7 @@ struct Slot {
 
 struct Entry {
     generation: u32,
-    slot: Option<Slot>,
+    slot: Option<FiberSlot>,
 }
 
 enum Resume {
@@ -273,7 +273,7 @@ impl Shard {
 
     // --- slots -----------------------------------------------------------
 
-    fn alloc(&mut self, slot: Slot) -> u32 {
+    fn alloc(&mut self, slot: FiberSlot) -> u32 {
         self.live += 1;
         match self.free.pop() {
             Some(i) => {
@@ -290,7 +290,7 @@ impl Shard {
         }
     }
 
-    fn release(&mut self, index: u32) -> Option<Slot> {
+    fn release(&mut self, index: u32) -> Option<FiberSlot> {
         let entry = &mut self.entries[index as usize];
         let slot = entry.slot.take()?;
         if let Waiting::Task { task, .. } = &slot.waiting {
@@ -310,11 +310,11 @@ impl Shard {
         }
     }
 
-    fn slot_mut(&mut self, index: u32) -> Option<&mut Slot> {
+    fn slot_mut(&mut self, index: u32) -> Option<&mut FiberSlot> {
         self.entries.get_mut(index as usize)?.slot.as_mut()
     }
 
-    fn slot_for(&mut self, fiber: FiberRef) -> Option<&mut Slot> {
+    fn slot_for(&mut self, fiber: FiberRef) -> Option<&mut FiberSlot> {
         let entry = self.entries.get_mut(fiber.slot as usize)?;
         if entry.generation != fiber.generation {
             return None;
@@ -410,7 +410,7 @@ impl Shard {
             .with_history(submission.history)
             .with_resources(submission.resources),
         );
-        let slot = self.alloc(Slot {
+        let slot = self.alloc(FiberSlot {
             fiber: Fiber::start(exec, submission.input),
             owner: Owner::Top(Box::new(TopInfo {
                 id,
@@ -437,7 +437,7 @@ impl Shard {
             index,
             fiber,
         } = child;
-        let slot = self.alloc(Slot {
+        let slot = self.alloc(FiberSlot {
             fiber,
             owner: Owner::Child {
                 parent,
@@ -602,7 +602,7 @@ impl Shard {
             }
             TimerKind::Deadline => {
                 let now = self.now;
-                let Some(Slot {
+                let Some(FiberSlot {
                     owner: Owner::Top(top),
                     ..
                 }) = self.slot_mut(index)
@@ -680,7 +680,7 @@ impl Shard {
         match poll {
             Poll::Yield => {
                 let now = self.now;
-                let overdue = matches!(self.slot_mut(index), Some(Slot { owner: Owner::Top(top), .. }) if now >= top.deadline);
+                let overdue = matches!(self.slot_mut(index), Some(FiberSlot { owner: Owner::Top(top), .. }) if now >= top.deadline);
                 if overdue {
                     let error =
                         StatesError::new(names::TIMEOUT, "The execution ran past its timeout");
@@ -785,7 +785,7 @@ impl Shard {
                 self.ready.push_back((index, Resume::Task(result)));
             }
             TaskReply::After(delay, result) => {
-                if let Some(Slot {
+                if let Some(FiberSlot {
                     waiting: Waiting::Task { delayed, .. },
                     ..
                 }) = self.slot_mut(index)
@@ -809,7 +809,7 @@ impl Shard {
                     }
                     drop(io);
                 });
-                if let Some(Slot {
+                if let Some(FiberSlot {
                     waiting: Waiting::Task { abort, .. },
                     ..
                 }) = self.slot_mut(index)
@@ -913,7 +913,7 @@ impl Shard {
 
     /// Gives a child of `parent` (a slot here) a slot of its own.
     fn adopt_local(&mut self, parent: u32, fiber: Fiber, owner: Owner) -> u32 {
-        let child = self.alloc(Slot {
+        let child = self.alloc(FiberSlot {
             fiber,
             owner,
             waiting: Waiting::Nothing,
@@ -930,7 +930,7 @@ impl Shard {
     fn fiber_done(&mut self, index: u32, result: Result<Value, StatesError>) {
         let is_top = matches!(
             self.slot_mut(index),
-            Some(Slot {
+            Some(FiberSlot {
                 owner: Owner::Top(_),
                 ..
             })
@@ -1119,7 +1119,7 @@ impl Shard {
 
     /// Releases a fiber's slot after dropping its children (here and on
     /// other shards) and aborting its task, and returns the slot.
-    fn drop_subtree_returning(&mut self, index: u32) -> Option<Slot> {
+    fn drop_subtree_returning(&mut self, index: u32) -> Option<FiberSlot> {
         let me = self.reference(index);
         let mut slot = self.release(index)?;
         if let Waiting::Task {
@@ -1156,7 +1156,7 @@ impl Shard {
             .filter(|&i| {
                 matches!(
                     self.entries[i as usize].slot,
-                    Some(Slot {
+                    Some(FiberSlot {
                         owner: Owner::Top(_),
                         ..
                     })

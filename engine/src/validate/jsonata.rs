@@ -14,11 +14,7 @@ use crate::jsonata::Jsonata;
 const OPEN: &str = "{%";
 const CLOSE: &str = "%}";
 
-/// `true` when `text` is written as a JSONata expression: it starts with
-/// `{%` and ends with `%}` (no surrounding whitespace).
-pub fn is_expression(text: &str) -> bool {
-    crate::plan::is_expression(text)
-}
+pub use crate::asl::is_expression;
 
 /// Checks one JSONata expression string (`{% ... %}`) found at `at`: the
 /// delimiters, a non-empty body, and that the body parses.
