@@ -110,3 +110,33 @@ fn an_execution_succeeds_and_prints_its_output() {
     let stdout: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON output");
     assert_eq!(stdout, serde_json::json!({"ok": true}));
 }
+
+#[test]
+fn a_runaway_nested_fan_out_fails_with_a_clear_error() {
+    // Three nested Maps over 1,000 items and no MaxConcurrency: a billion
+    // branches. The execution fails once it needs more live branches than
+    // the runtime's budget, instead of exhausting memory.
+    let inner = r#"{"StartAt": "Leaf", "States": {"Leaf": {"Type": "Pass", "End": true}}}"#;
+    let level = |name: &str, processor: &str| {
+        format!(
+            r#"{{"StartAt": "{name}", "States": {{"{name}": {{"Type": "Map", "ItemsPath": "$.xs",
+                "ItemSelector": {{"xs.$": "$.xs"}}, "ItemProcessor": {processor}, "End": true}}}}}}"#
+        )
+    };
+    let definition = level("Outer", &level("Middle", &level("Inner", inner)));
+    let dir = std::env::temp_dir().join(format!("spate-fanout-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    let input = dir.join("input.json");
+    let xs: Vec<u32> = (0..1000).collect();
+    std::fs::write(&input, serde_json::json!({ "xs": xs }).to_string()).expect("input written");
+    let output = exec(
+        &definition,
+        &["--input", input.to_str().expect("UTF-8 path")],
+        Duration::from_secs(120),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: States.Runtime"), "{stderr}");
+    assert!(stderr.contains("max_fibers_per_execution"), "{stderr}");
+}

@@ -6,6 +6,7 @@ use crate::plan::Plan;
 use crate::task::Resources;
 use crate::time::Timestamp;
 use crate::value::{Map, Str, Value};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// One execution's identity and input.
@@ -32,6 +33,11 @@ pub struct ExecutionInfo {
     pub resources: Option<Arc<Resources>>,
     /// Task invocations so far, by resource (built on the first task).
     invocations: OnceLock<Box<Mutex<Vec<(Str, u32)>>>>,
+    /// Its fibers alive now: the top level, and the Map iterations and
+    /// Parallel branches started and not yet ended, on any thread.
+    live_fibers: AtomicU32,
+    /// Its host's id for it, for messages about it from other threads.
+    pub host_id: u64,
 }
 
 impl ExecutionInfo {
@@ -57,7 +63,28 @@ impl ExecutionInfo {
             history: None,
             resources: None,
             invocations: OnceLock::new(),
+            live_fibers: AtomicU32::new(0),
+            host_id: 0,
         }
+    }
+
+    /// Gives the execution its host's id.
+    pub fn with_host_id(mut self, id: u64) -> ExecutionInfo {
+        self.host_id = id;
+        self
+    }
+
+    /// Fibers of this execution alive now (see [`Fiber`](super::Fiber)).
+    pub fn live_fibers(&self) -> u32 {
+        self.live_fibers.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn fiber_started(&self) {
+        self.live_fibers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn fiber_ended(&self) {
+        self.live_fibers.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Records this execution's history to `history`.

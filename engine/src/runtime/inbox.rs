@@ -8,7 +8,7 @@
 //!    and only then parks (with a timeout: its next timer). Unpark tokens are
 //!    sticky, so an unpark that lands before the park is not lost.
 
-use super::{ExecutionId, Submission};
+use super::{ExecutionId, Status, Submission};
 use crate::error::StatesError;
 use crate::interp::Fiber;
 use crate::task::{CallbackError, TaskResult, TaskToken};
@@ -81,7 +81,9 @@ pub(crate) enum Message {
         task: u64,
         result: TaskResult,
     },
-    Cancel(ExecutionId),
+    /// End an execution from outside its fibers: cancelled, or failed for
+    /// breaking a runtime limit.
+    End(Box<(ExecutionId, Status, StatesError)>),
     Callback(Box<Callback>),
     CancelChildren {
         parent: FiberRef,

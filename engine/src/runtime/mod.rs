@@ -191,6 +191,12 @@ impl std::fmt::Debug for SubmitError {
     }
 }
 
+/// The default of [`RuntimeConfig::max_fibers_per_execution`]: far above
+/// what AWS runs (40 inline Map iterations at once), low enough that one
+/// runaway fan-out (nested Maps with no `MaxConcurrency`) stays within
+/// about 100 MB.
+pub const DEFAULT_MAX_FIBERS_PER_EXECUTION: u32 = 100_000;
+
 /// Runtime settings.
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
@@ -206,6 +212,11 @@ pub struct RuntimeConfig {
     pub resources: Resources,
     /// Real or virtual time.
     pub clock: RuntimeClock,
+    /// Most fibers (the top level plus running Map iterations and Parallel
+    /// branches, nested ones included) one execution may have alive at
+    /// once; an execution that needs more fails with `States.Runtime`, and
+    /// its neighbours are unaffected.
+    pub max_fibers_per_execution: u32,
 }
 
 impl Default for RuntimeConfig {
@@ -217,6 +228,7 @@ impl Default for RuntimeConfig {
             io_threads: 1,
             resources: Resources::new(),
             clock: RuntimeClock::Real,
+            max_fibers_per_execution: DEFAULT_MAX_FIBERS_PER_EXECUTION,
         }
     }
 }
@@ -244,6 +256,7 @@ pub(crate) struct Shared {
     pub(crate) in_flight: AtomicUsize,
     pub(crate) max_in_flight: usize,
     pub(crate) max_duration: Duration,
+    pub(crate) max_fibers: u32,
     /// Per shard: executions placed on it so far, for ids (`seq * shards +
     /// shard`, unique without a counter every submitter shares).
     pub(crate) placed: Vec<CacheLine<AtomicU64>>,
@@ -285,6 +298,7 @@ impl Runtime {
             in_flight: AtomicUsize::new(0),
             max_in_flight: config.max_in_flight.max(1),
             max_duration: config.max_duration,
+            max_fibers: config.max_fibers_per_execution.max(1),
             placed: (0..shards).map(|_| CacheLine::default()).collect(),
             round_robin: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
@@ -532,7 +546,8 @@ fn cancel(shared: &Shared, id: ExecutionId) {
     // Ids are `seq * shards + shard + 1`: the id names the owning shard.
     let shards = shared.inboxes.len() as u64;
     if let Some(shard) = id.0.checked_sub(1).map(|n| (n % shards) as usize) {
-        shared.inboxes[shard].push(Message::Cancel(id));
+        let error = StatesError::new("ExecutionAborted", "the execution was cancelled");
+        shared.inboxes[shard].push(Message::End(Box::new((id, Status::Cancelled, error))));
     }
 }
 

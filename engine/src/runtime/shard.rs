@@ -159,7 +159,9 @@ pub(crate) struct Shard {
     entries: Vec<Entry>,
     free: Vec<u32>,
     live: usize,
-    ready: VecDeque<(u32, Resume)>,
+    /// Fibers to resume: slot, the slot's generation when queued (a slot
+    /// freed and reused meanwhile is not resumed), and how.
+    ready: VecDeque<(u32, u32, Resume)>,
     wheel: TimerWheel<TimerItem>,
     fired: Vec<TimerItem>,
     /// Children adopted from other shards, by (parent, fork).
@@ -223,9 +225,12 @@ impl Shard {
             self.now = self.shared.clock.now();
             self.fire_timers();
             for _ in 0..READY_BATCH {
-                let Some((slot, resume)) = self.ready.pop_front() else {
+                let Some((slot, generation, resume)) = self.ready.pop_front() else {
                     break;
                 };
+                if self.entries[slot as usize].generation != generation {
+                    continue;
+                }
                 busy = true;
                 self.resume(slot, resume);
             }
@@ -302,6 +307,12 @@ impl Shard {
         Some(slot)
     }
 
+    /// Queues the fiber in slot `index` to be resumed.
+    fn queue(&mut self, index: u32, resume: Resume) {
+        let generation = self.entries[index as usize].generation;
+        self.ready.push_back((index, generation, resume));
+    }
+
     fn reference(&self, index: u32) -> FiberRef {
         FiberRef {
             shard: self.index,
@@ -348,10 +359,10 @@ impl Shard {
                 task,
                 result,
             } => self.task_done(fiber, task, result),
-            Message::Cancel(id) => {
+            Message::End(end) => {
+                let (id, status, error) = *end;
                 if let Some(&index) = self.tops.get(&id) {
-                    let error = StatesError::new("ExecutionAborted", "the execution was cancelled");
-                    self.end_execution(index, Status::Cancelled, Err(error));
+                    self.end_execution(index, status, Err(error));
                 }
             }
             Message::Callback(callback) => self.callback(*callback),
@@ -408,6 +419,7 @@ impl Shard {
                 started_at,
             )
             .with_history(submission.history)
+            .with_host_id(id.0)
             .with_resources(submission.resources),
         );
         let slot = self.alloc(FiberSlot {
@@ -450,7 +462,7 @@ impl Shard {
             wait_seq: 0,
         });
         self.adopted.entry((parent, fork)).or_default().push(slot);
-        self.ready.push_back((slot, Resume::Run));
+        self.queue(slot, Resume::Run);
     }
 
     fn task_done(&mut self, fiber: FiberRef, task: u64, result: TaskResult) {
@@ -460,7 +472,7 @@ impl Shard {
         if matches!(slot.waiting, Waiting::Task { task: t, .. } if t == task) {
             slot.waiting = Waiting::Nothing;
             self.token_waits.remove(task);
-            self.ready.push_back((fiber.slot, Resume::Task(result)));
+            self.queue(fiber.slot, Resume::Task(result));
         }
     }
 
@@ -574,7 +586,7 @@ impl Shard {
                 if let Some(slot) = self.slot_mut(index) {
                     slot.waiting = Waiting::Nothing;
                 }
-                self.ready.push_back((index, Resume::Timer));
+                self.queue(index, Resume::Timer);
             }
             TimerKind::TaskTimeout(_) => {
                 self.task_failed(index, StatesError::new(names::TIMEOUT, ""))
@@ -597,7 +609,7 @@ impl Shard {
                     std::mem::replace(&mut slot.waiting, Waiting::Nothing)
                     && let Some(result) = delayed
                 {
-                    self.ready.push_back((index, Resume::Task(result)));
+                    self.queue(index, Resume::Task(result));
                 }
             }
             TimerKind::Deadline => {
@@ -634,7 +646,7 @@ impl Shard {
                 abort.abort();
             }
             self.token_waits.remove(task);
-            self.ready.push_back((index, Resume::Task(Err(error))));
+            self.queue(index, Resume::Task(Err(error)));
         }
     }
 
@@ -688,7 +700,7 @@ impl Shard {
                 } else {
                     // A long CPU-only run can be cancelled between turns.
                     self.arm_deadline(index);
-                    self.ready.push_back((index, Resume::Run));
+                    self.queue(index, Resume::Run);
                 }
             }
             Poll::Sleep(at) => {
@@ -706,8 +718,7 @@ impl Shard {
                 self.arm_deadline(index);
                 let join = Join::new(&fork);
                 if join.is_empty() {
-                    self.ready
-                        .push_back((index, Resume::Join(Join::empty_outcome())));
+                    self.queue(index, Resume::Join(Join::empty_outcome()));
                     return;
                 }
                 let Some(slot) = self.slot_mut(index) else {
@@ -782,7 +793,7 @@ impl Shard {
                     slot.waiting = Waiting::Nothing;
                 }
                 self.token_waits.remove(task);
-                self.ready.push_back((index, Resume::Task(result)));
+                self.queue(index, Resume::Task(result));
             }
             TaskReply::After(delay, result) => {
                 if let Some(FiberSlot {
@@ -841,7 +852,14 @@ impl Shard {
         let mut outgoing: Vec<Vec<ChildFiber>> = Vec::new();
         let mut turn = 0usize;
         let mut inline_budget = INLINE_CHILDREN;
+        let max_fibers = self.shared.max_fibers;
+        let mut over_budget = None;
         while let Some(slot) = self.slot_mut(index) {
+            let exec = slot.fiber.execution();
+            if exec.live_fibers() >= max_fibers {
+                over_budget = Some(ExecutionId(exec.host_id));
+                break;
+            }
             let Some(fan) = slot.fan.as_mut() else { break };
             let Some(child_index) = fan.join.next_to_start() else {
                 break;
@@ -875,7 +893,7 @@ impl Shard {
             };
             if inline_budget == 0 {
                 let child = self.adopt_local(index, fiber, owner);
-                self.ready.push_back((child, Resume::Run));
+                self.queue(child, Resume::Run);
                 continue;
             }
             inline_budget -= 1;
@@ -908,6 +926,23 @@ impl Shard {
             if !children.is_empty() {
                 self.shared.inboxes[shard].push(Message::Children(children));
             }
+        }
+        if let Some(id) = over_budget {
+            self.fail_execution(id, over_budget_error(max_fibers));
+        }
+    }
+
+    /// Ends execution `id` as failed, here or on the shard that holds its
+    /// top level.
+    fn fail_execution(&mut self, id: ExecutionId, error: StatesError) {
+        let shards = self.shared.inboxes.len() as u64;
+        let owner = (id.0.saturating_sub(1) % shards) as usize;
+        if owner == self.index as usize {
+            if let Some(&index) = self.tops.get(&id) {
+                self.end_execution(index, Status::Failed, Err(error));
+            }
+        } else {
+            self.shared.inboxes[owner].push(Message::End(Box::new((id, Status::Failed, error))));
         }
     }
 
@@ -1046,7 +1081,7 @@ impl Shard {
                 if let Some(fan) = fan {
                     self.drop_children(parent, &fan);
                 }
-                self.ready.push_back((parent.slot, Resume::Join(outcome)));
+                self.queue(parent.slot, Resume::Join(outcome));
                 true
             }
             None => false,
@@ -1193,6 +1228,14 @@ impl Drop for IoGuard {
     }
 }
 
+/// The error of an execution that needs more live fibers than its budget:
+/// a runtime error, which no Catch handles.
+fn over_budget_error(max_fibers: u32) -> StatesError {
+    StatesError::runtime(format!(
+        "The execution needs more than {max_fibers} Map iterations and Parallel branches alive at once (the runtime's max_fibers_per_execution); set MaxConcurrency on its Map states"
+    ))
+}
+
 fn millis(t: Timestamp) -> u64 {
     t.unix_millis().max(0) as u64
 }
@@ -1208,7 +1251,8 @@ mod size_tests {
     /// These bounds keep that product number from creeping up unnoticed;
     /// the last additions are the task token (a box pointer per fiber) and,
     /// per execution, its history subscriber, its own task handlers and its
-    /// per-resource invocation counts (a pointer each).
+    /// per-resource invocation counts (a pointer each), its live fiber
+    /// count and its host id.
     #[test]
     fn parked_execution_stays_small() {
         assert!(
@@ -1227,7 +1271,7 @@ mod size_tests {
             std::mem::size_of::<Fiber>()
         );
         assert!(
-            std::mem::size_of::<ExecutionInfo>() <= 184,
+            std::mem::size_of::<ExecutionInfo>() <= 200,
             "ExecutionInfo {}",
             std::mem::size_of::<ExecutionInfo>()
         );

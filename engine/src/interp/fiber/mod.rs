@@ -158,6 +158,7 @@ impl Fiber {
     /// The top-level fiber of a new execution, with its input.
     pub fn start(exec: Arc<ExecutionInfo>, input: Value) -> Fiber {
         let start = exec.plan.branch(Plan::TOP).start;
+        exec.fiber_started();
         Fiber {
             core: Core::new(Role::Top, Plan::TOP, start, input, 1),
             exec,
@@ -179,6 +180,7 @@ impl Fiber {
             self.core.next_event,
         );
         core.vars = Variables::child_of(self.core.fork_vars.clone());
+        self.exec.fiber_started();
         Fiber {
             exec: Arc::clone(&self.exec),
             core,
@@ -327,6 +329,12 @@ impl Fiber {
         error: Option<&StatesError>,
     ) {
         self.core.emit(&self.exec, env, event_type, None, error);
+    }
+}
+
+impl Drop for Fiber {
+    fn drop(&mut self) {
+        self.exec.fiber_ended();
     }
 }
 

@@ -480,5 +480,39 @@ impl CompletionSink for Chain {
     }
 }
 
+#[test]
+fn an_execution_over_its_fiber_budget_fails_and_spares_its_neighbours() {
+    let nested = plan(serde_json::json!({"StartAt": "Outer", "States": {
+        "Outer": {"Type": "Map", "ItemsPath": "$.xs", "ItemSelector": {"xs.$": "$.xs"}, "ItemProcessor": {
+            "StartAt": "Inner", "States": {"Inner": {"Type": "Map", "ItemsPath": "$.xs", "ItemProcessor": {
+                "StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 1, "End": true}}}, "End": true}}},
+            "End": true}
+    }}));
+    let small = plan(serde_json::json!({"StartAt": "Outer", "States": {
+        "Outer": {"Type": "Map", "ItemProcessor": {
+            "StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 1, "End": true}}}, "End": true}
+    }}));
+    for shards in shapes() {
+        let h = Harness::with(RuntimeConfig {
+            shards,
+            max_fibers_per_execution: 50,
+            clock: RuntimeClock::Virtual,
+            ..RuntimeConfig::default()
+        });
+        let xs: Vec<u32> = (0..10).collect();
+        h.submit(&nested, 1, json!({"xs": xs}));
+        h.submit(&small, 2, json!([1, 2, 3]));
+        let mut done = h.collect(2);
+        done.sort_by_key(|c| c.tag);
+        assert_eq!(done[0].status, Status::Failed);
+        let error = done[0].result.as_ref().unwrap_err();
+        assert_eq!(error.error(), Some("States.Runtime"));
+        assert!(error.cause().unwrap_or_default().contains("50"), "{error}");
+        assert_eq!(done[1].status, Status::Succeeded, "{:?}", done[1].result);
+        assert_eq!(h.runtime.in_flight(), 0);
+        h.assert_no_more();
+    }
+}
+
 mod callbacks;
 mod history;
