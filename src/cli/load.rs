@@ -42,7 +42,7 @@ pub fn json_input(path: &Path) -> anyhow::Result<Value> {
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         (bytes, path.display().to_string())
     };
-    parse_json(&mut bytes).map_err(|e| anyhow!("{origin}: {e}"))
+    parse_json(&bytes).map_err(|e| anyhow!("{origin}: {e}"))
 }
 
 /// Reads a task configuration file: mock behaviours by resource, HTTP
