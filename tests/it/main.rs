@@ -3,6 +3,7 @@
 mod bench;
 mod common;
 mod conformance;
+mod hostile_input;
 mod jsonata_suite;
 mod kafka;
 mod validate;

@@ -1,6 +1,6 @@
 //! Evaluating a [`Path`] against a document.
 
-use super::{Path, PathFunction, PathMissError, Segment, Selection};
+use super::{Path, PathFunction, PathMissError, Segment, SelectError, Selection};
 use crate::value::{Number, Value};
 use std::fmt::Write as _;
 
@@ -9,28 +9,24 @@ use std::fmt::Write as _;
 /// is handed on as, so a larger selection could never fit the 256 KiB
 /// payload limit; without a bound, nested deep scans (`$..*..*..*`) over a
 /// deep document select billions of values.
-pub(super) const MAX_SELECTED: usize = 256 * 1024;
+pub const MAX_SELECTED: usize = 256 * 1024;
 
 /// A selection grew past [`MAX_SELECTED`].
 struct TooMany;
 
-pub(super) fn select(path: &Path, root: &Value) -> Result<Selection, PathMissError> {
+pub(super) fn select(path: &Path, root: &Value) -> Result<Selection, SelectError> {
     let selection = if path.definite {
         Selection::One(definite(path, root)?)
     } else {
         let mut current = vec![root.clone()];
         for segment in &path.segments {
-            current = step(segment, &current, root).map_err(|TooMany| PathMissError {
-                message: format!(
-                    "The path selects more than {MAX_SELECTED} values (the most a path may select)"
-                ),
-            })?;
+            current = step(segment, &current, root).map_err(|TooMany| SelectError::TooMany)?;
         }
         Selection::Many(current)
     };
     match path.function {
         None => Ok(selection),
-        Some(f) => apply_function(f, selection, path).map(Selection::One),
+        Some(f) => Ok(apply_function(f, selection, path).map(Selection::One)?),
     }
 }
 

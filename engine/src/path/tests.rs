@@ -6,7 +6,10 @@ fn sel(path: &str, doc: &Value) -> Value {
 }
 
 fn miss(path: &str, doc: &Value) -> String {
-    Path::parse(path).unwrap().select(doc).unwrap_err().message
+    match Path::parse(path).unwrap().select(doc).unwrap_err() {
+        SelectError::Miss(miss) => miss.message,
+        other => panic!("{other}"),
+    }
 }
 
 fn store() -> Value {
@@ -233,11 +236,11 @@ fn selections_are_bounded() {
         .unwrap()
         .select(&deep)
         .unwrap_err();
+    assert_eq!(err, SelectError::TooMany);
     assert_eq!(
-        err.message,
+        err.to_string(),
         format!(
-            "The path selects more than {} values (the most a path may select)",
-            super::eval::MAX_SELECTED
+            "selects more than {MAX_SELECTED} values, more than the 256 KiB payload limit can hold"
         )
     );
     // A wide array is within the bound however it is selected.
