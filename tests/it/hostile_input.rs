@@ -78,6 +78,16 @@ fn dev_zero_is_read_only_up_to_the_limit() {
         2,
         "error: /dev/zero: input is over 262144 bytes (the 256 KiB payload limit)",
     );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["exec", &definition, "--input", "-"])
+        .stdin(std::fs::File::open("/dev/zero").expect("/dev/zero opens"))
+        .output()
+        .expect("the spate binary runs");
+    assert_fails(
+        &out,
+        2,
+        "error: standard input: input is over 262144 bytes (the 256 KiB payload limit)",
+    );
     let out = spate(&["validate", "/dev/zero"]);
     assert_fails(
         &out,
