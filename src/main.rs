@@ -2,6 +2,7 @@
 //! its outcome to an exit code. Errors become `anyhow` only here, at the edge.
 
 mod cli;
+mod config;
 
 use std::process::ExitCode;
 

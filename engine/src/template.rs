@@ -3,9 +3,9 @@
 //! value from a path or an intrinsic call. Compiled once; sub-trees without
 //! any dynamic key are kept as ready-made values and cloned (a pointer copy).
 
-use crate::error::StatesError;
+use crate::error::{StatesError, names};
 use crate::intrinsics::{Intrinsic, PathResolver};
-use crate::path::{Path, Root, Selection};
+use crate::path::{Path, Root, SelectError, Selection};
 use crate::value::{Key, Map, Value};
 
 /// The values paths start from while a field is evaluated.
@@ -75,12 +75,16 @@ pub fn select(path: &Path, roots: &dyn Roots) -> Result<Value, StatesError> {
             }
         },
     };
-    selection.map(Selection::into_value).map_err(|miss| {
-        StatesError::runtime(format!(
+    selection.map(Selection::into_value).map_err(|e| match e {
+        SelectError::Miss(miss) => StatesError::runtime(format!(
             "Invalid path '{}' : {}",
             path.source(),
             miss.message
-        ))
+        )),
+        SelectError::TooMany => StatesError::new(
+            names::DATA_LIMIT_EXCEEDED,
+            format!("The JSONPath '{}' {e}", path.source()),
+        ),
     })
 }
 
@@ -240,9 +244,13 @@ fn first_duplicate(fields: &[(Key, Field)]) -> Option<&Key> {
         .map(|(_, (k, _))| k)
 }
 
-/// AWS's wording when a template path selects nothing.
+/// AWS's wording when a template path selects nothing (a selection too
+/// large keeps its own error).
 fn select_for_field(path: &Path, key: &str, roots: &dyn Roots) -> Result<Value, StatesError> {
-    select(path, roots).map_err(|_| {
+    select(path, roots).map_err(|e| {
+        if e.error() == Some(names::DATA_LIMIT_EXCEEDED) {
+            return e;
+        }
         let source = match path.root() {
             Root::Input => roots.input().to_json(),
             Root::Context => roots.context().to_json(),

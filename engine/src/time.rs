@@ -47,6 +47,12 @@ impl Timestamp {
     /// fractional seconds (e.g. `2016-08-18T17:33:00Z`,
     /// `2016-03-05T21:29:29.243167252+01:00`).
     pub fn parse(text: &str) -> Option<Timestamp> {
+        Timestamp::parse_checked(text).ok()
+    }
+
+    /// Like [`Timestamp::parse`], saying why a text is refused: not in
+    /// AWS's format, or outside the years a [`Timestamp`] covers.
+    pub fn parse_checked(text: &str) -> Result<Timestamp, TimestampError> {
         parse_rfc3339(text.as_bytes())
     }
 
@@ -111,7 +117,27 @@ fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
     })
 }
 
-fn parse_rfc3339(b: &[u8]) -> Option<Timestamp> {
+/// Why a text is not a [`Timestamp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TimestampError {
+    /// Not RFC 3339 as AWS takes it.
+    #[error("not a timestamp such as \"2016-08-18T17:33:00Z\"")]
+    Malformed,
+    /// A valid timestamp outside the years 1677 to 2262.
+    #[error(
+        "out of range: timestamps must lie between 1677-09-21T00:12:43.145Z and 2262-04-11T23:47:16.854Z"
+    )]
+    OutOfRange,
+}
+
+fn parse_rfc3339(b: &[u8]) -> Result<Timestamp, TimestampError> {
+    parse_fields(b)
+        .ok_or(TimestampError::Malformed)?
+        .ok_or(TimestampError::OutOfRange)
+}
+
+/// `None` when `b` is malformed, `Some(None)` when it is out of range.
+fn parse_fields(b: &[u8]) -> Option<Option<Timestamp>> {
     let year = digits(b, 0, 4)?;
     let month = digits(b, 5, 2)?;
     let day = digits(b, 8, 2)?;
@@ -171,9 +197,11 @@ fn parse_rfc3339(b: &[u8]) -> Option<Timestamp> {
     }
     let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
         - offset_secs;
-    secs.checked_mul(1_000_000_000)?
-        .checked_add(nanos)
-        .map(Timestamp)
+    Some(
+        secs.checked_mul(1_000_000_000)
+            .and_then(|n| n.checked_add(nanos))
+            .map(Timestamp),
+    )
 }
 
 /// A source of the current wall-clock time.
@@ -257,6 +285,42 @@ mod tests {
             assert_eq!(Timestamp::parse(bad), None, "{bad}");
         }
         assert!(Timestamp::parse("2016-02-29T00:00:00Z").is_some());
+    }
+
+    #[test]
+    fn timestamps_outside_the_covered_years_are_out_of_range() {
+        for far in [
+            "2300-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "1600-01-01T00:00:00Z",
+        ] {
+            assert_eq!(
+                Timestamp::parse_checked(far),
+                Err(TimestampError::OutOfRange),
+                "{far}"
+            );
+        }
+        assert_eq!(
+            Timestamp::parse_checked("2262-04-11T23:47:16.854Z").map(Timestamp::to_iso_millis),
+            Ok("2262-04-11T23:47:16.854Z".to_string())
+        );
+        // The bounds the error message gives.
+        assert_eq!(
+            Timestamp::from_unix_nanos(i64::MAX).to_iso_millis(),
+            "2262-04-11T23:47:16.854Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_nanos(i64::MIN).to_iso_millis(),
+            "1677-09-21T00:12:43.145Z"
+        );
+        assert_eq!(
+            Timestamp::parse_checked("2262-04-11T23:47:17Z"),
+            Err(TimestampError::OutOfRange)
+        );
+        assert_eq!(
+            Timestamp::parse_checked("2016-13-01T00:00:00Z"),
+            Err(TimestampError::Malformed)
+        );
     }
 
     #[test]

@@ -1,29 +1,29 @@
-//! The `spate run` configuration: a TOML file describing the Kafka cluster
-//! and one or more pipelines (topic in, state machine, topic out).
+//! The Kafka side of the `spate run` configuration: the `[kafka]`,
+//! `[embedded]` and `[[pipeline]]` sections of the TOML file.
 //!
-//! Loading is two steps, as raw and validated are different types:
-//! [`ConfigFile`] is what the user wrote (serde, unknown keys refused), and
-//! [`Config::load`] checks every field and compiles every definition,
-//! reporting every problem at once with the file, the field and, for a
-//! definition, the JSON pointer of each problem. Defaults live in
-//! [`defaults`] and nowhere else; the shipped `config/spate.toml` documents
-//! every field with the same text as the doc comments here.
+//! The file itself belongs to the `spate` binary, which adds its own
+//! sections (`[runtime]`) and hands these over. Raw and validated are
+//! different types: the `*Section` structs are what the user wrote (serde,
+//! unknown keys refused), and [`Config::from_sections`] checks every field
+//! against its documented range and compiles every definition, reporting
+//! every problem at once with the field and, for a definition, the JSON
+//! pointer of each problem. Defaults live in [`defaults`] and ranges in
+//! [`ranges`], nowhere else; the shipped `config/spate.toml` documents every
+//! field with the same text as the doc comments here.
 
 use serde::Deserialize;
 use spate_engine::plan::{CompileOptions, Plan, from_definition};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::num::{NonZeroU32, NonZeroU64, NonZeroUsize};
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Every default, in one place.
 pub mod defaults {
-    use std::num::{NonZeroU32, NonZeroU64, NonZeroUsize};
-
     /// `pipeline.max_in_flight`.
-    pub const MAX_IN_FLIGHT: NonZeroUsize = NonZeroUsize::new(1024).unwrap();
+    pub const MAX_IN_FLIGHT: u64 = 1024;
     /// `pipeline.max_pending_per_partition`. librdkafka hands events over
     /// a partition's fetch at a time (thousands of events), and an event
     /// stays pending until its output is acknowledged, so one partition can
@@ -33,35 +33,31 @@ pub mod defaults {
     /// many times a second, and each pause throws away the events
     /// librdkafka prefetched (with 2048, the consumer fetched every event
     /// 3 to 4 times over).
-    pub const MAX_PENDING_PER_PARTITION: NonZeroUsize = NonZeroUsize::new(8192).unwrap();
+    pub const MAX_PENDING_PER_PARTITION: u64 = 8192;
     /// `pipeline.commit_interval_ms`.
-    pub const COMMIT_INTERVAL_MS: NonZeroU64 = NonZeroU64::new(1000).unwrap();
+    pub const COMMIT_INTERVAL_MS: u64 = 1000;
     /// `pipeline.shutdown_grace_ms`.
     pub const SHUTDOWN_GRACE_MS: u64 = 10_000;
     /// `pipeline.rebalance_grace_ms`.
     pub const REBALANCE_GRACE_MS: u64 = 5_000;
     /// `kafka.connect_timeout_ms`.
-    pub const CONNECT_TIMEOUT_MS: NonZeroU64 = NonZeroU64::new(5_000).unwrap();
+    pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
     /// `embedded.partitions`.
-    pub const EMBEDDED_PARTITIONS: NonZeroU32 = NonZeroU32::new(8).unwrap();
-    /// `runtime.io_threads`.
-    pub const IO_THREADS: NonZeroUsize = NonZeroUsize::new(1).unwrap();
-    /// `runtime.max_duration_ms`: AWS Express's five minutes.
-    pub const MAX_DURATION_MS: NonZeroU64 = NonZeroU64::new(300_000).unwrap();
+    pub const EMBEDDED_PARTITIONS: u64 = 8;
     /// The value of `kafka.bootstrap_servers` that starts the in-process
     /// cluster.
     pub const EMBEDDED: &str = "embedded";
     /// The largest event accepted as an execution input: AWS's 256 KiB
     /// payload limit.
-    pub const MAX_EVENT_BYTES: usize = 256 * 1024;
+    pub const MAX_EVENT_BYTES: usize = spate_engine::limits::PAYLOAD_BYTES;
 
-    pub(super) fn max_in_flight() -> NonZeroUsize {
+    pub(super) fn max_in_flight() -> u64 {
         MAX_IN_FLIGHT
     }
-    pub(super) fn max_pending_per_partition() -> NonZeroUsize {
+    pub(super) fn max_pending_per_partition() -> u64 {
         MAX_PENDING_PER_PARTITION
     }
-    pub(super) fn commit_interval_ms() -> NonZeroU64 {
+    pub(super) fn commit_interval_ms() -> u64 {
         COMMIT_INTERVAL_MS
     }
     pub(super) fn shutdown_grace_ms() -> u64 {
@@ -70,38 +66,55 @@ pub mod defaults {
     pub(super) fn rebalance_grace_ms() -> u64 {
         REBALANCE_GRACE_MS
     }
-    pub(super) fn connect_timeout_ms() -> NonZeroU64 {
+    pub(super) fn connect_timeout_ms() -> u64 {
         CONNECT_TIMEOUT_MS
     }
-    pub(super) fn embedded_partitions() -> NonZeroU32 {
+    pub(super) fn embedded_partitions() -> u64 {
         EMBEDDED_PARTITIONS
-    }
-    pub(super) fn io_threads() -> NonZeroUsize {
-        IO_THREADS
-    }
-    pub(super) fn max_duration_ms() -> NonZeroU64 {
-        MAX_DURATION_MS
     }
     pub(super) fn yes() -> bool {
         true
     }
 }
 
-/// The file as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigFile {
-    /// The Kafka cluster every pipeline reads from and writes to.
-    pub kafka: KafkaSection,
-    /// The in-process cluster used when `kafka.bootstrap_servers = "embedded"`.
-    #[serde(default)]
-    pub embedded: EmbeddedSection,
-    /// The execution runtime shared by the pipelines.
-    #[serde(default)]
-    pub runtime: RuntimeSection,
-    /// The pipelines, one `[[pipeline]]` table each.
-    #[serde(default, rename = "pipeline")]
-    pub pipelines: Vec<PipelineSection>,
+/// The accepted range of every numeric field, in one place (documented in
+/// `config/spate.toml`). The bounds keep every setting to what a process
+/// can honour: a value beyond them is a typo, not a wish.
+pub mod ranges {
+    use std::ops::RangeInclusive;
+
+    /// `kafka.connect_timeout_ms`: up to 10 minutes.
+    pub const CONNECT_TIMEOUT_MS: RangeInclusive<u64> = 1..=600_000;
+    /// `embedded.partitions`.
+    pub const EMBEDDED_PARTITIONS: RangeInclusive<u64> = 1..=1024;
+    /// `embedded.generate_events_per_sec`.
+    pub const GENERATE_EVENTS_PER_SEC: RangeInclusive<u64> = 0..=1_000_000;
+    /// `pipeline.max_in_flight`.
+    pub const MAX_IN_FLIGHT: RangeInclusive<u64> = 1..=1_000_000;
+    /// `pipeline.max_pending_per_partition`.
+    pub const MAX_PENDING_PER_PARTITION: RangeInclusive<u64> = 1..=10_000_000;
+    /// `pipeline.commit_interval_ms`: up to an hour.
+    pub const COMMIT_INTERVAL_MS: RangeInclusive<u64> = 1..=3_600_000;
+    /// `pipeline.shutdown_grace_ms` and `pipeline.rebalance_grace_ms`: up to
+    /// an hour.
+    pub const GRACE_MS: RangeInclusive<u64> = 0..=3_600_000;
+}
+
+/// `value` when it lies in `range`; else a problem naming `field`, the value
+/// and the range.
+pub fn in_range(field: &str, value: u64, range: &RangeInclusive<u64>) -> Result<u64, Problem> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(Problem::field(
+            field,
+            format!(
+                "{value} is out of range {}..={}",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
 }
 
 /// `[kafka]`.
@@ -124,7 +137,7 @@ pub struct KafkaSection {
     /// How long to wait for the cluster's first answer before reporting it
     /// unreachable and trying again.
     #[serde(default = "defaults::connect_timeout_ms")]
-    pub connect_timeout_ms: NonZeroU64,
+    pub connect_timeout_ms: u64,
 }
 
 /// A librdkafka property value: TOML strings, integers and booleans are all
@@ -158,11 +171,11 @@ pub struct EmbeddedSection {
     /// cluster keeps at most 5 MiB per partition and drops older data
     /// silently, so spread a busy topic over enough partitions.
     #[serde(default = "defaults::embedded_partitions")]
-    pub partitions: NonZeroU32,
+    pub partitions: u64,
     /// Synthetic IoT events per second written to every pipeline's source
     /// topics (0: none; produce your own events to the printed address).
     #[serde(default)]
-    pub generate_events_per_sec: u32,
+    pub generate_events_per_sec: u64,
 }
 
 impl Default for EmbeddedSection {
@@ -170,48 +183,6 @@ impl Default for EmbeddedSection {
         EmbeddedSection {
             partitions: defaults::EMBEDDED_PARTITIONS,
             generate_events_per_sec: 0,
-        }
-    }
-}
-
-/// `[runtime]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuntimeSection {
-    /// Worker threads running executions (default: [`default_shards`]).
-    #[serde(default)]
-    pub shards: Option<NonZeroUsize>,
-    /// Threads running asynchronous task I/O (Kafka produce, HTTP, ...).
-    #[serde(default = "defaults::io_threads")]
-    pub io_threads: NonZeroUsize,
-    /// Longest an execution may run, whatever its `TimeoutSeconds`.
-    #[serde(default = "defaults::max_duration_ms")]
-    pub max_duration_ms: NonZeroU64,
-    /// Task handler settings, a JSON file as for `spate exec --resources`:
-    /// mock behaviours by `Resource`, HTTP Task settings, Lambda endpoints.
-    #[serde(default)]
-    pub task_config: Option<PathBuf>,
-}
-
-/// Shards when `runtime.shards` is not set: one per core left after the
-/// pipelines' threads (each parses events and drives its Kafka clients),
-/// at least one. On a
-/// small machine a shard per core would make the shards and the pipeline
-/// threads take turns on the cores: the Choice router through `spate
-/// loadgen` on 2 cores spent 10.1 CPU-seconds per 500k events with 2 shards
-/// and 8.3 with 1.
-pub fn default_shards(pipelines: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    cores.saturating_sub(pipelines).max(1)
-}
-
-impl Default for RuntimeSection {
-    fn default() -> RuntimeSection {
-        RuntimeSection {
-            shards: None,
-            io_threads: defaults::IO_THREADS,
-            max_duration_ms: defaults::MAX_DURATION_MS,
-            task_config: None,
         }
     }
 }
@@ -241,14 +212,14 @@ pub struct PipelineSection {
     pub on_failure: OnFailure,
     /// Most executions of this pipeline running at once.
     #[serde(default = "defaults::max_in_flight")]
-    pub max_in_flight: NonZeroUsize,
+    pub max_in_flight: u64,
     /// Most events of one partition taken and not yet committable (running,
     /// waiting or being published); the partition is paused above it.
     #[serde(default = "defaults::max_pending_per_partition")]
-    pub max_pending_per_partition: NonZeroUsize,
+    pub max_pending_per_partition: u64,
     /// How often offsets are committed.
     #[serde(default = "defaults::commit_interval_ms")]
-    pub commit_interval_ms: NonZeroU64,
+    pub commit_interval_ms: u64,
     /// `"none"`: events run concurrently; `"per-key"`: events with the same
     /// key run one after another, in offset order.
     #[serde(default)]
@@ -304,19 +275,24 @@ pub enum InputMode {
     Envelope,
 }
 
-/// A validated configuration.
+/// A validated configuration of the Kafka side.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The file it came from (for messages).
-    pub origin: String,
     /// The cluster.
     pub kafka: KafkaSettings,
     /// The embedded cluster's settings.
-    pub embedded: EmbeddedSection,
-    /// The runtime.
-    pub runtime: RuntimeSettings,
+    pub embedded: EmbeddedSettings,
     /// The pipelines.
     pub pipelines: Vec<PipelineSettings>,
+}
+
+/// The embedded cluster's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmbeddedSettings {
+    /// Partitions of every topic it creates.
+    pub partitions: u32,
+    /// Synthetic events per second written to every source topic.
+    pub generate_events_per_sec: u32,
 }
 
 /// Where the cluster is and how to talk to it.
@@ -342,7 +318,7 @@ impl KafkaSettings {
             properties: BTreeMap::new(),
             consumer: BTreeMap::new(),
             producer: BTreeMap::new(),
-            connect_timeout: Duration::from_millis(defaults::CONNECT_TIMEOUT_MS.get()),
+            connect_timeout: Duration::from_millis(defaults::CONNECT_TIMEOUT_MS),
         }
     }
 
@@ -350,19 +326,6 @@ impl KafkaSettings {
     pub fn is_embedded(&self) -> bool {
         self.bootstrap_servers == defaults::EMBEDDED
     }
-}
-
-/// The runtime's settings.
-#[derive(Debug, Clone)]
-pub struct RuntimeSettings {
-    /// Shards (`None`: [`default_shards`]).
-    pub shards: Option<usize>,
-    /// I/O threads.
-    pub io_threads: usize,
-    /// Longest execution.
-    pub max_duration: Duration,
-    /// Task configuration file, resolved against the configuration's folder.
-    pub task_config: Option<PathBuf>,
 }
 
 /// One validated pipeline.
@@ -423,9 +386,9 @@ impl PipelineSettings {
             output_topic: output_topic.into(),
             dlq_topic: dlq_topic.into(),
             on_failure: OnFailure::Dlq,
-            max_in_flight: defaults::MAX_IN_FLIGHT.get(),
-            max_pending_per_partition: defaults::MAX_PENDING_PER_PARTITION.get(),
-            commit_interval: Duration::from_millis(defaults::COMMIT_INTERVAL_MS.get()),
+            max_in_flight: defaults::MAX_IN_FLIGHT as usize,
+            max_pending_per_partition: defaults::MAX_PENDING_PER_PARTITION as usize,
+            commit_interval: Duration::from_millis(defaults::COMMIT_INTERVAL_MS),
             ordering: Ordering::None,
             input: InputMode::Value,
             forward_headers: true,
@@ -446,31 +409,26 @@ pub struct Problem {
     pub message: String,
 }
 
-/// A configuration that could not be loaded: every problem found.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError {
-    /// The file.
-    pub origin: String,
-    /// The problems, in file order.
-    pub problems: Vec<Problem>,
+impl Problem {
+    /// A problem with `field`, wherever it is in the file.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            location: String::new(),
+            field: field.into(),
+            message: message.into(),
+        }
+    }
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.problems.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            f.write_str(&self.origin)?;
-            if !p.location.is_empty() {
-                write!(f, ":{}", p.location)?;
-            }
-            if !p.field.is_empty() {
-                write!(f, ": {}", p.field)?;
-            }
-            write!(f, ": {}", p.message)?;
+        if !self.location.is_empty() {
+            write!(f, "{}: ", self.location)?;
         }
-        Ok(())
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.message)
     }
 }
 
@@ -482,47 +440,79 @@ const RESERVED_CONSUMER_PROPERTIES: &[&str] = &[
     "bootstrap.servers",
 ];
 
-impl Config {
-    /// Reads and validates a configuration file; relative paths in it are
-    /// resolved against its folder.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            origin: origin.clone(),
-            problems: vec![Problem {
-                location: String::new(),
-                field: String::new(),
-                message: format!("cannot read: {e}"),
-            }],
-        })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        Config::parse(&text, &origin, &|p: &Path| {
-            std::fs::read_to_string(base.join(p)).map(|text| (base.join(p), text))
-        })
-    }
+/// Reads a file named in the configuration (a definition), given as
+/// written: its resolved path and text, or why it cannot be read.
+pub type ReadFile<'a> = &'a dyn Fn(&Path) -> Result<(PathBuf, String), String>;
 
-    /// Validates configuration text. `read` reads a file named in it
-    /// (definitions, mock resources), returning its resolved path and text.
-    pub fn parse(
-        text: &str,
-        origin: &str,
-        read: &dyn Fn(&Path) -> std::io::Result<(PathBuf, String)>,
-    ) -> Result<Config, ConfigError> {
-        let fail = |problems| ConfigError {
-            origin: origin.to_string(),
-            problems,
-        };
-        let file = parse_file(text).map_err(|p| fail(vec![p]))?;
+impl Config {
+    /// Validates the Kafka sections of a configuration file: every field
+    /// against its range, every topic name, every librdkafka property, and
+    /// every definition (read through `read`). Every problem is returned.
+    pub fn from_sections(
+        kafka: &KafkaSection,
+        embedded: &EmbeddedSection,
+        pipelines: &[PipelineSection],
+        read: ReadFile<'_>,
+    ) -> Result<Config, Vec<Problem>> {
         let mut problems = Vec::new();
-        let mut invalid = |field: String, message: String| {
-            problems.push(Problem {
-                location: String::new(),
-                field,
-                message,
+        let mut ranged = |field: &str, value: u64, range: &RangeInclusive<u64>| {
+            in_range(field, value, range).unwrap_or_else(|p| {
+                problems.push(p);
+                *range.start()
             })
         };
+        let connect_timeout_ms = ranged(
+            "kafka.connect_timeout_ms",
+            kafka.connect_timeout_ms,
+            &ranges::CONNECT_TIMEOUT_MS,
+        );
+        let embedded = EmbeddedSettings {
+            partitions: ranged(
+                "embedded.partitions",
+                embedded.partitions,
+                &ranges::EMBEDDED_PARTITIONS,
+            ) as u32,
+            generate_events_per_sec: ranged(
+                "embedded.generate_events_per_sec",
+                embedded.generate_events_per_sec,
+                &ranges::GENERATE_EVENTS_PER_SEC,
+            ) as u32,
+        };
+        let mut pipeline_numbers = Vec::new();
+        for (i, p) in pipelines.iter().enumerate() {
+            let field = |name: &str| format!("pipeline[{i}].{name}");
+            pipeline_numbers.push([
+                ranged(
+                    &field("max_in_flight"),
+                    p.max_in_flight,
+                    &ranges::MAX_IN_FLIGHT,
+                ),
+                ranged(
+                    &field("max_pending_per_partition"),
+                    p.max_pending_per_partition,
+                    &ranges::MAX_PENDING_PER_PARTITION,
+                ),
+                ranged(
+                    &field("commit_interval_ms"),
+                    p.commit_interval_ms,
+                    &ranges::COMMIT_INTERVAL_MS,
+                ),
+                ranged(
+                    &field("shutdown_grace_ms"),
+                    p.shutdown_grace_ms,
+                    &ranges::GRACE_MS,
+                ),
+                ranged(
+                    &field("rebalance_grace_ms"),
+                    p.rebalance_grace_ms,
+                    &ranges::GRACE_MS,
+                ),
+            ]);
+        }
 
-        let kafka = &file.kafka;
+        let mut invalid = |field: String, message: String| {
+            problems.push(Problem::field(field, message));
+        };
         if kafka.bootstrap_servers.trim().is_empty() {
             invalid(
                 "kafka.bootstrap_servers".into(),
@@ -552,37 +542,33 @@ impl Config {
             );
         }
 
-        let task_config = match &file.runtime.task_config {
-            Some(p) => match read(p) {
-                Ok((resolved, text)) => {
-                    if let Err(e) = spate_engine::task::TaskConfig::from_json(&text) {
-                        invalid(
-                            "runtime.task_config".into(),
-                            format!("{}: {e}", p.display()),
-                        );
-                    }
-                    Some(resolved)
-                }
-                Err(e) => {
-                    invalid(
-                        "runtime.task_config".into(),
-                        format!("cannot read {}: {e}", p.display()),
-                    );
-                    None
-                }
-            },
-            None => None,
+        let settings = KafkaSettings {
+            bootstrap_servers: kafka.bootstrap_servers.trim().to_string(),
+            properties: flatten(&kafka.properties),
+            consumer: flatten(&kafka.consumer),
+            producer: flatten(&kafka.producer),
+            connect_timeout: Duration::from_millis(connect_timeout_ms),
         };
+        for (section, key, message) in crate::kafka::check_properties(&settings) {
+            invalid(format!("{section}.\"{key}\""), message);
+        }
 
-        if file.pipelines.is_empty() {
+        if pipelines.is_empty() {
             invalid(
                 "pipeline".into(),
                 "no [[pipeline]] is defined: nothing to run".into(),
             );
         }
-        let mut pipelines = Vec::new();
+        let mut validated = Vec::new();
         let mut names = std::collections::HashSet::new();
-        for (i, p) in file.pipelines.iter().enumerate() {
+        for (i, (p, numbers)) in pipelines.iter().zip(pipeline_numbers).enumerate() {
+            let [
+                max_in_flight,
+                max_pending_per_partition,
+                commit_interval_ms,
+                shutdown_grace_ms,
+                rebalance_grace_ms,
+            ] = numbers;
             let field = |name: &str| format!("pipeline[{i}].{name}");
             if p.name.trim().is_empty() {
                 invalid(field("name"), "is empty".into());
@@ -619,7 +605,7 @@ impl Config {
                 Err(e) => {
                     invalid(
                         field("definition"),
-                        format!("cannot read {}: {e}", p.definition.display()),
+                        format!("{}: {e}", p.definition.display()),
                     );
                     None
                 }
@@ -643,7 +629,7 @@ impl Config {
                 }
             };
             if let Some((definition_path, plan)) = plan {
-                pipelines.push(PipelineSettings {
+                validated.push(PipelineSettings {
                     name: p.name.clone(),
                     source_topics: p.source_topics.clone(),
                     group_id: p
@@ -655,37 +641,24 @@ impl Config {
                     output_topic: p.output_topic.clone(),
                     dlq_topic: p.dlq_topic.clone(),
                     on_failure: p.on_failure,
-                    max_in_flight: p.max_in_flight.get(),
-                    max_pending_per_partition: p.max_pending_per_partition.get(),
-                    commit_interval: Duration::from_millis(p.commit_interval_ms.get()),
+                    max_in_flight: max_in_flight as usize,
+                    max_pending_per_partition: max_pending_per_partition as usize,
+                    commit_interval: Duration::from_millis(commit_interval_ms),
                     ordering: p.ordering,
                     input: p.input,
                     forward_headers: p.forward_headers,
-                    shutdown_grace: Duration::from_millis(p.shutdown_grace_ms),
-                    rebalance_grace: Duration::from_millis(p.rebalance_grace_ms),
+                    shutdown_grace: Duration::from_millis(shutdown_grace_ms),
+                    rebalance_grace: Duration::from_millis(rebalance_grace_ms),
                 });
             }
         }
         if !problems.is_empty() {
-            return Err(fail(problems));
+            return Err(problems);
         }
         Ok(Config {
-            origin: origin.to_string(),
-            kafka: KafkaSettings {
-                bootstrap_servers: kafka.bootstrap_servers.trim().to_string(),
-                properties: flatten(&kafka.properties),
-                consumer: flatten(&kafka.consumer),
-                producer: flatten(&kafka.producer),
-                connect_timeout: Duration::from_millis(kafka.connect_timeout_ms.get()),
-            },
-            embedded: file.embedded.clone(),
-            runtime: RuntimeSettings {
-                shards: file.runtime.shards.map(NonZeroUsize::get),
-                io_threads: file.runtime.io_threads.get(),
-                max_duration: Duration::from_millis(file.runtime.max_duration_ms.get()),
-                task_config,
-            },
-            pipelines,
+            kafka: settings,
+            embedded,
+            pipelines: validated,
         })
     }
 }
@@ -724,52 +697,41 @@ fn check_topic(topic: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// TOML text to [`ConfigFile`], with the line, column and field of the
-/// first problem.
-fn parse_file(text: &str) -> Result<ConfigFile, Problem> {
-    let deserializer =
-        toml::de::Deserializer::parse(text).map_err(|e| toml_problem(text, &e, ""))?;
-    serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let field = e.path().to_string();
-        let field = if field == "." { String::new() } else { field };
-        toml_problem(text, e.inner(), &field)
-    })
-}
-
-fn toml_problem(text: &str, e: &toml::de::Error, field: &str) -> Problem {
-    let location = e
-        .span()
-        .map(|span| {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("{line}:{column}")
-        })
-        .unwrap_or_default();
-    Problem {
-        location,
-        field: field.to_string(),
-        message: e.message().trim().to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const DEFINITION: &str = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
 
-    fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::parse(text, "spate.toml", &|p: &Path| match p.to_str() {
-            Some("ok.asl.json") => Ok((p.to_path_buf(), DEFINITION.to_string())),
-            Some("bad.asl.json") => Ok((
-                p.to_path_buf(),
-                r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"Nope"}}}"#.to_string(),
-            )),
-            _ => Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "not found",
-            )),
+    /// The Kafka sections as the binary's file holds them.
+    #[derive(Deserialize)]
+    struct Sections {
+        kafka: KafkaSection,
+        #[serde(default)]
+        embedded: EmbeddedSection,
+        #[serde(default, rename = "pipeline")]
+        pipelines: Vec<PipelineSection>,
+    }
+
+    /// The problems, one line each.
+    fn parse(text: &str) -> Result<Config, String> {
+        let s: Sections = toml::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        Config::from_sections(
+            &s.kafka,
+            &s.embedded,
+            &s.pipelines,
+            &|p: &Path| match p.to_str() {
+                Some("ok.asl.json") => Ok((p.to_path_buf(), DEFINITION.to_string())),
+                Some("bad.asl.json") => Ok((
+                    p.to_path_buf(),
+                    r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"Nope"}}}"#.to_string(),
+                )),
+                _ => Err("cannot read: not found".to_string()),
+            },
+        )
+        .map_err(|problems| {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            lines.join("\n")
         })
     }
 
@@ -786,18 +748,18 @@ dlq_topic = "dlq"
 "#;
 
     #[test]
-    fn minimal_file_takes_every_default() {
+    fn minimal_sections_take_every_default() {
         let c = parse(MINIMAL).unwrap();
         let p = &c.pipelines[0];
         assert_eq!(p.group_id, "spate-iot");
-        assert_eq!(p.max_in_flight, defaults::MAX_IN_FLIGHT.get());
+        assert_eq!(p.max_in_flight as u64, defaults::MAX_IN_FLIGHT);
         assert_eq!(p.commit_interval, Duration::from_millis(1000));
         assert_eq!(p.ordering, Ordering::None);
         assert_eq!(p.input, InputMode::Value);
         assert_eq!(p.on_failure, OnFailure::Dlq);
         assert!(p.forward_headers);
         assert!(!c.kafka.is_embedded());
-        assert_eq!(c.runtime.io_threads, 1);
+        assert_eq!(c.embedded.partitions as u64, defaults::EMBEDDED_PARTITIONS);
     }
 
     #[test]
@@ -813,38 +775,45 @@ dlq_topic = "dlq"
     }
 
     #[test]
-    fn wrong_key_names_line_field_and_the_expected_keys() {
-        let text = MINIMAL.replace("output_topic", "output_topik");
-        let err = parse(&text).unwrap_err();
-        let shown = err.to_string();
-        assert_eq!(err.problems.len(), 1, "{shown}");
+    fn unknown_librdkafka_properties_are_refused() {
+        let text = MINIMAL.replace(
+            "[[pipeline]]",
+            "[kafka.properties]\n\"no.such.property\" = \"x\"\n\n[[pipeline]]",
+        );
+        let shown = parse(&text).unwrap_err();
         assert!(
-            shown.starts_with("spate.toml:9:1: pipeline[0].output_topik: unknown field"),
+            shown.starts_with(
+                "kafka.properties.\"no.such.property\": No such configuration property"
+            ),
             "{shown}"
         );
-        assert!(shown.contains("unknown field `output_topik`"), "{shown}");
-        assert!(shown.contains("output_topic"), "{shown}");
     }
 
     #[test]
-    fn wrong_value_type_and_enum_variant() {
-        let err = parse(&MINIMAL.replace(
-            "dlq_topic = \"dlq\"",
-            "dlq_topic = \"dlq\"\nmax_in_flight = 0",
-        ))
-        .unwrap_err();
-        assert!(
-            err.to_string().contains("pipeline[0].max_in_flight"),
-            "{err}"
+    fn every_number_is_checked_against_its_range() {
+        let text = MINIMAL
+            .replace(
+                "[[pipeline]]",
+                "connect_timeout_ms = 0\n[embedded]\npartitions = 1000000000000\ngenerate_events_per_sec = 1000000000000\n\n[[pipeline]]",
+            )
+            .replace(
+                "dlq_topic = \"dlq\"",
+                "dlq_topic = \"dlq\"\nmax_in_flight = 1000000000000\nmax_pending_per_partition = 0\ncommit_interval_ms = 0\nshutdown_grace_ms = 99999999999\nrebalance_grace_ms = 99999999999",
+            );
+        let shown = parse(&text).unwrap_err();
+        assert_eq!(
+            shown.lines().collect::<Vec<_>>(),
+            [
+                "kafka.connect_timeout_ms: 0 is out of range 1..=600000",
+                "embedded.partitions: 1000000000000 is out of range 1..=1024",
+                "embedded.generate_events_per_sec: 1000000000000 is out of range 0..=1000000",
+                "pipeline[0].max_in_flight: 1000000000000 is out of range 1..=1000000",
+                "pipeline[0].max_pending_per_partition: 0 is out of range 1..=10000000",
+                "pipeline[0].commit_interval_ms: 0 is out of range 1..=3600000",
+                "pipeline[0].shutdown_grace_ms: 99999999999 is out of range 0..=3600000",
+                "pipeline[0].rebalance_grace_ms: 99999999999 is out of range 0..=3600000",
+            ]
         );
-        let err = parse(&MINIMAL.replace(
-            "dlq_topic = \"dlq\"",
-            "dlq_topic = \"dlq\"\nordering = \"by-key\"",
-        ))
-        .unwrap_err();
-        let shown = err.to_string();
-        assert!(shown.contains("pipeline[0].ordering"), "{shown}");
-        assert!(shown.contains("per-key"), "{shown}");
     }
 
     #[test]
@@ -869,42 +838,21 @@ definition = "missing.asl.json"
 output_topic = "out"
 dlq_topic = "dlq"
 "#;
-        let err = parse(text).unwrap_err();
-        let shown = err.to_string();
+        let shown = parse(text).unwrap_err();
         for expected in [
-            "spate.toml: kafka.bootstrap_servers: is empty",
+            "kafka.bootstrap_servers: is empty",
             "kafka.consumer.\"enable.auto.commit\": is set by Spate",
             "pipeline[0].source_topics[1]: \"bad topic\" contains ' '",
             "pipeline[0].output_topic: \"in\" is also a source topic",
             "pipeline[0].definition: bad.asl.json: /States/P/Next",
             "pipeline[1].name: \"a\" names two pipelines",
             "pipeline[1].source_topics: lists no topic",
-            "pipeline[1].definition: cannot read missing.asl.json",
+            "pipeline[1].definition: missing.asl.json: cannot read: not found",
         ] {
             assert!(
                 shown.contains(expected),
                 "missing `{expected}` in:\n{shown}"
             );
         }
-    }
-
-    #[test]
-    fn the_shipped_configuration_is_valid() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
-        let c = Config::load(&dir.join("spate.toml")).unwrap_or_else(|e| panic!("{e}"));
-        assert!(c.kafka.is_embedded());
-        assert!(!c.pipelines.is_empty());
-    }
-
-    #[test]
-    fn the_wrong_key_fixture_is_refused() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrong-key.toml");
-        let err = Config::load(&path).unwrap_err();
-        let shown = err.to_string();
-        assert!(
-            shown.contains("unknown field `bootstrap_server`"),
-            "{shown}"
-        );
-        assert!(shown.contains(":2:1: kafka"), "{shown}");
     }
 }

@@ -43,9 +43,7 @@ pub enum Body {
     },
 }
 
-/// Decodes a payload: a copy is parsed in place with simd-json (the copy is
-/// destroyed by the parser, so the original is copied again for a dead
-/// letter).
+/// Decodes a payload (the original is copied for a dead letter).
 pub fn decode(payload: Option<&[u8]>) -> Body {
     let Some(payload) = payload else {
         return Body::Invalid {
@@ -58,8 +56,7 @@ pub fn decode(payload: Option<&[u8]>) -> Body {
             raw: payload.to_vec(),
         };
     }
-    let mut buffer = payload.to_vec();
-    match parse_json(&mut buffer) {
+    match parse_json(payload) {
         Ok(value) => Body::Json(value),
         Err(e) => Body::Invalid {
             raw: payload.to_vec(),

@@ -6,7 +6,8 @@
 //! earlier event's outcome is acknowledged by the producer. A crash loses
 //! nothing; it repeats at most the events that were in flight.
 //!
-//! - [`config`]: the `spate run` file (TOML), validated in full at start-up.
+//! - [`config`]: the Kafka sections of the `spate run` file, validated in
+//!   full at start-up (the file itself and `[runtime]` are the binary's).
 //! - [`pipeline`]: the pipeline's state machine, free of Kafka.
 //! - [`offsets`]: the per-partition in-order offset tracker.
 //! - [`event`], [`record`]: what comes in and what goes out.

@@ -102,8 +102,8 @@ mod tests {
     fn events_are_json_and_poison_lacks_the_device() {
         let mut events = IotEvents::new(1, 10, 4);
         for n in 0..8 {
-            let (key, mut text) = events.event(n);
-            let v = parse_json(&mut text).expect("valid JSON");
+            let (key, text) = events.event(n);
+            let v = parse_json(&text).expect("valid JSON");
             assert_eq!(v.get("device_id").is_none(), n % 4 == 3, "event {n}");
             assert!(key.starts_with(b"dev-"));
             assert!(v.get("readings").and_then(|r| r.as_array()).is_some());

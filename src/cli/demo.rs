@@ -6,12 +6,11 @@
 //! summary.
 
 use super::run::{Generate, Session, handle_signals, init_logging};
+use crate::config::Config;
 use anyhow::{anyhow, bail};
 use clap::Args;
-use spate_ingest::config::Config;
 use spate_ingest::kafka::loadgen::Measurer;
 use spate_ingest::kafka::{PARTITION_BYTES, Shutdown};
-use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -57,32 +56,29 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         bail!("--duration must be a positive number of seconds");
     }
     init_logging(log::LevelFilter::Warn);
-    let mut config = Config::parse(CONFIG, "config/spate.toml (built in)", &|p: &Path| {
+    let mut config = Config::parse(CONFIG, "config/spate.toml (built in)", &|p: &Path, _| {
         if p == Path::new(WORKFLOW_PATH) {
             Ok((PathBuf::from("config").join(p), WORKFLOW.to_string()))
         } else {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "not built into the demo",
-            ))
+            Err("not built into the demo".to_string())
         }
     })
     .map_err(|e| anyhow!("{e}"))?;
-    if !config.kafka.is_embedded() {
+    if !config.ingest.kafka.is_embedded() {
         bail!("the built-in configuration must use the embedded cluster");
     }
     let bytes = args.rate * args.duration * EVENT_BYTES;
     let needed = (bytes / (PARTITION_BYTES as f64 / 2.0)).ceil() as u32;
     let partitions = args
         .partitions
-        .unwrap_or_else(|| needed.max(config.embedded.partitions.get()));
+        .unwrap_or_else(|| needed.max(config.ingest.embedded.partitions));
     if partitions < needed {
         eprintln!(
             "note: {partitions} partitions may overflow the embedded cluster's 5 MiB per partition; try --partitions {needed}"
         );
     }
-    config.embedded.partitions = NonZeroU32::new(partitions.max(1)).expect("at least 1");
-    let pipeline = config.pipelines[0].clone();
+    config.ingest.embedded.partitions = partitions.max(1);
+    let pipeline = config.ingest.pipelines[0].clone();
 
     let shutdown = Shutdown::new();
     handle_signals(Arc::clone(&shutdown))?;
@@ -99,7 +95,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let measurer = Measurer::start(
         &session.bootstrap,
         &[pipeline.output_topic.clone(), pipeline.dlq_topic.clone()],
-        &config.kafka.consumer,
+        &config.ingest.kafka.consumer,
     )?;
     println!(
         "spate demo: {} IoT events/s for {} s through {} ({} partitions, embedded Kafka at {})",

@@ -17,11 +17,11 @@
 
 use super::load;
 use super::run::init_logging;
+use crate::config::{RuntimeSettings, ranges};
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
-use spate_engine::runtime::{Runtime, RuntimeConfig};
 use spate_engine::task::Resources;
-use spate_ingest::config::{PipelineSettings, default_shards};
+use spate_ingest::config::{PipelineSettings, in_range};
 use spate_ingest::kafka::loadgen::{Generator, GeneratorSpec, Measurer};
 use spate_ingest::kafka::{self, EmbeddedCluster, KafkaProduceTask, Shutdown, admin};
 use spate_ingest::synth::IotEvents;
@@ -100,6 +100,9 @@ pub fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
             .split_once('=')
             .ok_or_else(|| anyhow!("--property {p}: expected NAME=VALUE"))?;
         properties.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    if let Some(shards) = args.shards {
+        in_range("--shards", shards as u64, &ranges::SHARDS).map_err(|p| anyhow!("{p}"))?;
     }
     let plan = match &args.definition {
         Some(path) => Some(load::plan(path)?),
@@ -221,12 +224,11 @@ pub fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
             None => Resources::new(),
         };
         KafkaProduceTask::new(&kafka_settings, &bootstrap)?.register(&mut resources);
-        let rt = Arc::new(Runtime::start(RuntimeConfig {
-            shards: args.shards.unwrap_or_else(|| default_shards(1)),
-            max_in_flight: args.max_in_flight,
-            resources,
-            ..RuntimeConfig::default()
-        })?);
+        let runtime_settings = RuntimeSettings {
+            shards: args.shards,
+            ..RuntimeSettings::default()
+        };
+        let rt = Arc::new(runtime_settings.start(1, args.max_in_flight, resources)?);
         pipeline_handle = Some(kafka::start_pipeline(
             &kafka_settings,
             &bootstrap,

@@ -7,7 +7,7 @@ mod conformance;
 mod demo;
 mod exec;
 mod jsonata_suite;
-mod load;
+pub(crate) mod load;
 mod loadgen;
 mod run;
 mod validate;

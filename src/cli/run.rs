@@ -7,11 +7,11 @@
 //! the runtime and the pipelines, and the status line.
 
 use super::load;
+use crate::config::Config;
 use anyhow::{Context, anyhow};
 use clap::Args;
-use spate_engine::runtime::{Runtime, RuntimeConfig};
+use spate_engine::runtime::Runtime;
 use spate_engine::task::Resources;
-use spate_ingest::config::{Config, default_shards};
 use spate_ingest::kafka::loadgen::{Generator, GeneratorSpec};
 use spate_ingest::kafka::{self, EmbeddedCluster, KafkaProduceTask, RunningPipeline, Shutdown};
 use spate_ingest::stats::Snapshot;
@@ -45,7 +45,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         println!(
             "{}: {} pipeline(s), every definition valid",
             config.origin,
-            config.pipelines.len()
+            config.ingest.pipelines.len()
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -94,13 +94,14 @@ impl Session {
         shutdown: Arc<Shutdown>,
         generate: Option<Generate>,
     ) -> anyhow::Result<Session> {
-        let mut kafka_settings = config.kafka.clone();
+        let ingest = &config.ingest;
+        let mut kafka_settings = ingest.kafka.clone();
         let (embedded, bootstrap) = if kafka_settings.is_embedded() {
             let cluster =
                 EmbeddedCluster::start().context("cannot start the embedded Kafka cluster")?;
-            let partitions = config.embedded.partitions.get();
+            let partitions = ingest.embedded.partitions;
             let mut topics = Vec::new();
-            for p in &config.pipelines {
+            for p in &ingest.pipelines {
                 topics.extend(p.source_topics.iter().cloned());
                 topics.push(p.output_topic.clone());
                 topics.push(p.dlq_topic.clone());
@@ -136,22 +137,18 @@ impl Session {
             .context("cannot create the producer of the kafka:produce task")?
             .register(&mut resources);
         let runtime = Arc::new(
-            Runtime::start(RuntimeConfig {
-                shards: config
-                    .runtime
-                    .shards
-                    .unwrap_or_else(|| default_shards(config.pipelines.len())),
-                max_in_flight: config.pipelines.iter().map(|p| p.max_in_flight).sum(),
-                max_duration: config.runtime.max_duration,
-                io_threads: config.runtime.io_threads,
-                resources,
-                ..RuntimeConfig::default()
-            })
-            .context("cannot start the runtime")?,
+            config
+                .runtime
+                .start(
+                    ingest.pipelines.len(),
+                    ingest.pipelines.iter().map(|p| p.max_in_flight).sum(),
+                    resources,
+                )
+                .context("cannot start the runtime")?,
         );
 
         let mut pipelines = Vec::new();
-        for p in &config.pipelines {
+        for p in &ingest.pipelines {
             pipelines.push(
                 kafka::start_pipeline(
                     &kafka_settings,
@@ -173,7 +170,7 @@ impl Session {
                 g.poison_every,
             ),
             None if embedded.is_some() => (
-                f64::from(config.embedded.generate_events_per_sec),
+                f64::from(ingest.embedded.generate_events_per_sec),
                 None,
                 1000,
             ),
@@ -190,7 +187,7 @@ impl Session {
             {
                 std::thread::sleep(Duration::from_millis(10));
             }
-            for (i, p) in config.pipelines.iter().enumerate() {
+            for (i, p) in ingest.pipelines.iter().enumerate() {
                 for (j, topic) in p.source_topics.iter().enumerate() {
                     let mut events = IotEvents::new((i * 100 + j) as u64 + 1, 500, poison_every);
                     generators.push(

@@ -3,6 +3,7 @@
 //! problem; exit code 0 when every file is valid, 1 when any has problems,
 //! 2 when a file cannot be read.
 
+use super::load::{self, FileKind};
 use spate_engine::validate;
 use std::io::Write;
 use std::path::PathBuf;
@@ -22,11 +23,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut code = 0u8;
     for file in &args.files {
         let shown = file.display();
-        let text = match std::fs::read_to_string(file) {
+        let text = match load::read_text(file, FileKind::Definition) {
             Ok(text) => text,
             Err(err) => {
                 stdout.flush()?;
-                eprintln!("error: cannot read {shown}: {err}");
+                eprintln!("error: {shown}: {err}");
                 code = 2;
                 continue;
             }

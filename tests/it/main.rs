@@ -4,6 +4,7 @@ mod bench;
 mod common;
 mod conformance;
 mod exec;
+mod hostile_input;
 mod jsonata_suite;
 mod kafka;
 mod validate;

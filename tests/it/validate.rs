@@ -159,7 +159,7 @@ fn files_are_reported_in_order_and_the_worst_outcome_wins() {
     assert!(stdout[1].starts_with(&format!("{BROKEN}: /Version: ")));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(&format!("cannot read {missing}: ")),
+        stderr.contains(&format!("{missing}: cannot read: ")),
         "stderr: {stderr}"
     );
     assert_eq!(out.status.code(), Some(2));

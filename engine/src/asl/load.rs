@@ -11,8 +11,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Pointer};
 use serde::de::DeserializeOwned;
 use serde_json::Map as JsonMap;
 
-/// AWS's limit on the size of a definition.
-pub const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
+use crate::limits::DEFINITION_BYTES as MAX_DEFINITION_BYTES;
 
 /// Parses a definition. Errors list every structural problem found.
 pub fn parse_definition(text: &str) -> Result<StateMachine, Diagnostics> {
@@ -25,18 +24,7 @@ pub fn parse_definition(text: &str) -> Result<StateMachine, Diagnostics> {
             ),
         )]));
     }
-    let json: Json = serde_json::from_str(text).map_err(|e| {
-        let offset = byte_offset(text, e.line(), e.column());
-        Diagnostics(vec![Diagnostic::new(
-            "",
-            format!(
-                "invalid JSON at line {} column {} (byte offset {offset}): {}",
-                e.line(),
-                e.column(),
-                strip_position(&e.to_string())
-            ),
-        )])
-    })?;
+    let json = super::json::parse(text).map_err(Diagnostics)?;
     from_json(&json)
 }
 
@@ -48,22 +36,6 @@ pub fn from_json(json: &Json) -> Result<StateMachine, Diagnostics> {
         Ok(machine)
     } else {
         Err(Diagnostics(loader.problems))
-    }
-}
-
-fn byte_offset(text: &str, line: usize, column: usize) -> usize {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (line_start + column.saturating_sub(1)).min(text.len())
-}
-
-fn strip_position(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(i) => &message[..i],
-        None => message,
     }
 }
 

@@ -2,6 +2,7 @@
 //! ([`model`]) and the loader that reports every structural problem ([`load`]).
 
 mod expression;
+mod json;
 pub mod load;
 pub mod model;
 

@@ -6,7 +6,7 @@ struct Doc(Value);
 impl PathResolver for Doc {
     fn resolve(&self, path: &Path) -> Result<Value, StatesError> {
         path.select_value(&self.0)
-            .map_err(|e| StatesError::runtime(e.message))
+            .map_err(|e| StatesError::runtime(e.to_string()))
     }
 }
 

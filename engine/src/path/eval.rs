@@ -1,22 +1,32 @@
 //! Evaluating a [`Path`] against a document.
 
-use super::{Path, PathFunction, PathMissError, Segment, Selection};
+use super::{Path, PathFunction, PathMissError, Segment, SelectError, Selection};
 use crate::value::{Number, Value};
 use std::fmt::Write as _;
 
-pub(super) fn select(path: &Path, root: &Value) -> Result<Selection, PathMissError> {
+/// The most values an indefinite path may select, at its end or after any
+/// of its steps. Each selected value takes at least a byte of the JSON it
+/// is handed on as, so a larger selection could never fit the 256 KiB
+/// payload limit; without a bound, nested deep scans (`$..*..*..*`) over a
+/// deep document select billions of values.
+pub const MAX_SELECTED: usize = crate::limits::PAYLOAD_BYTES;
+
+/// A selection grew past [`MAX_SELECTED`].
+struct TooMany;
+
+pub(super) fn select(path: &Path, root: &Value) -> Result<Selection, SelectError> {
     let selection = if path.definite {
         Selection::One(definite(path, root)?)
     } else {
         let mut current = vec![root.clone()];
         for segment in &path.segments {
-            current = step(segment, current, root);
+            current = step(segment, &current, root).map_err(|TooMany| SelectError::TooMany)?;
         }
         Selection::Many(current)
     };
     match path.function {
         None => Ok(selection),
-        Some(f) => apply_function(f, selection, path).map(Selection::One),
+        Some(f) => Ok(apply_function(f, selection, path).map(Selection::One)?),
     }
 }
 
@@ -113,15 +123,22 @@ fn resolve_index(n: i64, len: usize) -> Option<usize> {
 }
 
 /// Applies one segment to every value of an indefinite selection.
-fn step(segment: &Segment, current: Vec<Value>, root: &Value) -> Vec<Value> {
+fn step(segment: &Segment, current: &[Value], root: &Value) -> Result<Vec<Value>, TooMany> {
     let mut out = Vec::new();
-    for value in &current {
-        apply(segment, value, root, &mut out);
+    for value in current {
+        apply(segment, value, root, &mut out)?;
     }
-    out
+    Ok(out)
 }
 
-fn apply(segment: &Segment, value: &Value, root: &Value, out: &mut Vec<Value>) {
+/// Applies `segment` to one value. A segment other than a deep scan adds at
+/// most the value's children, so the bound is checked once it is applied.
+fn apply(
+    segment: &Segment,
+    value: &Value,
+    root: &Value,
+    out: &mut Vec<Value>,
+) -> Result<(), TooMany> {
     match segment {
         Segment::Key(k) => {
             if let Some(v) = value.as_object().and_then(|m| m.get_key(k)) {
@@ -165,7 +182,7 @@ fn apply(segment: &Segment, value: &Value, root: &Value, out: &mut Vec<Value>) {
                 );
             }
         }
-        Segment::DeepScan(target) => deep_scan(target, value, root, out),
+        Segment::DeepScan(target) => deep_scan(target, value, root, out)?,
         Segment::Filter(filter) => match value {
             Value::Array(items) => out.extend(
                 items
@@ -177,24 +194,34 @@ fn apply(segment: &Segment, value: &Value, root: &Value, out: &mut Vec<Value>) {
             _ => {}
         },
     }
+    if out.len() > MAX_SELECTED {
+        return Err(TooMany);
+    }
+    Ok(())
 }
 
 /// Applies `target` at `value` and at every value below it, in pre-order.
-fn deep_scan(target: &Segment, value: &Value, root: &Value, out: &mut Vec<Value>) {
-    apply(target, value, root, out);
+fn deep_scan(
+    target: &Segment,
+    value: &Value,
+    root: &Value,
+    out: &mut Vec<Value>,
+) -> Result<(), TooMany> {
+    apply(target, value, root, out)?;
     match value {
         Value::Array(items) => {
             for item in items.iter() {
-                deep_scan(target, item, root, out);
+                deep_scan(target, item, root, out)?;
             }
         }
         Value::Object(map) => {
             for item in map.values() {
-                deep_scan(target, item, root, out);
+                deep_scan(target, item, root, out)?;
             }
         }
         _ => {}
     }
+    Ok(())
 }
 
 fn numbers(values: &[Value]) -> Vec<f64> {

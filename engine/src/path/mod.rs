@@ -15,6 +15,7 @@ mod filter;
 mod parse;
 mod reference;
 
+pub use eval::MAX_SELECTED;
 pub use reference::ReferencePath;
 
 use crate::value::{Key, Str, Value};
@@ -160,6 +161,19 @@ pub struct PathMissError {
     pub message: String,
 }
 
+/// Why evaluating a path gave no selection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectError {
+    /// A definite path selects nothing.
+    #[error(transparent)]
+    Miss(#[from] PathMissError),
+    /// An indefinite path selects more than [`MAX_SELECTED`] values.
+    #[error(
+        "selects more than {MAX_SELECTED} values, more than the 256 KiB payload limit can hold"
+    )]
+    TooMany,
+}
+
 impl Path {
     /// Parses a path (`$`, `$$` or `$name` followed by segments).
     pub fn parse(source: &str) -> Result<Path, PathSyntaxError> {
@@ -188,7 +202,7 @@ impl Path {
     }
 
     /// Evaluates the path against `root` (the value of [`Path::root`]).
-    pub fn select(&self, root: &Value) -> Result<Selection, PathMissError> {
+    pub fn select(&self, root: &Value) -> Result<Selection, SelectError> {
         eval::select(self, root)
     }
 
@@ -224,7 +238,7 @@ impl Path {
 
     /// Evaluates the path and returns the selection as one value (see
     /// [`Selection::into_value`]).
-    pub fn select_value(&self, root: &Value) -> Result<Value, PathMissError> {
+    pub fn select_value(&self, root: &Value) -> Result<Value, SelectError> {
         self.select(root).map(Selection::into_value)
     }
 

@@ -6,7 +6,10 @@ fn sel(path: &str, doc: &Value) -> Value {
 }
 
 fn miss(path: &str, doc: &Value) -> String {
-    Path::parse(path).unwrap().select(doc).unwrap_err().message
+    match Path::parse(path).unwrap().select(doc).unwrap_err() {
+        SelectError::Miss(miss) => miss.message,
+        other => panic!("{other}"),
+    }
 }
 
 fn store() -> Value {
@@ -219,4 +222,29 @@ fn writes_share_untouched_subtrees() {
         .set(&mut out, json!(1))
         .unwrap();
     assert!(out.get("big").unwrap().ptr_eq(input.get("big").unwrap()));
+}
+
+#[test]
+fn selections_are_bounded() {
+    // 1,000 objects nested in one another: 6 KB of text.
+    let depth = 1000;
+    let text = "{\"a\":".repeat(depth) + "1" + &"}".repeat(depth);
+    let deep = crate::value::parse_json_str(&text).unwrap();
+    let one_scan = Path::parse("$..*").unwrap().select(&deep).unwrap();
+    assert!(matches!(one_scan, Selection::Many(items) if items.len() == depth));
+    let err = Path::parse("$..*..*..*")
+        .unwrap()
+        .select(&deep)
+        .unwrap_err();
+    assert_eq!(err, SelectError::TooMany);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "selects more than {MAX_SELECTED} values, more than the 256 KiB payload limit can hold"
+        )
+    );
+    // A wide array is within the bound however it is selected.
+    let wide = Value::array((0..100_000).map(Value::from).collect());
+    let all = Path::parse("$..*").unwrap().select(&wide).unwrap();
+    assert!(matches!(all, Selection::Many(items) if items.len() == 100_000));
 }

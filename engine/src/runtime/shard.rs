@@ -407,8 +407,8 @@ impl Shard {
                 transitions: 0,
             };
             self.count_completion(0);
-            self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
             submission.sink.complete(completion);
+            self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
             return;
         }
         let exec = Arc::new(
@@ -1131,10 +1131,11 @@ impl Shard {
             started_at,
             ..
         } = *top;
-        // Counted and released before delivery: whoever sees the completion
-        // sees the stats and the free admission slot too.
+        // Counted before delivery (whoever sees the completion sees it in the
+        // stats), released after it: a sink that submits the next execution
+        // (a closed loop) does so while this one still counts, so "nothing
+        // in flight" means nothing more is coming.
         self.count_completion(transitions);
-        self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
         sink.complete(Completion {
             id,
             name,
@@ -1146,6 +1147,7 @@ impl Shard {
             ended_at: self.now,
             transitions,
         });
+        self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 
     fn drop_subtree(&mut self, index: u32) {

@@ -311,10 +311,9 @@ pub(crate) fn data_limit(task: &str) -> StatesError {
     )
 }
 
-/// Parses a body as JSON (copying it, since parsing is in place).
+/// Parses a body as JSON.
 pub(crate) fn parse_body(body: &[u8]) -> Option<Value> {
-    let mut scratch = body.to_vec();
-    parse_json(&mut scratch).ok()
+    parse_json(body).ok()
 }
 
 // ---------------------------------------------------------------------------

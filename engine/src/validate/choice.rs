@@ -14,7 +14,7 @@
 use super::{Report, jsonata, paths, query_language, templates, values};
 use crate::asl::{ChoiceRule, ChoiceState, Comparator, ComparatorField, Json, QueryLanguage};
 use crate::diagnostic::Pointer;
-use crate::time::Timestamp;
+use crate::time::{Timestamp, TimestampError};
 
 /// Checks the rules of a Choice state.
 pub(crate) fn check_state(
@@ -239,6 +239,20 @@ fn check_operand(comparator: &ComparatorField, at: &Pointer, report: &mut Report
         }
         return;
     }
+    if matches!(operand_kind(comparator.comparator), Operand::Timestamp)
+        && let Some(Err(TimestampError::OutOfRange)) =
+            operand.as_str().map(Timestamp::parse_checked)
+    {
+        report.add(
+            at,
+            format!(
+                "`{field}` {} is {}",
+                values::describe(operand),
+                TimestampError::OutOfRange
+            ),
+        );
+        return;
+    }
     let expected = match operand_kind(comparator.comparator) {
         Operand::String if operand.is_string() => return,
         Operand::Number if operand.is_number() => return,
@@ -328,25 +342,27 @@ mod tests {
                 {"Variable":"$.a","IsPresent":1,"Next":"D"},
                 {"Variable":"$.a","TimestampEquals":"2016-13-01T00:00:00Z","Next":"D"},
                 {"Variable":"$.a","TimestampEquals":"2016-08-18T17:33:00Z","Next":"D"},
+                {"Variable":"$.a","TimestampLessThan":"2300-01-01T00:00:00Z","Next":"D"},
                 {"Variable":"$.a","StringMatches":"log-*.txt","Next":"D"},
                 {"Variable":"$.a","NumericEqualsPath":5,"Next":"D"},
                 {"Variable":"$.a","StringEqualsPath":"$.b[","Next":"D"},
                 {"Variable":"a","NumericEqualsPath":"$$.x","Next":"D"}]"#,
         ));
-        assert_eq!(found.len(), 8, "{found:#?}");
+        assert_eq!(found.len(), 9, "{found:#?}");
         assert_eq!(
-            found[..6],
+            found[..7],
             [
                 "/States/C/Choices/0/StringEquals: `StringEquals` must be a string, found 1",
                 "/States/C/Choices/1/NumericLessThan: `NumericLessThan` must be a number, found \"1\"",
                 "/States/C/Choices/2/BooleanEquals: `BooleanEquals` must be a boolean, found \"true\"",
                 "/States/C/Choices/3/IsPresent: `IsPresent` must be a boolean, found 1",
                 "/States/C/Choices/4/TimestampEquals: `TimestampEquals` must be a timestamp string such as \"2016-08-18T17:33:00Z\", found \"2016-13-01T00:00:00Z\"",
-                "/States/C/Choices/7/NumericEqualsPath: `NumericEqualsPath` must be a path string, found 5",
+                "/States/C/Choices/6/TimestampLessThan: `TimestampLessThan` \"2300-01-01T00:00:00Z\" is out of range: timestamps must lie between 1677-09-21T00:12:43.145Z and 2262-04-11T23:47:16.854Z",
+                "/States/C/Choices/8/NumericEqualsPath: `NumericEqualsPath` must be a path string, found 5",
             ]
         );
-        assert!(found[6].starts_with("/States/C/Choices/8/StringEqualsPath: invalid JSONPath"));
-        assert!(found[7].starts_with("/States/C/Choices/9/Variable: invalid JSONPath 'a'"));
+        assert!(found[7].starts_with("/States/C/Choices/9/StringEqualsPath: invalid JSONPath"));
+        assert!(found[8].starts_with("/States/C/Choices/10/Variable: invalid JSONPath 'a'"));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::asl::{
     WaitState,
 };
 use crate::diagnostic::Pointer;
-use crate::time::Timestamp;
+use crate::time::{Timestamp, TimestampError};
 
 /// The only ASL version.
 const VERSION: &str = "1.0";
@@ -154,6 +154,17 @@ fn check_wait(wait: &WaitState, at: &Pointer, lang: QueryLanguage, report: &mut 
         let timestamp_at = at.push("Timestamp");
         if let Some(expr) = values::expression(timestamp, lang) {
             jsonata::check_expression(expr, &timestamp_at, report);
+        } else if let Some(Err(TimestampError::OutOfRange)) =
+            timestamp.as_str().map(Timestamp::parse_checked)
+        {
+            report.add(
+                &timestamp_at,
+                format!(
+                    "`Timestamp` {} is {}",
+                    values::describe(timestamp),
+                    TimestampError::OutOfRange
+                ),
+            );
         } else if timestamp.as_str().and_then(Timestamp::parse).is_none() {
             let or_expression = match lang {
                 QueryLanguage::JsonPath => "",
@@ -430,6 +441,15 @@ mod tests {
             ]
         );
         assert!(problems(&one_state(r#"{"Type":"Wait","Seconds":0,"End":true}"#)).is_empty());
+        let found = problems(&one_state(
+            r#"{"Type":"Wait","Timestamp":"2300-01-01T00:00:00Z","End":true}"#,
+        ));
+        assert_eq!(
+            found,
+            [
+                "/States/S/Timestamp: `Timestamp` \"2300-01-01T00:00:00Z\" is out of range: timestamps must lie between 1677-09-21T00:12:43.145Z and 2262-04-11T23:47:16.854Z"
+            ]
+        );
         assert!(
             problems(&one_jsonata_state(
                 r#"{"Type":"Wait","Timestamp":"{% $t %}","End":true}"#

@@ -20,11 +20,13 @@ mod embedded;
 pub mod loadgen;
 mod produce_task;
 mod producer;
+mod properties;
 
 pub use client::{CONSUMER_DEFAULTS, CONSUMER_FORCED, PRODUCER_DEFAULTS};
 pub use driver::PipelineError;
 pub use embedded::{EmbeddedCluster, PARTITION_BYTES};
 pub use produce_task::{KafkaProduceTask, PRODUCE_RESOURCE};
+pub use properties::check_properties;
 pub use rdkafka::error::KafkaError;
 
 use crate::config::{KafkaSettings, PipelineSettings};

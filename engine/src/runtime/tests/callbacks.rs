@@ -304,7 +304,7 @@ fn callbacks_from_many_threads_at_once() {
         assert_eq!(c.status, Status::Succeeded);
         assert_eq!(c.result.as_ref().unwrap(), &json!(c.tag));
     }
-    assert_eq!(h.runtime.in_flight(), 0);
+    h.assert_idle();
     h.assert_no_more();
 }
 
