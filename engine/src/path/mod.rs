@@ -56,6 +56,8 @@ pub enum ContextField {
     StateName,
     /// `$$.State.RetryCount`
     StateRetryCount,
+    /// `$$.Task.Token`
+    TaskToken,
 }
 
 impl ContextField {
@@ -82,6 +84,7 @@ impl ContextField {
             ("Map", "Item", n) if n >= 3 && key(2)? == "Value" => Some(ContextField::MapItemValue),
             ("State", "Name", 2) => Some(ContextField::StateName),
             ("State", "RetryCount", 2) => Some(ContextField::StateRetryCount),
+            ("Task", "Token", 2) => Some(ContextField::TaskToken),
             _ => None,
         }
     }

@@ -759,7 +759,7 @@ impl Shard {
             if waits_for_callback && resources.lookup(&call.resource).is_none() {
                 None
             } else {
-                Some(resources.invoke(call))
+                Some(resources.invoke_counted(call, |resource| exec.count_invocation(resource)))
             }
         };
         let task = match &token {

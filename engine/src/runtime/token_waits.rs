@@ -6,15 +6,17 @@ use crate::time::Timestamp;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// A task waiting for its callback.
+/// A task waiting for its callback (40 bytes: a million of them wait in
+/// about 100 MB with the table's slack).
 pub(crate) struct TokenWait {
     pub slot: u32,
     pub generation: u32,
     secret: u128,
-    heartbeat: Option<Duration>,
+    /// `HeartbeatSeconds` (whole seconds, as ASL writes it; 0: none).
+    heartbeat_secs: u32,
     /// When the task fails with `States.HeartbeatTimeout` unless a
-    /// heartbeat comes first.
-    pub heartbeat_due: Option<Timestamp>,
+    /// heartbeat comes first (meaningless without a heartbeat).
+    heartbeat_due: Timestamp,
 }
 
 /// The waiting tasks of one shard.
@@ -34,14 +36,16 @@ impl TokenWaits {
         heartbeat: Option<Duration>,
         now: Timestamp,
     ) {
+        let heartbeat_secs =
+            heartbeat.map_or(0, |h| u32::try_from(h.as_secs()).unwrap_or(u32::MAX));
         self.waits.insert(
             token.number,
             TokenWait {
                 slot,
                 generation,
                 secret: token.secret,
-                heartbeat,
-                heartbeat_due: heartbeat.map(|h| now.plus(h)),
+                heartbeat_secs,
+                heartbeat_due: now.plus(Duration::from_secs(u64::from(heartbeat_secs))),
             },
         );
     }
@@ -60,12 +64,15 @@ impl TokenWaits {
 
     /// A heartbeat arrived: the next one is due a heartbeat interval from now.
     pub fn beat(wait: &mut TokenWait, now: Timestamp) {
-        wait.heartbeat_due = wait.heartbeat.map(|h| now.plus(h));
+        wait.heartbeat_due = now.plus(Duration::from_secs(u64::from(wait.heartbeat_secs)));
     }
 
     /// When task `task`'s heartbeat is due, if it waits for a token.
     pub fn heartbeat_due(&self, task: u64) -> Option<Timestamp> {
-        self.waits.get(&task).and_then(|w| w.heartbeat_due)
+        self.waits
+            .get(&task)
+            .filter(|w| w.heartbeat_secs > 0)
+            .map(|w| w.heartbeat_due)
     }
 
     /// Task `task` stopped waiting (answered, timed out, dropped).
@@ -73,5 +80,19 @@ impl TokenWaits {
         if !self.waits.is_empty() {
             self.waits.remove(&task);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TokenWait;
+
+    #[test]
+    fn a_waiting_task_stays_small() {
+        assert!(
+            std::mem::size_of::<TokenWait>() <= 48,
+            "{}",
+            std::mem::size_of::<TokenWait>()
+        );
     }
 }

@@ -105,6 +105,10 @@ impl TaskHandler for MockHandler {
             (delay, result) => TaskReply::After(delay, result),
         }
     }
+
+    fn counts_invocations(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -70,7 +70,8 @@ pub struct TaskCall {
     /// How many times this state has been retried (`$$.State.RetryCount`).
     pub retry_count: u32,
     /// How many times this execution invoked this resource before (from 0),
-    /// across all its branches, retries and loops.
+    /// across all its branches, retries and loops; counted only for handlers
+    /// that ask for it ([`TaskHandler::counts_invocations`]), else 0.
     pub invocation: u32,
     /// For a `.waitForTaskToken` resource, the task's token
     /// (`$$.Task.Token`): the task waits until a callback brings it back, so
@@ -105,6 +106,13 @@ impl fmt::Debug for TaskReply {
 pub trait TaskHandler: Send + Sync {
     /// Starts one invocation.
     fn invoke(&self, call: TaskCall) -> TaskReply;
+
+    /// `true` if the handler reads [`TaskCall::invocation`]: the host then
+    /// counts the execution's invocations of the resource (which costs an
+    /// allocation per execution, so handlers that do not need it say so).
+    fn counts_invocations(&self) -> bool {
+        false
+    }
 }
 
 impl<F> TaskHandler for F
@@ -269,12 +277,21 @@ impl Resources {
     /// while its future is polled, fails the task with `States.TaskFailed`
     /// rather than leaving the execution waiting for a result.
     pub fn invoke(&self, call: TaskCall) -> TaskReply {
+        self.invoke_counted(call, |_| 0)
+    }
+
+    /// [`Resources::invoke`], giving a handler that counts invocations the
+    /// count `count` returns for the call's resource.
+    pub fn invoke_counted(&self, mut call: TaskCall, count: impl FnOnce(&Str) -> u32) -> TaskReply {
         let Some(handler) = self.lookup(&call.resource) else {
             return TaskReply::Ready(Err(StatesError::runtime(format!(
                 "no task handler is configured for the resource '{}'",
                 call.resource
             ))));
         };
+        if handler.counts_invocations() {
+            call.invocation = count(&call.resource);
+        }
         let resource = call.resource.clone();
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.invoke(call))) {
             Ok(TaskReply::Pending(future)) => {

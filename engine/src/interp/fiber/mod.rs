@@ -657,8 +657,9 @@ impl Core {
             execution_name: exec.name.clone(),
             state_name: state.name.clone(),
             retry_count: self.retry_count,
-            invocation: exec.count_invocation(&spec.resource),
-            task_token: self.task_token.as_deref().cloned(),
+            invocation: 0,
+            // The call carries the token on; the fiber no longer needs it.
+            task_token: self.task_token.take().map(|token| *token),
         }))
     }
 

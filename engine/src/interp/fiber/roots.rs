@@ -33,6 +33,14 @@ impl Roots for FieldRoots<'_> {
                     .clone(),
             )),
             ContextField::StateRetryCount => Some(Value::from(self.core.retry_count)),
+            // Without building the context object, which an execution then
+            // keeps: a million tasks waiting for callbacks would hold a
+            // million copies of it.
+            ContextField::TaskToken => self
+                .core
+                .task_token
+                .as_deref()
+                .map(|token| Value::String(token.clone())),
         }
     }
 
