@@ -9,6 +9,17 @@ use crate::value::{Map, Str, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// What the host that runs an execution tells it (all optional).
+#[derive(Debug, Default)]
+pub struct Hosting {
+    /// The host's id for the execution, for messages about it.
+    pub id: u64,
+    /// Where its history goes.
+    pub history: Option<History>,
+    /// Its own task handlers instead of the host's.
+    pub resources: Option<Arc<Resources>>,
+}
+
 /// One execution's identity and input.
 #[derive(Debug)]
 pub struct ExecutionInfo {
@@ -33,8 +44,8 @@ pub struct ExecutionInfo {
     pub resources: Option<Arc<Resources>>,
     /// Task invocations so far, by resource (built on the first task).
     invocations: OnceLock<Box<Mutex<Vec<(Str, u32)>>>>,
-    /// Its fibers alive now: the top level, and the Map iterations and
-    /// Parallel branches started and not yet ended, on any thread.
+    /// Its Map iterations and Parallel branches started and not yet ended,
+    /// on any thread.
     live_fibers: AtomicU32,
     /// Its host's id for it, for messages about it from other threads.
     pub host_id: u64,
@@ -48,6 +59,17 @@ impl ExecutionInfo {
         input: &Value,
         start_time: Timestamp,
     ) -> ExecutionInfo {
+        ExecutionInfo::hosted(plan, name, input, start_time, Hosting::default())
+    }
+
+    /// Describes a new execution of `plan` with `input`, as its host runs it.
+    pub fn hosted(
+        plan: Arc<Plan>,
+        name: impl Into<Str>,
+        input: &Value,
+        start_time: Timestamp,
+        hosting: Hosting,
+    ) -> ExecutionInfo {
         let input = if plan.keeps_execution_input {
             input.clone()
         } else {
@@ -60,21 +82,16 @@ impl ExecutionInfo {
             start_time,
             arn: OnceLock::new(),
             context_parts: OnceLock::new(),
-            history: None,
-            resources: None,
+            history: hosting.history.map(Box::new),
+            resources: hosting.resources,
             invocations: OnceLock::new(),
             live_fibers: AtomicU32::new(0),
-            host_id: 0,
+            host_id: hosting.id,
         }
     }
 
-    /// Gives the execution its host's id.
-    pub fn with_host_id(mut self, id: u64) -> ExecutionInfo {
-        self.host_id = id;
-        self
-    }
-
-    /// Fibers of this execution alive now (see [`Fiber`](super::Fiber)).
+    /// Map iterations and Parallel branches of this execution alive now (see
+    /// [`Fiber`](super::Fiber)).
     pub fn live_fibers(&self) -> u32 {
         self.live_fibers.load(Ordering::Relaxed)
     }
@@ -85,18 +102,6 @@ impl ExecutionInfo {
 
     pub(super) fn fiber_ended(&self) {
         self.live_fibers.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    /// Records this execution's history to `history`.
-    pub fn with_history(mut self, history: Option<History>) -> ExecutionInfo {
-        self.history = history.map(Box::new);
-        self
-    }
-
-    /// Runs this execution's tasks with `resources` instead of the host's.
-    pub fn with_resources(mut self, resources: Option<Arc<Resources>>) -> ExecutionInfo {
-        self.resources = resources;
-        self
     }
 
     /// Counts an invocation of `resource` and returns how many came before

@@ -212,9 +212,8 @@ pub struct RuntimeConfig {
     pub resources: Resources,
     /// Real or virtual time.
     pub clock: RuntimeClock,
-    /// Most fibers (the top level plus running Map iterations and Parallel
-    /// branches, nested ones included) one execution may have alive at
-    /// once; an execution that needs more fails with `States.Runtime`, and
+    /// Most Map iterations and Parallel branches (nested ones included)
+    /// one execution may have alive at once; an execution that needs more fails with `States.Runtime`, and
     /// its neighbours are unaffected.
     pub max_fibers_per_execution: u32,
 }

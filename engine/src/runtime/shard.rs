@@ -20,7 +20,7 @@ use super::token_waits::TokenWaits;
 use super::{Completion, CompletionSink, ExecutionId, Shared, Status};
 use crate::error::{StatesError, names};
 use crate::interp::{
-    ChildStart, EventType, ExecutionInfo, Fiber, Join, JoinOutcome, Poll, StepEnv,
+    ChildStart, EventType, ExecutionInfo, Fiber, Hosting, Join, JoinOutcome, Poll, StepEnv,
 };
 use crate::task::{CallbackError, TaskCall, TaskReply, TaskResult, TaskToken, TokenMint};
 use crate::time::Timestamp;
@@ -411,17 +411,17 @@ impl Shard {
             self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
             return;
         }
-        let exec = Arc::new(
-            ExecutionInfo::new(
-                submission.plan,
-                submission.name.clone(),
-                &submission.input,
-                started_at,
-            )
-            .with_history(submission.history)
-            .with_host_id(id.0)
-            .with_resources(submission.resources),
-        );
+        let exec = Arc::new(ExecutionInfo::hosted(
+            submission.plan,
+            submission.name.clone(),
+            &submission.input,
+            started_at,
+            Hosting {
+                id: id.0,
+                history: submission.history,
+                resources: submission.resources,
+            },
+        ));
         let slot = self.alloc(FiberSlot {
             fiber: Fiber::start(exec, submission.input),
             owner: Owner::Top(Box::new(TopInfo {

@@ -158,7 +158,6 @@ impl Fiber {
     /// The top-level fiber of a new execution, with its input.
     pub fn start(exec: Arc<ExecutionInfo>, input: Value) -> Fiber {
         let start = exec.plan.branch(Plan::TOP).start;
-        exec.fiber_started();
         Fiber {
             core: Core::new(Role::Top, Plan::TOP, start, input, 1),
             exec,
@@ -332,9 +331,14 @@ impl Fiber {
     }
 }
 
+/// Map iterations and Parallel branches count against their execution's
+/// live fibers while they exist (the top level is always there: it is not
+/// counted, so an execution that never forks pays nothing).
 impl Drop for Fiber {
     fn drop(&mut self) {
-        self.exec.fiber_ended();
+        if self.core.role != Role::Top {
+            self.exec.fiber_ended();
+        }
     }
 }
 
