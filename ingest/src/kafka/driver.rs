@@ -1,16 +1,16 @@
 //! The pipeline thread: one thread per pipeline owns its consumer and its
-//! [`Core`], and carries out what the core asks (start executions, publish
+//! [`Pipeline`], and carries out what the pipeline asks (start executions, publish
 //! records, pause and resume partitions, commit).
 //!
 //! # The loop
 //!
-//! 1. Poll the producer for delivery reports, and hand the core those and
+//! 1. Poll the producer for delivery reports, and hand the pipeline those and
 //!    the completions that arrived from the runtime's shards (through a
 //!    channel whose sender unparks this thread).
 //! 2. Commit the positions that moved, every `commit_interval_ms`
 //!    (asynchronously; synchronously on revocation and shutdown).
 //! 3. Poll the consumer without blocking, a batch at a time, and hand each
-//!    event to the core, while the core wants events (enough are not yet
+//!    event to the pipeline, while the pipeline wants events (enough are not yet
 //!    waiting to start). While it does not, events stay in librdkafka's
 //!    queue, which stops fetching when full without losing what it holds;
 //!    the consumer is still polled every `HELD_POLL_INTERVAL`, so the
@@ -42,7 +42,7 @@ use super::client::{self, Throttle};
 use super::producer::{Delivered, Producer};
 use crate::config::{KafkaSettings, PipelineSettings};
 use crate::event::{self, Meta};
-use crate::pipeline::{Core, Finished, Flow, Io, Refused, Tp};
+use crate::pipeline::{Flow, Io, JsonCompletion, Pipeline, Refused, Tp};
 use crate::record::OutRecord;
 use crate::stats::PipelineStats;
 use crossbeam::channel::{Receiver, Sender, unbounded};
@@ -58,14 +58,14 @@ use std::sync::{Arc, Mutex};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-/// Events taken from the consumer between two services of the core.
+/// Events taken from the consumer between two services of the pipeline.
 const POLL_BATCH: usize = 512;
 /// Events taken before their executions are started together (one wake-up
 /// of the runtime's shards per batch, not per event).
 const START_BATCH: usize = 256;
 /// Completions or delivery reports handled per service.
 const SERVICE_BATCH: usize = 4096;
-/// How often the consumer is polled while the core wants no events (for
+/// How often the consumer is polled while the pipeline wants no events (for
 /// rebalance callbacks and errors).
 const HELD_POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// Longest park with nothing to do.
@@ -95,20 +95,20 @@ pub enum PipelineError {
 }
 
 /// Completions go to the pipeline thread, serialised on the way (on the
-/// shard thread, see [`Finished`]).
+/// shard thread, see [`JsonCompletion`]).
 struct Sink {
-    completions: Sender<Finished>,
+    completions: Sender<JsonCompletion>,
     waker: Thread,
 }
 
 impl CompletionSink for Sink {
     fn complete(&self, completion: Completion) {
-        let _ = self.completions.send(Finished::from(completion));
+        let _ = self.completions.send(JsonCompletion::from(completion));
         self.waker.unpark();
     }
 }
 
-/// The core's window on the world.
+/// The pipeline's window on the world.
 struct DriverIo<'a> {
     runtime: &'a Runtime,
     producer: &'a Producer,
@@ -132,10 +132,10 @@ impl Io for DriverIo<'_> {
 struct Driver {
     who: String,
     settings: Arc<PipelineSettings>,
-    core: Core,
+    pipeline: Pipeline,
     runtime: Arc<Runtime>,
     producer: Producer,
-    completions: Receiver<Finished>,
+    completions: Receiver<JsonCompletion>,
     deliveries: Receiver<Delivered>,
 }
 
@@ -149,24 +149,24 @@ macro_rules! io {
 }
 
 impl Driver {
-    /// Hands the core what arrived; `true` if anything did.
+    /// Hands the pipeline what arrived; `true` if anything did.
     fn service(&mut self) -> bool {
         let mut worked = false;
         self.producer.poll();
         for completion in self.completions.try_iter().take(SERVICE_BATCH) {
-            self.core.on_completion(io!(self), completion);
+            self.pipeline.on_completion(io!(self), completion);
             worked = true;
         }
         for (tag, result) in self.deliveries.try_iter().take(SERVICE_BATCH) {
-            self.core.on_delivery(io!(self), tag, result);
+            self.pipeline.on_delivery(io!(self), tag, result);
             worked = true;
         }
-        self.core.tick(io!(self));
+        self.pipeline.tick(io!(self));
         worked
     }
 
     fn on_message(&mut self, message: &BorrowedMessage<'_>) {
-        let Some(topic) = self.core.topic_index(message.topic()) else {
+        let Some(topic) = self.pipeline.topic_index(message.topic()) else {
             return;
         };
         let mut headers = Vec::new();
@@ -188,7 +188,7 @@ impl Driver {
             topic,
             partition: meta.partition,
         };
-        self.core.on_event(io!(self), tp, meta, body);
+        self.pipeline.on_event(io!(self), tp, meta, body);
     }
 
     fn tps(&self, list: &TopicPartitionList) -> Vec<Tp> {
@@ -196,7 +196,7 @@ impl Driver {
             .iter()
             .filter_map(|e| {
                 Some(Tp {
-                    topic: self.core.topic_index(e.topic())?,
+                    topic: self.pipeline.topic_index(e.topic())?,
                     partition: e.partition(),
                 })
             })
@@ -206,14 +206,14 @@ impl Driver {
     fn list(&self, tps: &[Tp]) -> TopicPartitionList {
         let mut list = TopicPartitionList::with_capacity(tps.len());
         for tp in tps {
-            list.add_partition(self.core.topic(tp.topic), tp.partition);
+            list.add_partition(self.pipeline.topic(tp.topic), tp.partition);
         }
         list
     }
 
-    /// Pauses and resumes what the core asked for.
+    /// Pauses and resumes what the pipeline asked for.
     fn apply_flow<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>) {
-        let flow = self.core.take_flow();
+        let flow = self.pipeline.take_flow();
         if flow.is_empty() {
             return;
         }
@@ -273,7 +273,7 @@ impl Driver {
             return;
         }
         let list = self.commit_list(&positions);
-        crate::stats::add(&self.core_stats().commits, 1);
+        crate::stats::add(&self.pipeline_stats().commits, 1);
         if let Err(e) = consumer.commit(&list, mode) {
             log::warn!(
                 "{}: committing {} partition(s) failed: {e}",
@@ -283,8 +283,8 @@ impl Driver {
         }
     }
 
-    fn core_stats(&self) -> &PipelineStats {
-        self.core.stats()
+    fn pipeline_stats(&self) -> &PipelineStats {
+        self.pipeline.stats()
     }
 
     /// Partitions were taken away (inside `poll`).
@@ -297,17 +297,17 @@ impl Driver {
         if tps.is_empty() {
             return;
         }
-        self.core.begin_revoke(&tps);
+        self.pipeline.begin_revoke(&tps);
         let deadline = Instant::now() + self.settings.rebalance_grace;
-        while self.core.busy(&tps) > 0 && Instant::now() < deadline {
+        while self.pipeline.busy(&tps) > 0 && Instant::now() < deadline {
             if !self.service() {
                 std::thread::park_timeout(Duration::from_millis(5));
             }
         }
-        let left = self.core.busy(&tps);
-        let positions = self.core.finish_revoke(io!(self), &tps);
+        let left = self.pipeline.busy(&tps);
+        let positions = self.pipeline.finish_revoke(io!(self), &tps);
         // Pause/resume requests for partitions no longer ours are moot.
-        self.core.take_flow();
+        self.pipeline.take_flow();
         if consumer.assignment_lost() {
             log::warn!(
                 "{}: lost {} partition(s) without a clean handover; their uncommitted events will be read again",
@@ -341,7 +341,7 @@ impl Driver {
         }
         // A partition paused under an earlier ownership must fetch again.
         let _ = consumer.resume(list);
-        self.core.assign(&tps);
+        self.pipeline.assign(&tps);
         self.apply_flow(consumer);
         log::info!("{}: {} partition(s) assigned", self.who, tps.len());
     }
@@ -433,7 +433,7 @@ pub(super) fn run(
     .map_err(|e| kafka_error("cannot create the producer", e))?;
     let driver = Driver {
         who: who.clone(),
-        core: Core::new(Arc::clone(&settings), sink, stats),
+        pipeline: Pipeline::new(Arc::clone(&settings), sink, stats),
         settings: Arc::clone(&settings),
         runtime,
         producer,
@@ -486,41 +486,41 @@ pub(super) fn run(
             worked = d.service();
             if now >= next_commit {
                 let due = if consumer.context().recommit.swap(false, Ordering::Relaxed) {
-                    d.core.commit_due();
-                    d.core.positions(None)
+                    d.pipeline.commit_due();
+                    d.pipeline.positions(None)
                 } else {
-                    d.core.commit_due()
+                    d.pipeline.commit_due()
                 };
                 d.commit(&consumer, due, CommitMode::Async);
                 next_commit = now + settings.commit_interval;
             }
             if now >= next_gauges {
-                d.core.publish_gauges();
+                d.pipeline.publish_gauges();
                 next_gauges = now + Duration::from_millis(100);
             }
             if stop_deadline.is_none() && shutdown.requested() {
                 log::info!(
                     "{who}: stopping: {} execution(s) running, waiting up to {} ms",
-                    d.core.executing(),
+                    d.pipeline.executing(),
                     settings.shutdown_grace.as_millis()
                 );
-                d.core.begin_shutdown();
+                d.pipeline.begin_shutdown();
                 stop_deadline = Some(now + settings.shutdown_grace);
             }
             d.apply_flow(&consumer);
             if let Some(deadline) = stop_deadline
-                && (d.core.drained() || now >= deadline)
+                && (d.pipeline.drained() || now >= deadline)
             {
                 break;
             }
         }
-        // Events are taken while the core wants them, and otherwise left
+        // Events are taken while the pipeline wants them, and otherwise left
         // in the consumer's queue: librdkafka stops fetching once that is
         // full and keeps what it holds (a pause would throw the prefetched
         // events away, to be fetched again). The consumer is still polled
         // every `HELD_POLL_INTERVAL` for the group's callbacks; an event
         // that poll returns is taken.
-        let wants = lock().core.wants_events();
+        let wants = lock().pipeline.wants_events();
         if wants || last_poll.elapsed() >= HELD_POLL_INTERVAL {
             last_poll = Instant::now();
             for n in 1..=POLL_BATCH {
@@ -532,10 +532,10 @@ pub(super) fn run(
                         let d = &mut *guard;
                         d.on_message(&message);
                         if n % START_BATCH == 0 {
-                            d.core.tick(io!(d));
+                            d.pipeline.tick(io!(d));
                         }
                         d.apply_flow(&consumer);
-                        if !d.core.wants_events() {
+                        if !d.pipeline.wants_events() {
                             break;
                         }
                     }
@@ -549,7 +549,7 @@ pub(super) fn run(
         if !worked {
             let (executing, unacknowledged) = {
                 let d = lock();
-                (d.core.executing(), d.core.unacknowledged())
+                (d.pipeline.executing(), d.pipeline.unacknowledged())
             };
             if executing > 0 && completions_soon(&completion_probe) {
                 continue;
@@ -575,31 +575,31 @@ pub(super) fn run(
     {
         let mut guard = lock();
         let d = &mut *guard;
-        if !d.core.drained() {
+        if !d.pipeline.drained() {
             log::warn!(
                 "{who}: grace period over: cancelling {} execution(s); their events will be read again",
-                d.core.executing()
+                d.pipeline.executing()
             );
-            d.core.abandon(io!(d));
+            d.pipeline.abandon(io!(d));
         }
         let deadline = Instant::now() + FLUSH_WAIT;
-        while !d.core.drained() && Instant::now() < deadline {
+        while !d.pipeline.drained() && Instant::now() < deadline {
             if !d.service() {
                 std::thread::park_timeout(Duration::from_millis(5));
             }
         }
-        if !d.core.drained() {
+        if !d.pipeline.drained() {
             log::warn!(
                 "{who}: {} record(s) still unacknowledged after {} s; their events will be read again",
-                d.core.unacknowledged(),
+                d.pipeline.unacknowledged(),
                 FLUSH_WAIT.as_secs()
             );
         }
         // A synchronous commit waits for the group coordinator: bounded,
         // so an unreachable cluster cannot hold the process forever.
-        let positions = d.core.positions(None);
+        let positions = d.pipeline.positions(None);
         if !positions.is_empty() {
-            crate::stats::add(&d.core_stats().commits, 1);
+            crate::stats::add(&d.pipeline_stats().commits, 1);
             let list = d.commit_list(&positions);
             let (done_tx, done) = crossbeam::channel::bounded(1);
             let committer = Arc::clone(&consumer);
@@ -618,7 +618,7 @@ pub(super) fn run(
                 Err(e) => log::warn!("{who}: cannot commit: {e}"),
             }
         }
-        d.core.publish_gauges();
+        d.pipeline.publish_gauges();
     }
     consumer.unsubscribe();
     log::info!("{who}: stopped");
@@ -629,7 +629,7 @@ pub(super) fn run(
 /// parking: a completion that arrives meanwhile is taken without a futex
 /// wake-up and a context switch (which, at tens of thousands of events per
 /// second, cost more than the executions themselves). `true` if one came.
-fn completions_soon(completions: &Receiver<Finished>) -> bool {
+fn completions_soon(completions: &Receiver<JsonCompletion>) -> bool {
     for _ in 0..SPIN_YIELDS {
         if !completions.is_empty() {
             return true;
