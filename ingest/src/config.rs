@@ -34,8 +34,9 @@ pub mod defaults {
     /// librdkafka prefetched (with 2048, the consumer fetched every event
     /// 3 to 4 times over).
     pub const MAX_PENDING_PER_PARTITION: NonZeroUsize = NonZeroUsize::new(8192).unwrap();
-    /// `pipeline.commit_interval_ms`.
-    pub const COMMIT_INTERVAL_MS: NonZeroU64 = NonZeroU64::new(1000).unwrap();
+    /// `pipeline.commit_interval_ms`: commit as soon as the previous
+    /// commit is confirmed.
+    pub const COMMIT_INTERVAL_MS: u64 = 0;
     /// `pipeline.shutdown_grace_ms`.
     pub const SHUTDOWN_GRACE_MS: u64 = 10_000;
     /// `pipeline.rebalance_grace_ms`.
@@ -61,7 +62,7 @@ pub mod defaults {
     pub(super) fn max_pending_per_partition() -> NonZeroUsize {
         MAX_PENDING_PER_PARTITION
     }
-    pub(super) fn commit_interval_ms() -> NonZeroU64 {
+    pub(super) fn commit_interval_ms() -> u64 {
         COMMIT_INTERVAL_MS
     }
     pub(super) fn shutdown_grace_ms() -> u64 {
@@ -246,9 +247,10 @@ pub struct PipelineSection {
     /// waiting or being published); the partition is paused above it.
     #[serde(default = "defaults::max_pending_per_partition")]
     pub max_pending_per_partition: NonZeroUsize,
-    /// How often offsets are committed.
+    /// The shortest time between the starts of two offset commits (0: a
+    /// commit starts as soon as the previous one is confirmed).
     #[serde(default = "defaults::commit_interval_ms")]
-    pub commit_interval_ms: NonZeroU64,
+    pub commit_interval_ms: u64,
     /// `"none"`: events run concurrently; `"per-key"`: events with the same
     /// key run one after another, in offset order.
     #[serde(default)]
@@ -389,7 +391,7 @@ pub struct PipelineSettings {
     pub max_in_flight: usize,
     /// Pending events per partition before it is paused.
     pub max_pending_per_partition: usize,
-    /// Commit interval.
+    /// Shortest time between the starts of two offset commits.
     pub commit_interval: Duration,
     /// Ordering.
     pub ordering: Ordering,
@@ -425,7 +427,7 @@ impl PipelineSettings {
             on_failure: OnFailure::Dlq,
             max_in_flight: defaults::MAX_IN_FLIGHT.get(),
             max_pending_per_partition: defaults::MAX_PENDING_PER_PARTITION.get(),
-            commit_interval: Duration::from_millis(defaults::COMMIT_INTERVAL_MS.get()),
+            commit_interval: Duration::from_millis(defaults::COMMIT_INTERVAL_MS),
             ordering: Ordering::None,
             input: InputMode::Value,
             forward_headers: true,
@@ -657,7 +659,7 @@ impl Config {
                     on_failure: p.on_failure,
                     max_in_flight: p.max_in_flight.get(),
                     max_pending_per_partition: p.max_pending_per_partition.get(),
-                    commit_interval: Duration::from_millis(p.commit_interval_ms.get()),
+                    commit_interval: Duration::from_millis(p.commit_interval_ms),
                     ordering: p.ordering,
                     input: p.input,
                     forward_headers: p.forward_headers,
@@ -791,7 +793,7 @@ dlq_topic = "dlq"
         let p = &c.pipelines[0];
         assert_eq!(p.group_id, "spate-iot");
         assert_eq!(p.max_in_flight, defaults::MAX_IN_FLIGHT.get());
-        assert_eq!(p.commit_interval, Duration::from_millis(1000));
+        assert_eq!(p.commit_interval, Duration::ZERO);
         assert_eq!(p.ordering, Ordering::None);
         assert_eq!(p.input, InputMode::Value);
         assert_eq!(p.on_failure, OnFailure::Dlq);

@@ -7,8 +7,9 @@
 //! 1. Poll the producer for delivery reports, and hand the pipeline those and
 //!    the completions that arrived from the runtime's shards (through a
 //!    channel whose sender unparks this thread).
-//! 2. Commit the positions that moved, every `commit_interval_ms`
-//!    (asynchronously; synchronously on revocation and shutdown).
+//! 2. Hand the commit positions that moved to the committing thread
+//!    (`committer`), which commits them one commit at a time, as soon as
+//!    the previous commit is confirmed.
 //! 3. Poll the consumer without blocking, a batch at a time, and hand each
 //!    event to the pipeline, while the pipeline wants events (enough are not yet
 //!    waiting to start). While it does not, events stay in librdkafka's
@@ -16,17 +17,17 @@
 //!    the consumer is still polled every `HELD_POLL_INTERVAL`, so the
 //!    group's callbacks run. Paused partitions simply return nothing.
 //! 4. With nothing to do, park until woken (an event arrives: the consumer
-//!    queue's non-empty callback; a completion; a shutdown request), until
-//!    the next commit is due, or for a millisecond while records await
-//!    their delivery reports.
+//!    queue's non-empty callback; a completion; a shutdown request), or for
+//!    a millisecond while records await their delivery reports.
 //!
 //! # Rebalances
 //!
 //! The rebalance callbacks run inside `poll`, on this thread. On revocation
 //! the callback drops the lost partitions' unstarted events, services
 //! completions and deliveries until their running events are done or the
-//! grace period ends, commits their positions synchronously (while this
-//! member still owns them), cancels what is left and forgets them: the new
+//! grace period ends, drops their positions from the committing thread's
+//! queue and waits for its commit in flight, commits their positions
+//! synchronously (while this member still owns them), cancels what is left and forgets them: the new
 //! owner starts from the commit and repeats nothing that was acknowledged.
 //! On assignment the partitions get fresh state (a new epoch, so late
 //! completions from an earlier ownership are ignored).
@@ -35,10 +36,12 @@
 //!
 //! Stop taking events (every partition paused), let running executions
 //! finish for up to `shutdown_grace_ms`, cancel the rest, wait for
-//! outstanding delivery reports, commit synchronously, leave the group.
+//! outstanding delivery reports, commit every position and wait for the
+//! commit's confirmation, leave the group.
 
 use super::Shutdown;
 use super::client::{self, Throttle};
+use super::committer::{self, Commits, Position};
 use super::producer::{Delivered, Producer};
 use crate::config::{KafkaSettings, PipelineSettings};
 use crate::event::{self, Meta};
@@ -49,11 +52,10 @@ use crossbeam::channel::{Receiver, Sender, unbounded};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers as _, Message};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::{ClientContext, TopicPartitionList};
 use spate_engine::runtime::{
     Completion, CompletionSink, ExecutionId, Runtime, Submission, SubmitError,
 };
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -78,6 +80,8 @@ const ACK_WAIT: Duration = Duration::from_millis(1);
 const FLUSH_WAIT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for its final commit to be confirmed.
 const FINAL_COMMIT_WAIT: Duration = Duration::from_secs(10);
+/// How long a revocation waits for the commit in flight.
+const COMMIT_WAIT: Duration = Duration::from_secs(10);
 
 /// Why a pipeline stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +95,14 @@ pub enum PipelineError {
         what: String,
         /// The client's error.
         source: Box<KafkaError>,
+    },
+    /// The committing thread could not be started.
+    #[error("pipeline {pipeline}: cannot start the committing thread: {source}")]
+    Thread {
+        /// Pipeline name.
+        pipeline: String,
+        /// Why.
+        source: std::io::Error,
     },
 }
 
@@ -137,6 +149,7 @@ struct Driver {
     producer: Producer,
     completions: Receiver<JsonCompletion>,
     deliveries: Receiver<Delivered>,
+    commits: Arc<Commits>,
 }
 
 macro_rules! io {
@@ -250,31 +263,14 @@ impl Driver {
         }
     }
 
-    /// The offsets to commit, as Kafka wants them.
-    fn commit_list(&self, positions: &[(Arc<str>, i32, i64)]) -> TopicPartitionList {
-        let mut list = TopicPartitionList::with_capacity(positions.len());
-        for (topic, partition, offset) in positions {
-            // The position is already the next offset to read (the last
-            // done offset + 1), which is what Kafka stores.
-            if let Err(e) = list.add_partition_offset(topic, *partition, Offset::Offset(*offset)) {
-                log::warn!("{}: bad commit position: {e}", self.who);
-            }
-        }
-        list
-    }
-
-    fn commit<C: ConsumerContext>(
-        &self,
-        consumer: &BaseConsumer<C>,
-        positions: Vec<(Arc<str>, i32, i64)>,
-        mode: CommitMode,
-    ) {
+    /// Commits `positions` synchronously on this thread.
+    fn commit_now<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>, positions: &[Position]) {
         if positions.is_empty() {
             return;
         }
-        let list = self.commit_list(&positions);
         crate::stats::add(&self.pipeline_stats().commits, 1);
-        if let Err(e) = consumer.commit(&list, mode) {
+        let list = committer::commit_list(positions, &self.who);
+        if let Err(e) = consumer.commit(&list, CommitMode::Sync) {
             log::warn!(
                 "{}: committing {} partition(s) failed: {e}",
                 self.who,
@@ -308,6 +304,19 @@ impl Driver {
         let positions = self.pipeline.finish_revoke(io!(self), &tps);
         // Pause/resume requests for partitions no longer ours are moot.
         self.pipeline.take_flow();
+        // The committing thread must not commit them after this member
+        // lost them, nor land an older position after the one below.
+        let forgotten: Vec<(Arc<str>, i32)> = tps
+            .iter()
+            .map(|tp| (Arc::clone(self.pipeline.topic(tp.topic)), tp.partition))
+            .collect();
+        if !self.commits.forget(&forgotten, COMMIT_WAIT) {
+            log::warn!(
+                "{}: a commit still in flight after {} s; revoking anyway",
+                self.who,
+                COMMIT_WAIT.as_secs()
+            );
+        }
         if consumer.assignment_lost() {
             log::warn!(
                 "{}: lost {} partition(s) without a clean handover; their uncommitted events will be read again",
@@ -315,7 +324,7 @@ impl Driver {
                 tps.len()
             );
         } else {
-            self.commit(consumer, positions, CommitMode::Sync);
+            self.commit_now(consumer, &positions);
         }
         log::info!(
             "{}: {} partition(s) revoked{}",
@@ -353,8 +362,6 @@ struct Context {
     who: String,
     driver: Mutex<Driver>,
     throttle: Arc<Throttle>,
-    /// An asynchronous commit failed: commit every position again.
-    recommit: AtomicBool,
 }
 
 impl ClientContext for Context {
@@ -385,15 +392,6 @@ impl ConsumerContext for Context {
             && let Ok(mut driver) = self.driver.lock()
         {
             driver.assign(consumer, list);
-        }
-    }
-
-    fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, _: &TopicPartitionList) {
-        if let Err(e) = result {
-            self.throttle.log(
-                log::Level::Warn,
-                &format!("{}: offset commit failed: {e}", self.who),
-            );
         }
     }
 }
@@ -431,20 +429,21 @@ pub(super) fn run(
         Arc::clone(&throttle),
     )
     .map_err(|e| kafka_error("cannot create the producer", e))?;
+    let commits = Commits::new();
     let driver = Driver {
         who: who.clone(),
-        pipeline: Pipeline::new(Arc::clone(&settings), sink, stats),
+        pipeline: Pipeline::new(Arc::clone(&settings), sink, Arc::clone(&stats)),
         settings: Arc::clone(&settings),
         runtime,
         producer,
         completions,
         deliveries,
+        commits: Arc::clone(&commits),
     };
     let context = Context {
         who: who.clone(),
         driver: Mutex::new(driver),
         throttle: Arc::clone(&throttle),
-        recommit: AtomicBool::new(false),
     };
     let mut consumer: BaseConsumer<Context> =
         client::consumer_config(kafka, bootstrap, &settings.group_id)
@@ -452,6 +451,26 @@ pub(super) fn run(
             .map_err(|e| kafka_error("cannot create the consumer", e))?;
     consumer.set_nonempty_callback(move || me.unpark());
     let consumer = Arc::new(consumer);
+    let committing = committer::spawn(
+        Arc::clone(&commits),
+        Arc::clone(&consumer),
+        who.clone(),
+        settings.commit_interval,
+        stats,
+        Arc::clone(&throttle),
+    )
+    .map_err(|source| PipelineError::Thread {
+        pipeline: settings.name.clone(),
+        source,
+    })?;
+    // Whatever way this function returns, the committing thread ends.
+    struct StopCommits(Arc<Commits>);
+    impl Drop for StopCommits {
+        fn drop(&mut self) {
+            self.0.stop();
+        }
+    }
+    let _stop_commits = StopCommits(Arc::clone(&commits));
     if !wait_for_cluster(&consumer, &who, bootstrap, kafka.connect_timeout, &shutdown) {
         return Ok(());
     }
@@ -474,7 +493,6 @@ pub(super) fn run(
             .lock()
             .expect("the driver lock is never poisoned")
     };
-    let mut next_commit = Instant::now() + settings.commit_interval;
     let mut next_gauges = Instant::now();
     let mut stop_deadline: Option<Instant> = None;
     let mut last_poll = Instant::now();
@@ -484,16 +502,7 @@ pub(super) fn run(
         {
             let mut d = lock();
             worked = d.service();
-            if now >= next_commit {
-                let due = if consumer.context().recommit.swap(false, Ordering::Relaxed) {
-                    d.pipeline.commit_due();
-                    d.pipeline.positions(None)
-                } else {
-                    d.pipeline.commit_due()
-                };
-                d.commit(&consumer, due, CommitMode::Async);
-                next_commit = now + settings.commit_interval;
-            }
+            commits.offer(d.pipeline.commit_due());
             if now >= next_gauges {
                 d.pipeline.publish_gauges();
                 next_gauges = now + Duration::from_millis(100);
@@ -561,11 +570,13 @@ pub(super) fn run(
             } else {
                 IDLE_WAIT
             };
-            let mut due = next_commit;
-            if !wants {
-                due = due.min(last_poll + HELD_POLL_INTERVAL);
-            }
-            let wait = due.saturating_duration_since(Instant::now()).min(idle);
+            let wait = if wants {
+                idle
+            } else {
+                (last_poll + HELD_POLL_INTERVAL)
+                    .saturating_duration_since(Instant::now())
+                    .min(idle)
+            };
             std::thread::park_timeout(wait);
         }
     }
@@ -595,28 +606,17 @@ pub(super) fn run(
                 FLUSH_WAIT.as_secs()
             );
         }
-        // A synchronous commit waits for the group coordinator: bounded,
-        // so an unreachable cluster cannot hold the process forever.
-        let positions = d.pipeline.positions(None);
-        if !positions.is_empty() {
-            crate::stats::add(&d.pipeline_stats().commits, 1);
-            let list = d.commit_list(&positions);
-            let (done_tx, done) = crossbeam::channel::bounded(1);
-            let committer = Arc::clone(&consumer);
-            let spawned = std::thread::Builder::new()
-                .name("spate-final-commit".into())
-                .spawn(move || {
-                    let _ = done_tx.send(committer.commit(&list, CommitMode::Sync));
-                });
-            match spawned.map(|_| done.recv_timeout(FINAL_COMMIT_WAIT)) {
-                Ok(Ok(Ok(()))) => {}
-                Ok(Ok(Err(e))) => log::warn!("{who}: final commit failed: {e}"),
-                Ok(Err(_)) => log::warn!(
-                    "{who}: final commit not confirmed within {} s; uncommitted events will be read again",
-                    FINAL_COMMIT_WAIT.as_secs()
-                ),
-                Err(e) => log::warn!("{who}: cannot commit: {e}"),
-            }
+        // The commit waits for the group coordinator: bounded, so an
+        // unreachable cluster cannot hold the process forever.
+        commits.offer(d.pipeline.positions(None));
+        if commits.wait_idle(FINAL_COMMIT_WAIT) {
+            commits.stop();
+            let _ = committing.join();
+        } else {
+            log::warn!(
+                "{who}: final commit not confirmed within {} s; uncommitted events will be read again",
+                FINAL_COMMIT_WAIT.as_secs()
+            );
         }
         d.pipeline.publish_gauges();
     }
