@@ -229,6 +229,11 @@ pub struct PipelineSection {
     /// the partitions.
     #[serde(default)]
     pub group_id: Option<String>,
+    /// Static group membership: this process's `group.instance.id`, unique
+    /// in the group; `{host}` stands for the host name. A restarted member
+    /// gets its partitions back at once instead of after a rebalance.
+    #[serde(default)]
+    pub group_instance_id: Option<String>,
     /// The state machine definition (ASL JSON), relative to this file.
     pub definition: PathBuf,
     /// Where each execution's output goes.
@@ -376,6 +381,8 @@ pub struct PipelineSettings {
     pub source_topics: Vec<String>,
     /// Consumer group.
     pub group_id: String,
+    /// Static membership's `group.instance.id` (`{host}`: the host name).
+    pub group_instance_id: Option<String>,
     /// The definition's path as resolved (for messages).
     pub definition_path: PathBuf,
     /// The compiled state machine; `None` passes events through unchanged
@@ -418,6 +425,7 @@ impl PipelineSettings {
         let name = name.into();
         PipelineSettings {
             group_id: format!("spate-{name}"),
+            group_instance_id: None,
             name,
             source_topics: vec![source_topic.into()],
             definition_path: PathBuf::new(),
@@ -617,6 +625,12 @@ impl Config {
             if p.group_id.as_deref().is_some_and(|g| g.trim().is_empty()) {
                 invalid(field("group_id"), "is empty".into());
             }
+            if p.group_instance_id
+                .as_deref()
+                .is_some_and(|g| g.trim().is_empty())
+            {
+                invalid(field("group_instance_id"), "is empty".into());
+            }
             let plan = match read(&p.definition) {
                 Err(e) => {
                     invalid(
@@ -652,6 +666,7 @@ impl Config {
                         .group_id
                         .clone()
                         .unwrap_or_else(|| format!("spate-{}", p.name)),
+                    group_instance_id: p.group_instance_id.clone(),
                     definition_path,
                     plan: Some(plan),
                     output_topic: p.output_topic.clone(),

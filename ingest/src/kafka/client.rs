@@ -46,8 +46,14 @@ fn base(bootstrap: &str) -> ClientConfig {
     config
 }
 
-/// A consumer configuration for `group_id`.
-pub fn consumer_config(kafka: &KafkaSettings, bootstrap: &str, group_id: &str) -> ClientConfig {
+/// A consumer configuration for `group_id`, a static member named
+/// `instance_id` if given (already expanded, see [`group_instance_id`]).
+pub fn consumer_config(
+    kafka: &KafkaSettings,
+    bootstrap: &str,
+    group_id: &str,
+    instance_id: Option<&str>,
+) -> ClientConfig {
     let mut config = base(bootstrap);
     for (k, v) in CONSUMER_DEFAULTS {
         config.set(*k, *v);
@@ -56,11 +62,43 @@ pub fn consumer_config(kafka: &KafkaSettings, bootstrap: &str, group_id: &str) -
         config.set(k, v);
     }
     config.set("group.id", group_id);
+    if let Some(id) = instance_id {
+        config.set("group.instance.id", id);
+    }
     for (k, v) in CONSUMER_FORCED {
         config.set(*k, *v);
     }
     debug_if_asked(&mut config);
     config
+}
+
+/// The placeholder for the host name in `group_instance_id`.
+const HOST: &str = "{host}";
+
+/// `group_instance_id` with `{host}` replaced by the host name (the
+/// `HOSTNAME` environment variable, else the kernel's).
+pub fn group_instance_id(template: &str) -> Result<String, String> {
+    if !template.contains(HOST) {
+        return Ok(template.to_string());
+    }
+    let from_env = std::env::var("HOSTNAME").ok();
+    let from_kernel = || {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+    };
+    match from_env
+        .or_else(from_kernel)
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+    {
+        Some(host) => Ok(template.replace(HOST, &host)),
+        None => Err(format!(
+            "group_instance_id \"{template}\" names {HOST}, but the host name is unknown \
+             (HOSTNAME is not set and neither /proc/sys/kernel/hostname nor /etc/hostname \
+             can be read)"
+        )),
+    }
 }
 
 /// librdkafka's `debug` property needs its debug log lines let through.
@@ -151,5 +189,27 @@ impl Throttle {
             log::Level::Warn,
             &format!("{who}: kafka: {error}: {reason}"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_placeholder_is_replaced_and_a_plain_id_kept() {
+        assert_eq!(group_instance_id("spate-1").as_deref(), Ok("spate-1"));
+        let id = group_instance_id("spate-{host}-a").expect("a host name");
+        assert!(id.starts_with("spate-") && id.ends_with("-a"), "{id}");
+        assert!(!id.contains(HOST) && id.len() > "spate--a".len(), "{id}");
+    }
+
+    #[test]
+    fn a_static_member_sets_group_instance_id() {
+        let kafka = KafkaSettings::new("127.0.0.1:9092");
+        let config = consumer_config(&kafka, "127.0.0.1:9092", "g", Some("host-1"));
+        assert_eq!(config.get("group.instance.id"), Some("host-1"));
+        let config = consumer_config(&kafka, "127.0.0.1:9092", "g", None);
+        assert_eq!(config.get("group.instance.id"), None);
     }
 }

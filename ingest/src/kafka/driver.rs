@@ -56,6 +56,7 @@ use rdkafka::{ClientContext, TopicPartitionList};
 use spate_engine::runtime::{
     Completion, CompletionSink, ExecutionId, Runtime, Submission, SubmitError,
 };
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -95,6 +96,14 @@ pub enum PipelineError {
         what: String,
         /// The client's error.
         source: Box<KafkaError>,
+    },
+    /// A setting cannot be used.
+    #[error("pipeline {pipeline}: {message}")]
+    Config {
+        /// Pipeline name.
+        pipeline: String,
+        /// What is wrong.
+        message: String,
     },
     /// The committing thread could not be started.
     #[error("pipeline {pipeline}: cannot start the committing thread: {source}")]
@@ -362,20 +371,38 @@ struct Context {
     who: String,
     driver: Mutex<Driver>,
     throttle: Arc<Throttle>,
+    /// Events `poll` served through these callbacks (log lines, errors,
+    /// rebalances). `poll` answers `None` both for an empty queue and for
+    /// an event it served itself; this tells the two apart, so a queue of
+    /// such events is served at once, not one per turn of the loop.
+    served: AtomicU64,
+}
+
+impl Context {
+    fn served(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
+    }
+
+    fn count_served(&self) {
+        self.served.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl ClientContext for Context {
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        self.count_served();
         self.throttle.librdkafka(&self.who, level, fac, message);
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        self.count_served();
         self.throttle.error(&self.who, &error, reason);
     }
 }
 
 impl ConsumerContext for Context {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.count_served();
         match rebalance {
             Rebalance::Revoke(list) => {
                 if let Ok(mut driver) = self.driver.lock() {
@@ -444,9 +471,20 @@ pub(super) fn run(
         who: who.clone(),
         driver: Mutex::new(driver),
         throttle: Arc::clone(&throttle),
+        served: AtomicU64::new(0),
     };
+    let instance_id =
+        match &settings.group_instance_id {
+            Some(template) => Some(client::group_instance_id(template).map_err(|message| {
+                PipelineError::Config {
+                    pipeline: settings.name.clone(),
+                    message,
+                }
+            })?),
+            None => None,
+        };
     let mut consumer: BaseConsumer<Context> =
-        client::consumer_config(kafka, bootstrap, &settings.group_id)
+        client::consumer_config(kafka, bootstrap, &settings.group_id, instance_id.as_deref())
             .create_with_context(context)
             .map_err(|e| kafka_error("cannot create the consumer", e))?;
     consumer.set_nonempty_callback(move || me.unpark());
@@ -479,9 +517,12 @@ pub(super) fn run(
         .subscribe(&topics)
         .map_err(|e| kafka_error("cannot subscribe", e))?;
     log::info!(
-        "{who}: consuming {} as group {}, publishing to {} (dead letters: {})",
+        "{who}: consuming {} as group {}{}, publishing to {} (dead letters: {})",
         topics.join(", "),
         settings.group_id,
+        instance_id
+            .as_deref()
+            .map_or(String::new(), |id| format!(" (static member {id})")),
         settings.output_topic,
         settings.dlq_topic
     );
@@ -533,7 +574,11 @@ pub(super) fn run(
         if wants || last_poll.elapsed() >= HELD_POLL_INTERVAL {
             last_poll = Instant::now();
             for n in 1..=POLL_BATCH {
+                let served = consumer.context().served();
                 match consumer.poll(Duration::ZERO) {
+                    // Empty, or it served a log line or a rebalance:
+                    // there may be more behind it.
+                    None if consumer.context().served() != served => worked = true,
                     None => break,
                     Some(Ok(message)) => {
                         worked = true;
@@ -549,8 +594,8 @@ pub(super) fn run(
                         }
                     }
                     Some(Err(e)) => {
+                        worked = true;
                         throttle.log(log::Level::Warn, &format!("{who}: kafka: {e}"));
-                        break;
                     }
                 }
             }
