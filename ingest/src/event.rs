@@ -4,6 +4,7 @@
 
 use crate::config::defaults::MAX_EVENT_BYTES;
 use spate_engine::value::{Map, Str, Value, parse_json};
+use std::cell::RefCell;
 
 /// Kafka headers: names with optional values, in record order.
 pub type Headers = Vec<(String, Option<Vec<u8>>)>;
@@ -27,7 +28,12 @@ pub struct Meta {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
     /// Valid JSON.
-    Json(Value),
+    Json {
+        /// The parsed value (the execution's input).
+        value: Value,
+        /// The payload as received, byte for byte (for a dead letter).
+        raw: Vec<u8>,
+    },
     /// Not JSON (or no payload at all); the original bytes are kept for the
     /// dead-letter record.
     Invalid {
@@ -43,9 +49,15 @@ pub enum Body {
     },
 }
 
-/// Decodes a payload: a copy is parsed in place with simd-json (the copy is
-/// destroyed by the parser, so the original is copied again for a dead
-/// letter).
+thread_local! {
+    /// The buffer simd-json parses in place (and overwrites), reused from
+    /// one event to the next.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Decodes a payload: one copy is kept as received (a dead letter carries
+/// the original bytes), and another, in a reused buffer, is parsed in
+/// place with simd-json.
 pub fn decode(payload: Option<&[u8]>) -> Body {
     let Some(payload) = payload else {
         return Body::Invalid {
@@ -58,11 +70,16 @@ pub fn decode(payload: Option<&[u8]>) -> Body {
             raw: payload.to_vec(),
         };
     }
-    let mut buffer = payload.to_vec();
-    match parse_json(&mut buffer) {
-        Ok(value) => Body::Json(value),
+    let raw = payload.to_vec();
+    let parsed = SCRATCH.with_borrow_mut(|buffer| {
+        buffer.clear();
+        buffer.extend_from_slice(payload);
+        parse_json(buffer)
+    });
+    match parsed {
+        Ok(value) => Body::Json { value, raw },
         Err(e) => Body::Invalid {
-            raw: payload.to_vec(),
+            raw,
             error: e.to_string(),
         },
     }
@@ -143,7 +160,14 @@ mod tests {
 
     #[test]
     fn decode_sorts_bodies() {
-        assert_eq!(decode(Some(br#"{"a":1}"#)), Body::Json(json!({"a": 1})));
+        let spaced = br#"{ "a" : 1.0, "b":"\u00e9" }"#;
+        assert_eq!(
+            decode(Some(spaced)),
+            Body::Json {
+                value: json!({"a": 1.0, "b": "é"}),
+                raw: spaced.to_vec()
+            }
+        );
         match decode(Some(b"{\"a\":")) {
             Body::Invalid { raw, error } => {
                 assert_eq!(raw, b"{\"a\":");
@@ -159,7 +183,7 @@ mod tests {
             Body::TooLarge { .. }
         ));
         let fits = format!("\"{}\"", "x".repeat(MAX_EVENT_BYTES - 2));
-        assert!(matches!(decode(Some(fits.as_bytes())), Body::Json(_)));
+        assert!(matches!(decode(Some(fits.as_bytes())), Body::Json { .. }));
     }
 
     #[test]

@@ -178,8 +178,11 @@ struct Slot {
     tp: Tp,
     epoch: u32,
     meta: Meta,
-    /// The event's value (for the input and for dead letters).
+    /// The event's parsed value, until its execution starts (the input).
     payload: Value,
+    /// The event's value as consumed, byte for byte, until its outcome is
+    /// acknowledged (a dead letter carries it unchanged).
+    raw: Vec<u8>,
     record: Option<OutRecord>,
     execution: Option<ExecutionId>,
     /// Holds its key's turn (`per-key` ordering).
@@ -355,10 +358,11 @@ impl Pipeline {
         }
         stats::add(&self.stats.consumed, 1);
         let epoch = part.epoch;
-        let (payload, dead) = match body {
-            Body::Json(v) => (v, None),
+        let (payload, raw, dead) = match body {
+            Body::Json { value, raw } => (value, raw, None),
             Body::Invalid { raw, error } => (
                 Value::Null,
+                Vec::new(),
                 Some((raw, DeadLetter::InvalidJson, "InvalidJson", error)),
             ),
             Body::TooLarge { raw } => {
@@ -369,6 +373,7 @@ impl Pipeline {
                 );
                 (
                     Value::Null,
+                    Vec::new(),
                     Some((raw, DeadLetter::TooLarge, "States.DataLimitExceeded", cause)),
                 )
             }
@@ -380,6 +385,7 @@ impl Pipeline {
             epoch,
             meta,
             payload,
+            raw,
             record: None,
             execution: None,
             keyed: false,
@@ -623,6 +629,7 @@ impl Pipeline {
         let slot = &mut self.slots[index as usize];
         slot.phase = Phase::Free;
         slot.payload = Value::Null;
+        slot.raw = Vec::new();
         slot.record = None;
         slot.meta.headers = Vec::new();
         slot.meta.key = None;
@@ -790,6 +797,8 @@ impl Pipeline {
         match io.submit(submission) {
             Ok(id) => {
                 let slot = &mut self.slots[index as usize];
+                // The execution has its input; a dead letter uses `raw`.
+                slot.payload = Value::Null;
                 slot.execution = Some(id);
                 slot.phase = Phase::Executing;
                 self.executing += 1;
@@ -841,7 +850,7 @@ impl Pipeline {
                         } else {
                             DeadLetter::ExecutionFailed
                         };
-                        let raw = self.payload_bytes(index);
+                        let raw = self.take_raw(index);
                         self.dead_letter(index, raw, reason, &error, &cause)
                     }
                     OnFailure::Output => {
@@ -954,7 +963,7 @@ impl Pipeline {
     /// The output record was refused (too large, by the producer or the
     /// cluster): the event goes to the dead-letter topic instead.
     fn reject_output(&mut self, index: u32, why: &str) {
-        let raw = self.payload_bytes(index);
+        let raw = self.take_raw(index);
         let dead = self.dead_letter(
             index,
             raw,
@@ -965,9 +974,9 @@ impl Pipeline {
         self.queue_record(index, dead);
     }
 
-    /// The event's value as JSON text (for a dead letter after parsing).
-    fn payload_bytes(&self, index: u32) -> Vec<u8> {
-        self.slots[index as usize].payload.to_json_bytes()
+    /// The event's value as consumed (for its dead letter).
+    fn take_raw(&mut self, index: u32) -> Vec<u8> {
+        std::mem::take(&mut self.slots[index as usize].raw)
     }
 
     fn check_window(&mut self, tp: Tp) {

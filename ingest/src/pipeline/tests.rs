@@ -79,7 +79,7 @@ fn event(pipeline: &mut Pipeline, io: &mut FakeIo, partition: i32, offset: i64, 
         io,
         tp(partition),
         meta(partition, offset, key),
-        Body::Json(json!({"offset": offset})),
+        crate::event::decode(Some(format!(r#"{{"offset":{offset}}}"#).as_bytes())),
     );
     pipeline.tick(io);
 }
@@ -209,6 +209,67 @@ fn poison_events_become_dead_letters_and_the_pipeline_goes_on() {
         ack(&mut pipeline, &mut io, name);
     }
     assert_eq!(pipeline.commit_due(), vec![(Arc::from("in"), 0, 3)]);
+}
+
+/// Bytes that parse to a value which serialises differently: whitespace,
+/// key order, `1.0`, a unicode escape.
+const UNUSUAL: &[u8] = br#"{ "z": 1.0,  "a" : "caf\u00e9",
+  "n": [1, 2e0] }"#;
+
+#[test]
+fn a_failed_execution_dead_letters_the_value_byte_for_byte() {
+    let mut io = FakeIo::default();
+    let mut pipeline = pipeline(settings(|_| {}));
+    let body = crate::event::decode(Some(UNUSUAL));
+    let Body::Json { value, .. } = &body else {
+        panic!("{body:?}");
+    };
+    assert_ne!(value.to_json_bytes(), UNUSUAL, "a test that can fail");
+    let mut m = meta(0, 0, Some("k"));
+    m.headers.push(("bin".into(), Some(vec![0xff, 0])));
+    m.headers.push(("none".into(), None));
+    let headers = m.headers.clone();
+    pipeline.on_event(&mut io, tp(0), m, body);
+    pipeline.tick(&mut io);
+    let s = io.submitted.remove(0);
+    pipeline.on_completion(
+        &mut io,
+        completion(&s, Status::Failed, Err(StatesError::new("Boom", "no"))),
+    );
+    let (r, _) = &io.produced[0];
+    assert!(r.dead_letter);
+    assert_eq!(r.payload, UNUSUAL);
+    assert_eq!(r.key.as_deref(), Some(&b"k"[..]));
+    assert_eq!(
+        r.headers, headers,
+        "the original headers, before Spate's own"
+    );
+}
+
+#[test]
+fn a_refused_output_dead_letters_the_value_byte_for_byte() {
+    let mut io = FakeIo::default();
+    let mut pipeline = pipeline(settings(|_| {}));
+    pipeline.on_event(
+        &mut io,
+        tp(0),
+        meta(0, 0, None),
+        crate::event::decode(Some(UNUSUAL)),
+    );
+    pipeline.tick(&mut io);
+    succeed(&mut pipeline, &mut io, "in-0-0");
+    let (output, tag) = io.produced.remove(0);
+    pipeline.on_delivery(
+        &mut io,
+        tag,
+        Err((DeliveryError::TooLarge("too big".into()), output)),
+    );
+    let (r, _) = &io.produced[0];
+    assert_eq!(
+        r.header(header::DLQ_REASON).as_deref(),
+        Some("output-rejected")
+    );
+    assert_eq!(r.payload, UNUSUAL);
 }
 
 #[test]
