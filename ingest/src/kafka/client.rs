@@ -61,6 +61,7 @@ pub fn consumer_config(
     for (k, v) in kafka.properties.iter().chain(&kafka.consumer) {
         config.set(k, v);
     }
+    heartbeat_within_session(&mut config);
     config.set("group.id", group_id);
     if let Some(id) = instance_id {
         config.set("group.instance.id", id);
@@ -70,6 +71,30 @@ pub fn consumer_config(
     }
     debug_if_asked(&mut config);
     config
+}
+
+/// librdkafka's default `heartbeat.interval.ms`.
+const HEARTBEAT_DEFAULT_MS: u64 = 3000;
+
+/// A `session.timeout.ms` set without `heartbeat.interval.ms` gets a
+/// heartbeat a third as long (at most librdkafka's 3 s default). With the
+/// default heartbeat, a session timeout of 3 s or less is lost about one
+/// timeout after every assignment (nothing else counts as a sign of life),
+/// and a busy machine only made that look like starvation.
+fn heartbeat_within_session(config: &mut ClientConfig) {
+    if config.get("heartbeat.interval.ms").is_some() {
+        return;
+    }
+    let Some(session) = config
+        .get("session.timeout.ms")
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
+    else {
+        return;
+    };
+    let heartbeat = (session / 3).clamp(1, HEARTBEAT_DEFAULT_MS);
+    if heartbeat < HEARTBEAT_DEFAULT_MS {
+        config.set("heartbeat.interval.ms", heartbeat.to_string());
+    }
 }
 
 /// The placeholder for the host name in `group_instance_id`.
@@ -202,6 +227,32 @@ mod tests {
         let id = group_instance_id("spate-{host}-a").expect("a host name");
         assert!(id.starts_with("spate-") && id.ends_with("-a"), "{id}");
         assert!(!id.contains(HOST) && id.len() > "spate--a".len(), "{id}");
+    }
+
+    #[test]
+    fn a_short_session_gets_a_heartbeat_within_it() {
+        let mut kafka = KafkaSettings::new("127.0.0.1:9092");
+        let heartbeat = |kafka: &KafkaSettings| {
+            consumer_config(kafka, "127.0.0.1:9092", "g", None)
+                .get("heartbeat.interval.ms")
+                .map(str::to_string)
+        };
+        assert_eq!(heartbeat(&kafka), None, "librdkafka's defaults fit");
+        kafka
+            .consumer
+            .insert("session.timeout.ms".into(), "2000".into());
+        assert_eq!(heartbeat(&kafka).as_deref(), Some("666"));
+        kafka
+            .consumer
+            .insert("session.timeout.ms".into(), "45000".into());
+        assert_eq!(heartbeat(&kafka), None, "the default 3 s is short enough");
+        kafka
+            .properties
+            .insert("heartbeat.interval.ms".into(), "100".into());
+        kafka
+            .consumer
+            .insert("session.timeout.ms".into(), "2000".into());
+        assert_eq!(heartbeat(&kafka).as_deref(), Some("100"), "the user's own");
     }
 
     #[test]
