@@ -196,6 +196,11 @@ pub fn spawn<C: ConsumerContext + 'static>(
                 previous = Some(Instant::now());
                 stats::add(&stats.commits, 1);
                 let result = consumer.commit(&commit_list(&positions, &who), CommitMode::Sync);
+                log::debug!(
+                    "{who}: committed {} partition(s) in {:?}: {result:?}",
+                    positions.len(),
+                    previous.map_or(Duration::ZERO, |p| p.elapsed())
+                );
                 if let Err(e) = &result {
                     throttle.log(
                         log::Level::Warn,

@@ -7,11 +7,11 @@ use super::*;
 
 const PARTITIONS: u32 = 4;
 const MAX_IN_FLIGHT: usize = 128;
-/// Time one commit's worth of events is counted over: a commit's round
-/// trip plus the wait for the one in flight, with a wide margin for a
-/// loaded machine (a commit round trip to the test broker takes a few
-/// milliseconds; the old cadence committed once a second).
-const COMMIT_WORTH: Duration = Duration::from_millis(50);
+/// Time one commit's worth of events is counted over: the wait for the
+/// producer's acknowledgements, a commit's round trip and the wait for the
+/// one in flight (each a few milliseconds to the test broker), with a
+/// margin for a loaded machine; the old cadence committed once a second.
+const COMMIT_WORTH: Duration = Duration::from_millis(100);
 
 /// Outcome records per execution (the `spate-execution` header).
 fn per_execution(records: &[Consumed]) -> HashMap<String, usize> {
