@@ -34,8 +34,9 @@ pub mod defaults {
     /// librdkafka prefetched (with 2048, the consumer fetched every event
     /// 3 to 4 times over).
     pub const MAX_PENDING_PER_PARTITION: u64 = 8192;
-    /// `pipeline.commit_interval_ms`.
-    pub const COMMIT_INTERVAL_MS: u64 = 1000;
+    /// `pipeline.commit_interval_ms`: commit as soon as the previous
+    /// commit is confirmed.
+    pub const COMMIT_INTERVAL_MS: u64 = 0;
     /// `pipeline.shutdown_grace_ms`.
     pub const SHUTDOWN_GRACE_MS: u64 = 10_000;
     /// `pipeline.rebalance_grace_ms`.
@@ -94,7 +95,7 @@ pub mod ranges {
     /// `pipeline.max_pending_per_partition`.
     pub const MAX_PENDING_PER_PARTITION: RangeInclusive<u64> = 1..=10_000_000;
     /// `pipeline.commit_interval_ms`: up to an hour.
-    pub const COMMIT_INTERVAL_MS: RangeInclusive<u64> = 1..=3_600_000;
+    pub const COMMIT_INTERVAL_MS: RangeInclusive<u64> = 0..=3_600_000;
     /// `pipeline.shutdown_grace_ms` and `pipeline.rebalance_grace_ms`: up to
     /// an hour.
     pub const GRACE_MS: RangeInclusive<u64> = 0..=3_600_000;
@@ -199,6 +200,11 @@ pub struct PipelineSection {
     /// the partitions.
     #[serde(default)]
     pub group_id: Option<String>,
+    /// Static group membership: this process's `group.instance.id`, unique
+    /// in the group; `{host}` stands for the host name. A restarted member
+    /// gets its partitions back at once instead of after a rebalance.
+    #[serde(default)]
+    pub group_instance_id: Option<String>,
     /// The state machine definition (ASL JSON), relative to this file.
     pub definition: PathBuf,
     /// Where each execution's output goes.
@@ -217,7 +223,8 @@ pub struct PipelineSection {
     /// waiting or being published); the partition is paused above it.
     #[serde(default = "defaults::max_pending_per_partition")]
     pub max_pending_per_partition: u64,
-    /// How often offsets are committed.
+    /// The shortest time between the starts of two offset commits (0: a
+    /// commit starts as soon as the previous one is confirmed).
     #[serde(default = "defaults::commit_interval_ms")]
     pub commit_interval_ms: u64,
     /// `"none"`: events run concurrently; `"per-key"`: events with the same
@@ -337,6 +344,8 @@ pub struct PipelineSettings {
     pub source_topics: Vec<String>,
     /// Consumer group.
     pub group_id: String,
+    /// Static membership's `group.instance.id` (`{host}`: the host name).
+    pub group_instance_id: Option<String>,
     /// The definition's path as resolved (for messages).
     pub definition_path: PathBuf,
     /// The compiled state machine; `None` passes events through unchanged
@@ -352,7 +361,7 @@ pub struct PipelineSettings {
     pub max_in_flight: usize,
     /// Pending events per partition before it is paused.
     pub max_pending_per_partition: usize,
-    /// Commit interval.
+    /// Shortest time between the starts of two offset commits.
     pub commit_interval: Duration,
     /// Ordering.
     pub ordering: Ordering,
@@ -379,6 +388,7 @@ impl PipelineSettings {
         let name = name.into();
         PipelineSettings {
             group_id: format!("spate-{name}"),
+            group_instance_id: None,
             name,
             source_topics: vec![source_topic.into()],
             definition_path: PathBuf::new(),
@@ -601,6 +611,12 @@ impl Config {
             if p.group_id.as_deref().is_some_and(|g| g.trim().is_empty()) {
                 invalid(field("group_id"), "is empty".into());
             }
+            if p.group_instance_id
+                .as_deref()
+                .is_some_and(|g| g.trim().is_empty())
+            {
+                invalid(field("group_instance_id"), "is empty".into());
+            }
             let plan = match read(&p.definition) {
                 Err(e) => {
                     invalid(
@@ -636,6 +652,7 @@ impl Config {
                         .group_id
                         .clone()
                         .unwrap_or_else(|| format!("spate-{}", p.name)),
+                    group_instance_id: p.group_instance_id.clone(),
                     definition_path,
                     plan: Some(plan),
                     output_topic: p.output_topic.clone(),
@@ -753,7 +770,7 @@ dlq_topic = "dlq"
         let p = &c.pipelines[0];
         assert_eq!(p.group_id, "spate-iot");
         assert_eq!(p.max_in_flight as u64, defaults::MAX_IN_FLIGHT);
-        assert_eq!(p.commit_interval, Duration::from_millis(1000));
+        assert_eq!(p.commit_interval, Duration::ZERO);
         assert_eq!(p.ordering, Ordering::None);
         assert_eq!(p.input, InputMode::Value);
         assert_eq!(p.on_failure, OnFailure::Dlq);
@@ -798,7 +815,7 @@ dlq_topic = "dlq"
             )
             .replace(
                 "dlq_topic = \"dlq\"",
-                "dlq_topic = \"dlq\"\nmax_in_flight = 1000000000000\nmax_pending_per_partition = 0\ncommit_interval_ms = 0\nshutdown_grace_ms = 99999999999\nrebalance_grace_ms = 99999999999",
+                "dlq_topic = \"dlq\"\nmax_in_flight = 1000000000000\nmax_pending_per_partition = 0\ncommit_interval_ms = 3600001\nshutdown_grace_ms = 99999999999\nrebalance_grace_ms = 99999999999",
             );
         let shown = parse(&text).unwrap_err();
         assert_eq!(
@@ -809,7 +826,7 @@ dlq_topic = "dlq"
                 "embedded.generate_events_per_sec: 1000000000000 is out of range 0..=1000000",
                 "pipeline[0].max_in_flight: 1000000000000 is out of range 1..=1000000",
                 "pipeline[0].max_pending_per_partition: 0 is out of range 1..=10000000",
-                "pipeline[0].commit_interval_ms: 0 is out of range 1..=3600000",
+                "pipeline[0].commit_interval_ms: 3600001 is out of range 0..=3600000",
                 "pipeline[0].shutdown_grace_ms: 99999999999 is out of range 0..=3600000",
                 "pipeline[0].rebalance_grace_ms: 99999999999 is out of range 0..=3600000",
             ]

@@ -27,7 +27,12 @@ pub struct Meta {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
     /// Valid JSON.
-    Json(Value),
+    Json {
+        /// The parsed value (the execution's input).
+        value: Value,
+        /// The payload as received, byte for byte (for a dead letter).
+        raw: Vec<u8>,
+    },
     /// Not JSON (or no payload at all); the original bytes are kept for the
     /// dead-letter record.
     Invalid {
@@ -43,7 +48,8 @@ pub enum Body {
     },
 }
 
-/// Decodes a payload (the original is copied for a dead letter).
+/// Decodes a payload: one copy is kept as received (a dead letter carries
+/// the original bytes), and the payload is parsed with simd-json.
 pub fn decode(payload: Option<&[u8]>) -> Body {
     let Some(payload) = payload else {
         return Body::Invalid {
@@ -56,10 +62,11 @@ pub fn decode(payload: Option<&[u8]>) -> Body {
             raw: payload.to_vec(),
         };
     }
+    let raw = payload.to_vec();
     match parse_json(payload) {
-        Ok(value) => Body::Json(value),
+        Ok(value) => Body::Json { value, raw },
         Err(e) => Body::Invalid {
-            raw: payload.to_vec(),
+            raw,
             error: e.to_string(),
         },
     }
@@ -140,7 +147,14 @@ mod tests {
 
     #[test]
     fn decode_sorts_bodies() {
-        assert_eq!(decode(Some(br#"{"a":1}"#)), Body::Json(json!({"a": 1})));
+        let spaced = br#"{ "a" : 1.0, "b":"\u00e9" }"#;
+        assert_eq!(
+            decode(Some(spaced)),
+            Body::Json {
+                value: json!({"a": 1.0, "b": "é"}),
+                raw: spaced.to_vec()
+            }
+        );
         match decode(Some(b"{\"a\":")) {
             Body::Invalid { raw, error } => {
                 assert_eq!(raw, b"{\"a\":");
@@ -156,7 +170,7 @@ mod tests {
             Body::TooLarge { .. }
         ));
         let fits = format!("\"{}\"", "x".repeat(MAX_EVENT_BYTES - 2));
-        assert!(matches!(decode(Some(fits.as_bytes())), Body::Json(_)));
+        assert!(matches!(decode(Some(fits.as_bytes())), Body::Json { .. }));
     }
 
     #[test]

@@ -1,9 +1,9 @@
-//! Per-partition offset tracking: events finish out of order, offsets are
+//! Per-partition offset tracking: events are done out of order, offsets are
 //! committed in order.
 //!
 //! Every event taken from a partition is registered with [`OffsetTracker::push`]
 //! (in offset order, as Kafka delivers them) and marked done with
-//! [`OffsetTracker::complete`] once its outcome (output or dead-letter record)
+//! [`OffsetTracker::mark_done`] once its outcome (output or dead-letter record)
 //! is acknowledged by the producer. [`OffsetTracker::commit_position`] is then
 //! the offset to commit: Kafka stores the *next* offset to read, so after
 //! offsets 0..=41 are done the position is 42, never 41. An offset that is
@@ -62,7 +62,7 @@ impl OffsetTracker {
 
     /// Marks `offset` done. Returns `false` if it is not pending (never
     /// registered, or already done).
-    pub fn complete(&mut self, offset: i64) -> bool {
+    pub fn mark_done(&mut self, offset: i64) -> bool {
         let Ok(index) = self.pending.binary_search_by_key(&offset, |&(o, _)| o) else {
             return false;
         };
@@ -88,7 +88,7 @@ impl OffsetTracker {
     }
 
     /// Events registered and not yet released (done ones waiting behind an
-    /// earlier unfinished one included).
+    /// earlier one not done included).
     pub fn len(&self) -> usize {
         self.pending.len()
     }
@@ -99,7 +99,7 @@ impl OffsetTracker {
     }
 
     /// Events registered and not yet done.
-    pub fn unfinished(&self) -> usize {
+    pub fn not_done(&self) -> usize {
         self.pending.len() - self.done_inside
     }
 
@@ -120,7 +120,7 @@ mod tests {
         let mut t = OffsetTracker::new();
         t.push(41).unwrap();
         assert_eq!(t.commit_position(), None);
-        assert!(t.complete(41));
+        assert!(t.mark_done(41));
         assert_eq!(t.commit_position(), Some(42));
         assert!(t.is_empty());
     }
@@ -131,14 +131,14 @@ mod tests {
         for o in 0..5 {
             t.push(o).unwrap();
         }
-        assert!(t.complete(1));
-        assert!(t.complete(2));
-        assert!(t.complete(4));
+        assert!(t.mark_done(1));
+        assert!(t.mark_done(2));
+        assert!(t.mark_done(4));
         assert_eq!(t.commit_position(), None);
-        assert_eq!(t.unfinished(), 2);
-        assert!(t.complete(0));
+        assert_eq!(t.not_done(), 2);
+        assert!(t.mark_done(0));
         assert_eq!(t.commit_position(), Some(3));
-        assert!(t.complete(3));
+        assert!(t.mark_done(3));
         assert_eq!(t.commit_position(), Some(5));
     }
 
@@ -161,17 +161,17 @@ mod tests {
                 last: 13
             })
         );
-        assert!(!t.complete(11), "never registered");
-        assert!(t.complete(13));
-        assert!(!t.complete(13), "already done");
-        assert!(t.complete(10));
+        assert!(!t.mark_done(11), "never registered");
+        assert!(t.mark_done(13));
+        assert!(!t.mark_done(13), "already done");
+        assert!(t.mark_done(10));
         assert_eq!(t.commit_position(), Some(14));
-        assert!(!t.complete(10), "released");
+        assert!(!t.mark_done(10), "released");
     }
 
-    /// The property, checked against a model: after any sequence of
-    /// completions, the position is one past the longest done prefix, so it
-    /// never passes an unfinished offset, and it only moves forward.
+    /// The property, checked against a model: after offsets are done
+    /// in any order, the position is one past the longest done prefix, so it
+    /// never passes an offset not done, and it only moves forward.
     fn check(offsets: &[i64], order: &[usize]) {
         let mut t = OffsetTracker::new();
         for &o in offsets {
@@ -180,7 +180,7 @@ mod tests {
         let mut done = vec![false; offsets.len()];
         let mut previous = None;
         for &i in order {
-            assert!(t.complete(offsets[i]));
+            assert!(t.mark_done(offsets[i]));
             done[i] = true;
             let prefix = done.iter().take_while(|d| **d).count();
             let expected = (prefix > 0).then(|| offsets[prefix - 1] + 1);
@@ -190,14 +190,14 @@ mod tests {
                 "offsets {offsets:?} order {order:?}"
             );
             if let Some(p) = t.commit_position() {
-                // Never past an unfinished offset.
+                // Never past an offset not done.
                 for (j, &o) in offsets.iter().enumerate() {
-                    assert!(done[j] || o >= p, "committed {p} past unfinished {o}");
+                    assert!(done[j] || o >= p, "committed {p} past {o}, not done");
                 }
             }
             assert!(t.commit_position() >= previous);
             previous = t.commit_position();
-            assert_eq!(t.unfinished(), done.iter().filter(|d| !**d).count());
+            assert_eq!(t.not_done(), done.iter().filter(|d| !**d).count());
         }
         assert!(t.is_empty());
         assert_eq!(t.commit_position(), offsets.last().map(|o| o + 1));
@@ -223,8 +223,8 @@ mod tests {
     }
 
     #[test]
-    fn every_completion_order_of_small_partitions() {
-        // Exhaustive: every order of up to 7 completions, contiguous offsets
+    fn every_done_order_of_small_partitions() {
+        // Exhaustive: every order in which up to 7 offsets are done, contiguous offsets
         // and offsets with holes.
         for n in 1..=7 {
             let contiguous: Vec<i64> = (100..100 + n as i64).collect();
@@ -237,7 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn random_completion_orders_with_interleaved_pushes() {
+    fn random_done_orders_with_interleaved_pushes() {
         let mut rng = rand::rngs::SmallRng::seed_from_u64(42);
         for _ in 0..300 {
             let n = rng.random_range(1..400);
@@ -251,7 +251,7 @@ mod tests {
             order.shuffle(&mut rng);
             check(&offsets, &order);
 
-            // Completions interleaved with registrations: an event completes
+            // Offsets done interleaved with registrations: an event completes
             // only after it was registered.
             let mut t = OffsetTracker::new();
             let mut registered = 0;
@@ -264,7 +264,7 @@ mod tests {
                     registered += 1;
                 } else {
                     let i = open.swap_remove(rng.random_range(0..open.len()));
-                    assert!(t.complete(offsets[i]));
+                    assert!(t.mark_done(offsets[i]));
                     done[i] = true;
                 }
                 if let Some(p) = t.commit_position() {

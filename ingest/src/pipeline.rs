@@ -1,33 +1,39 @@
 //! The pipeline's state machine, free of Kafka: events in, executions
 //! started, outcome records out, offsets released in order.
 //!
-//! [`Core`] takes inputs through `on_*` methods and acts through the [`Io`]
+//! [`Pipeline`] takes inputs through `on_*` methods and acts through the [`Io`]
 //! it is handed (start or cancel an execution, publish a record); the Kafka
 //! driver (`kafka::driver`) feeds it and carries out what it asks, and tests
 //! drive it with a fake.
 //!
+//! Words, used the same way throughout ingest: an execution ends with a
+//! *completion* (the runtime's [`Completion`], serialised into a
+//! [`JsonCompletion`]); an event's *outcome* is the record published for it
+//! (an output or a dead letter); its offset is *done* once the producer
+//! acknowledges the outcome.
+//!
 //! # An event's life
 //!
-//! 1. [`Core::on_event`] registers its offset with the partition's
+//! 1. [`Pipeline::on_event`] registers its offset with the partition's
 //!    [`OffsetTracker`]. An event that is not JSON or is too large becomes a
 //!    dead letter at once; otherwise it waits its turn (`per-key` ordering:
 //!    behind the running event with the same key) and then its execution
 //!    starts, unless `max_in_flight` are running (it then waits in the ready
 //!    queue).
-//! 2. [`Core::on_completion`] turns the execution's end (a [`Finished`]:
+//! 2. [`Pipeline::on_completion`] turns the execution's end (a [`JsonCompletion`]:
 //!    its output already serialised on the shard that ran it) into an
 //!    output record, or a dead letter for a failure, and publishes it; the
 //!    next event with the same key may start.
-//! 3. [`Core::on_delivery`]: once the producer acknowledges the record, the
+//! 3. [`Pipeline::on_delivery`]: once the producer acknowledges the record, the
 //!    offset is done; a failed publication is retried (a record the cluster
 //!    refuses as too large becomes a dead letter instead). Nothing is
 //!    skipped: an offset whose outcome is not acknowledged holds the
 //!    partition's commit position back.
-//! 4. [`Core::commit_due`] returns the partitions whose commit position moved.
+//! 4. [`Pipeline::commit_due`] returns the partitions whose commit position moved.
 //!
 //! # Backpressure
 //!
-//! The driver takes events only while [`Core::wants_events`]: while fewer
+//! The driver takes events only while [`Pipeline::wants_events`]: while fewer
 //! wait to start than there are free execution slots plus a small reserve.
 //! The rest stay in the consumer's queue, which stops fetching when full and
 //! keeps what it holds. A partition is paused while it holds
@@ -39,13 +45,13 @@
 //!
 //! # Revocation and shutdown
 //!
-//! [`Core::begin_revoke`] drops the partitions' events that have not started
+//! [`Pipeline::begin_revoke`] drops the partitions' events that have not started
 //! (the next owner reads them again), the driver waits while
-//! [`Core::busy`] is non-zero or the grace period lasts, then
-//! [`Core::finish_revoke`] cancels what is left and returns the commit
+//! [`Pipeline::busy`] is non-zero or the grace period lasts, then
+//! [`Pipeline::finish_revoke`] cancels what is left and returns the commit
 //! positions. Shutdown is the same for every partition
-//! ([`Core::begin_shutdown`], [`Core::drained`], [`Core::abandon`],
-//! [`Core::positions`]).
+//! ([`Pipeline::begin_shutdown`], [`Pipeline::drained`], [`Pipeline::abandon`],
+//! [`Pipeline::positions`]).
 
 use crate::config::{InputMode, OnFailure, Ordering, PipelineSettings};
 use crate::event::{self, Body, Meta};
@@ -102,7 +108,7 @@ pub enum DeliveryError {
 /// shard thread that ran the execution: the output's values are serialised
 /// and freed where they were made, and the pipeline thread handles bytes.
 #[derive(Debug)]
-pub struct Finished {
+pub struct JsonCompletion {
     /// The submission's tag.
     pub tag: u64,
     /// The execution's name.
@@ -113,9 +119,9 @@ pub struct Finished {
     pub result: Result<Vec<u8>, StatesError>,
 }
 
-impl From<Completion> for Finished {
-    fn from(completion: Completion) -> Finished {
-        Finished {
+impl From<Completion> for JsonCompletion {
+    fn from(completion: Completion) -> JsonCompletion {
+        JsonCompletion {
             tag: completion.tag,
             name: completion.name,
             status: completion.status,
@@ -124,14 +130,14 @@ impl From<Completion> for Finished {
     }
 }
 
-/// What the core asks of the outside world.
+/// What the pipeline asks of the outside world.
 pub trait Io {
     /// Starts an execution.
     fn submit(&mut self, submission: Submission) -> Result<ExecutionId, SubmitError>;
     /// Cancels an execution (it completes as cancelled).
     fn cancel(&mut self, id: ExecutionId);
     /// Queues a copy of a record for publication; its acknowledgement comes
-    /// back to [`Core::on_delivery`] with `tag`.
+    /// back to [`Pipeline::on_delivery`] with `tag`.
     fn produce(&mut self, record: &OutRecord, tag: u64) -> Result<(), Refused>;
 }
 
@@ -145,7 +151,7 @@ pub enum Flow {
 }
 
 /// Events kept waiting to start beyond the free execution slots (see
-/// [`Core::wants_events`]).
+/// [`Pipeline::wants_events`]).
 pub const READY_RESERVE: usize = 256;
 
 /// Delay before a failed publication is tried again.
@@ -172,8 +178,11 @@ struct Slot {
     tp: Tp,
     epoch: u32,
     meta: Meta,
-    /// The event's value (for the input and for dead letters).
+    /// The event's parsed value, until its execution starts (the input).
     payload: Value,
+    /// The event's value as consumed, byte for byte, until its outcome is
+    /// acknowledged (a dead letter carries it unchanged).
+    raw: Vec<u8>,
     record: Option<OutRecord>,
     execution: Option<ExecutionId>,
     /// Holds its key's turn (`per-key` ordering).
@@ -196,9 +205,10 @@ struct Part {
 }
 
 /// One pipeline's state.
-pub struct Core {
+pub struct Pipeline {
     settings: Arc<PipelineSettings>,
-    pipeline: Arc<str>,
+    /// The pipeline's name (for the records' headers).
+    name: Arc<str>,
     plan: Option<Arc<Plan>>,
     topics: Vec<Arc<str>>,
     output_topic: Arc<str>,
@@ -220,17 +230,17 @@ pub struct Core {
     retry_delay: Duration,
 }
 
-impl Core {
+impl Pipeline {
     /// A pipeline with no partitions yet. Completions of the executions it
     /// starts must reach `sink`, which hands them back to
-    /// [`Core::on_completion`].
+    /// [`Pipeline::on_completion`].
     pub fn new(
         settings: Arc<PipelineSettings>,
         sink: Arc<dyn CompletionSink>,
         stats: Arc<PipelineStats>,
-    ) -> Core {
-        Core {
-            pipeline: Arc::from(settings.name.as_str()),
+    ) -> Pipeline {
+        Pipeline {
+            name: Arc::from(settings.name.as_str()),
             plan: settings.plan.clone(),
             topics: settings
                 .source_topics
@@ -293,7 +303,7 @@ impl Core {
         self.retry_delay = delay;
     }
 
-    /// `true` while the core would take more events: fewer wait to start
+    /// `true` while the pipeline would take more events: fewer wait to start
     /// than there are free execution slots, plus a reserve of
     /// [`READY_RESERVE`] to start the moment slots free up. The driver
     /// leaves events in the consumer's queue otherwise.
@@ -348,10 +358,11 @@ impl Core {
         }
         stats::add(&self.stats.consumed, 1);
         let epoch = part.epoch;
-        let (payload, dead) = match body {
-            Body::Json(v) => (v, None),
+        let (payload, raw, dead) = match body {
+            Body::Json { value, raw } => (value, raw, None),
             Body::Invalid { raw, error } => (
                 Value::Null,
+                Vec::new(),
                 Some((raw, DeadLetter::InvalidJson, "InvalidJson", error)),
             ),
             Body::TooLarge { raw } => {
@@ -362,6 +373,7 @@ impl Core {
                 );
                 (
                     Value::Null,
+                    Vec::new(),
                     Some((raw, DeadLetter::TooLarge, "States.DataLimitExceeded", cause)),
                 )
             }
@@ -373,6 +385,7 @@ impl Core {
             epoch,
             meta,
             payload,
+            raw,
             record: None,
             execution: None,
             keyed: false,
@@ -409,13 +422,18 @@ impl Core {
     }
 
     /// An execution ended.
-    pub fn on_completion(&mut self, io: &mut dyn Io, finished: Finished) {
-        let Some(index) = self.lookup(finished.tag, Phase::Executing) else {
+    pub fn on_completion(&mut self, io: &mut dyn Io, completion: JsonCompletion) {
+        let Some(index) = self.lookup(completion.tag, Phase::Executing) else {
             return;
         };
         self.executing -= 1;
         self.slots[index as usize].execution = None;
-        self.finish(index, Some(finished.name), finished.status, finished.result);
+        self.complete(
+            index,
+            Some(completion.name),
+            completion.status,
+            completion.result,
+        );
         self.pump(io);
     }
 
@@ -445,7 +463,7 @@ impl Core {
                 if let Some(part) = self.parts.get_mut(&tp)
                     && part.epoch == epoch
                 {
-                    let released = part.tracker.complete(offset);
+                    let released = part.tracker.mark_done(offset);
                     debug_assert!(released, "offset {offset} acknowledged twice");
                     if dead {
                         stats::add(&self.stats.dead_letters, 1);
@@ -473,7 +491,7 @@ impl Core {
     }
 
     /// Starts the executions of events that are ready (call after a batch
-    /// of [`Core::on_event`]), publishes due retries.
+    /// of [`Pipeline::on_event`]), publishes due retries.
     pub fn tick(&mut self, io: &mut dyn Io) {
         self.pump(io);
     }
@@ -611,6 +629,7 @@ impl Core {
         let slot = &mut self.slots[index as usize];
         slot.phase = Phase::Free;
         slot.payload = Value::Null;
+        slot.raw = Vec::new();
         slot.record = None;
         slot.meta.headers = Vec::new();
         slot.meta.key = None;
@@ -764,7 +783,7 @@ impl Core {
             // Passthrough: the input is the output.
             stats::add(&self.stats.started, 1);
             self.slots[index as usize].phase = Phase::Executing;
-            self.finish(index, None, Status::Succeeded, Ok(input.to_json_bytes()));
+            self.complete(index, None, Status::Succeeded, Ok(input.to_json_bytes()));
             return true;
         };
         let submission = Submission {
@@ -780,6 +799,8 @@ impl Core {
         match io.submit(submission) {
             Ok(id) => {
                 let slot = &mut self.slots[index as usize];
+                // The execution has its input; a dead letter uses `raw`.
+                slot.payload = Value::Null;
                 slot.execution = Some(id);
                 slot.phase = Phase::Executing;
                 self.executing += 1;
@@ -791,7 +812,7 @@ impl Core {
     }
 
     /// Turns an execution's end into its record; passes the key's turn on.
-    fn finish(
+    fn complete(
         &mut self,
         index: u32,
         name: Option<Str>,
@@ -807,7 +828,7 @@ impl Core {
         }
         let record = match (status, result) {
             (Status::Cancelled, _) => {
-                // Shutdown or revocation: the offset stays unfinished.
+                // Shutdown or revocation: the offset stays not done.
                 self.release(index);
                 return;
             }
@@ -831,7 +852,7 @@ impl Core {
                         } else {
                             DeadLetter::ExecutionFailed
                         };
-                        let raw = self.payload_bytes(index);
+                        let raw = self.take_raw(index);
                         self.dead_letter(index, raw, reason, &error, &cause)
                     }
                     OnFailure::Output => {
@@ -882,7 +903,7 @@ impl Core {
         let execution = name
             .unwrap_or_else(|| event::execution_name(&topic, slot.tp.partition, slot.meta.offset));
         Source {
-            pipeline: Arc::clone(&self.pipeline),
+            pipeline: Arc::clone(&self.name),
             topic,
             partition: slot.tp.partition,
             offset: slot.meta.offset,
@@ -944,7 +965,7 @@ impl Core {
     /// The output record was refused (too large, by the producer or the
     /// cluster): the event goes to the dead-letter topic instead.
     fn reject_output(&mut self, index: u32, why: &str) {
-        let raw = self.payload_bytes(index);
+        let raw = self.take_raw(index);
         let dead = self.dead_letter(
             index,
             raw,
@@ -955,9 +976,9 @@ impl Core {
         self.queue_record(index, dead);
     }
 
-    /// The event's value as JSON text (for a dead letter after parsing).
-    fn payload_bytes(&self, index: u32) -> Vec<u8> {
-        self.slots[index as usize].payload.to_json_bytes()
+    /// The event's value as consumed (for its dead letter).
+    fn take_raw(&mut self, index: u32) -> Vec<u8> {
+        std::mem::take(&mut self.slots[index as usize].raw)
     }
 
     fn check_window(&mut self, tp: Tp) {

@@ -86,6 +86,14 @@ pub struct LoadgenArgs {
     /// e.g. `fetch.wait.max.ms=10`.
     #[arg(long = "property", value_name = "NAME=VALUE")]
     properties: Vec<String>,
+    /// Shortest time between two offset commits (the pipeline setting
+    /// `commit_interval_ms`).
+    #[arg(long, default_value_t = 0)]
+    commit_interval_ms: u64,
+    /// Run events with the same key one after another (`ordering =
+    /// "per-key"`).
+    #[arg(long)]
+    per_key: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -218,7 +226,10 @@ pub fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
         settings.max_pending_per_partition = settings
             .max_pending_per_partition
             .max(4 * args.max_in_flight);
-        settings.commit_interval = Duration::from_millis(1000);
+        settings.commit_interval = Duration::from_millis(args.commit_interval_ms);
+        if args.per_key {
+            settings.ordering = spate_ingest::config::Ordering::PerKey;
+        }
         let mut resources = match &args.resources {
             Some(path) => load::resources(path)?,
             None => Resources::new(),

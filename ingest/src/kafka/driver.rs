@@ -1,32 +1,33 @@
 //! The pipeline thread: one thread per pipeline owns its consumer and its
-//! [`Core`], and carries out what the core asks (start executions, publish
+//! [`Pipeline`], and carries out what the pipeline asks (start executions, publish
 //! records, pause and resume partitions, commit).
 //!
 //! # The loop
 //!
-//! 1. Poll the producer for delivery reports, and hand the core those and
+//! 1. Poll the producer for delivery reports, and hand the pipeline those and
 //!    the completions that arrived from the runtime's shards (through a
 //!    channel whose sender unparks this thread).
-//! 2. Commit the positions that moved, every `commit_interval_ms`
-//!    (asynchronously; synchronously on revocation and shutdown).
+//! 2. Hand the commit positions that moved to the committing thread
+//!    (`committer`), which commits them one commit at a time, as soon as
+//!    the previous commit is confirmed.
 //! 3. Poll the consumer without blocking, a batch at a time, and hand each
-//!    event to the core, while the core wants events (enough are not yet
+//!    event to the pipeline, while the pipeline wants events (enough are not yet
 //!    waiting to start). While it does not, events stay in librdkafka's
 //!    queue, which stops fetching when full without losing what it holds;
 //!    the consumer is still polled every `HELD_POLL_INTERVAL`, so the
 //!    group's callbacks run. Paused partitions simply return nothing.
 //! 4. With nothing to do, park until woken (an event arrives: the consumer
-//!    queue's non-empty callback; a completion; a shutdown request), until
-//!    the next commit is due, or for a millisecond while records await
-//!    their delivery reports.
+//!    queue's non-empty callback; a completion; a shutdown request), or for
+//!    a millisecond while records await their delivery reports.
 //!
 //! # Rebalances
 //!
 //! The rebalance callbacks run inside `poll`, on this thread. On revocation
 //! the callback drops the lost partitions' unstarted events, services
 //! completions and deliveries until their running events are done or the
-//! grace period ends, commits their positions synchronously (while this
-//! member still owns them), cancels what is left and forgets them: the new
+//! grace period ends, drops their positions from the committing thread's
+//! queue and waits for its commit in flight, commits their positions
+//! synchronously (while this member still owns them), cancels what is left and forgets them: the new
 //! owner starts from the commit and repeats nothing that was acknowledged.
 //! On assignment the partitions get fresh state (a new epoch, so late
 //! completions from an earlier ownership are ignored).
@@ -35,37 +36,39 @@
 //!
 //! Stop taking events (every partition paused), let running executions
 //! finish for up to `shutdown_grace_ms`, cancel the rest, wait for
-//! outstanding delivery reports, commit synchronously, leave the group.
+//! outstanding delivery reports, commit every position and wait for the
+//! commit's confirmation, leave the group.
 
 use super::Shutdown;
 use super::client::{self, Throttle};
+use super::committer::{self, Commits, Position};
 use super::producer::{Delivered, Producer};
 use crate::config::{KafkaSettings, PipelineSettings};
 use crate::event::{self, Meta};
-use crate::pipeline::{Core, Finished, Flow, Io, Refused, Tp};
+use crate::pipeline::{Flow, Io, JsonCompletion, Pipeline, Refused, Tp};
 use crate::record::OutRecord;
 use crate::stats::PipelineStats;
 use crossbeam::channel::{Receiver, Sender, unbounded};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers as _, Message};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::{ClientContext, TopicPartitionList};
 use spate_engine::runtime::{
     Completion, CompletionSink, ExecutionId, Runtime, Submission, SubmitError,
 };
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-/// Events taken from the consumer between two services of the core.
+/// Events taken from the consumer between two services of the pipeline.
 const POLL_BATCH: usize = 512;
 /// Events taken before their executions are started together (one wake-up
 /// of the runtime's shards per batch, not per event).
 const START_BATCH: usize = 256;
 /// Completions or delivery reports handled per service.
 const SERVICE_BATCH: usize = 4096;
-/// How often the consumer is polled while the core wants no events (for
+/// How often the consumer is polled while the pipeline wants no events (for
 /// rebalance callbacks and errors).
 const HELD_POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// Longest park with nothing to do.
@@ -78,6 +81,8 @@ const ACK_WAIT: Duration = Duration::from_millis(1);
 const FLUSH_WAIT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for its final commit to be confirmed.
 const FINAL_COMMIT_WAIT: Duration = Duration::from_secs(10);
+/// How long a revocation waits for the commit in flight.
+const COMMIT_WAIT: Duration = Duration::from_secs(10);
 
 /// Why a pipeline stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -92,23 +97,39 @@ pub enum PipelineError {
         /// The client's error.
         source: Box<KafkaError>,
     },
+    /// A setting cannot be used.
+    #[error("pipeline {pipeline}: {message}")]
+    Config {
+        /// Pipeline name.
+        pipeline: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The committing thread could not be started.
+    #[error("pipeline {pipeline}: cannot start the committing thread: {source}")]
+    Thread {
+        /// Pipeline name.
+        pipeline: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Completions go to the pipeline thread, serialised on the way (on the
-/// shard thread, see [`Finished`]).
+/// shard thread, see [`JsonCompletion`]).
 struct Sink {
-    completions: Sender<Finished>,
+    completions: Sender<JsonCompletion>,
     waker: Thread,
 }
 
 impl CompletionSink for Sink {
     fn complete(&self, completion: Completion) {
-        let _ = self.completions.send(Finished::from(completion));
+        let _ = self.completions.send(JsonCompletion::from(completion));
         self.waker.unpark();
     }
 }
 
-/// The core's window on the world.
+/// The pipeline's window on the world.
 struct DriverIo<'a> {
     runtime: &'a Runtime,
     producer: &'a Producer,
@@ -132,11 +153,12 @@ impl Io for DriverIo<'_> {
 struct Driver {
     who: String,
     settings: Arc<PipelineSettings>,
-    core: Core,
+    pipeline: Pipeline,
     runtime: Arc<Runtime>,
     producer: Producer,
-    completions: Receiver<Finished>,
+    completions: Receiver<JsonCompletion>,
     deliveries: Receiver<Delivered>,
+    commits: Arc<Commits>,
 }
 
 macro_rules! io {
@@ -149,24 +171,24 @@ macro_rules! io {
 }
 
 impl Driver {
-    /// Hands the core what arrived; `true` if anything did.
+    /// Hands the pipeline what arrived; `true` if anything did.
     fn service(&mut self) -> bool {
         let mut worked = false;
         self.producer.poll();
         for completion in self.completions.try_iter().take(SERVICE_BATCH) {
-            self.core.on_completion(io!(self), completion);
+            self.pipeline.on_completion(io!(self), completion);
             worked = true;
         }
         for (tag, result) in self.deliveries.try_iter().take(SERVICE_BATCH) {
-            self.core.on_delivery(io!(self), tag, result);
+            self.pipeline.on_delivery(io!(self), tag, result);
             worked = true;
         }
-        self.core.tick(io!(self));
+        self.pipeline.tick(io!(self));
         worked
     }
 
     fn on_message(&mut self, message: &BorrowedMessage<'_>) {
-        let Some(topic) = self.core.topic_index(message.topic()) else {
+        let Some(topic) = self.pipeline.topic_index(message.topic()) else {
             return;
         };
         let mut headers = Vec::new();
@@ -188,7 +210,7 @@ impl Driver {
             topic,
             partition: meta.partition,
         };
-        self.core.on_event(io!(self), tp, meta, body);
+        self.pipeline.on_event(io!(self), tp, meta, body);
     }
 
     fn tps(&self, list: &TopicPartitionList) -> Vec<Tp> {
@@ -196,7 +218,7 @@ impl Driver {
             .iter()
             .filter_map(|e| {
                 Some(Tp {
-                    topic: self.core.topic_index(e.topic())?,
+                    topic: self.pipeline.topic_index(e.topic())?,
                     partition: e.partition(),
                 })
             })
@@ -206,14 +228,14 @@ impl Driver {
     fn list(&self, tps: &[Tp]) -> TopicPartitionList {
         let mut list = TopicPartitionList::with_capacity(tps.len());
         for tp in tps {
-            list.add_partition(self.core.topic(tp.topic), tp.partition);
+            list.add_partition(self.pipeline.topic(tp.topic), tp.partition);
         }
         list
     }
 
-    /// Pauses and resumes what the core asked for.
+    /// Pauses and resumes what the pipeline asked for.
     fn apply_flow<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>) {
-        let flow = self.core.take_flow();
+        let flow = self.pipeline.take_flow();
         if flow.is_empty() {
             return;
         }
@@ -250,31 +272,14 @@ impl Driver {
         }
     }
 
-    /// The offsets to commit, as Kafka wants them.
-    fn commit_list(&self, positions: &[(Arc<str>, i32, i64)]) -> TopicPartitionList {
-        let mut list = TopicPartitionList::with_capacity(positions.len());
-        for (topic, partition, offset) in positions {
-            // The position is already the next offset to read (the last
-            // done offset + 1), which is what Kafka stores.
-            if let Err(e) = list.add_partition_offset(topic, *partition, Offset::Offset(*offset)) {
-                log::warn!("{}: bad commit position: {e}", self.who);
-            }
-        }
-        list
-    }
-
-    fn commit<C: ConsumerContext>(
-        &self,
-        consumer: &BaseConsumer<C>,
-        positions: Vec<(Arc<str>, i32, i64)>,
-        mode: CommitMode,
-    ) {
+    /// Commits `positions` synchronously on this thread.
+    fn commit_now<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>, positions: &[Position]) {
         if positions.is_empty() {
             return;
         }
-        let list = self.commit_list(&positions);
-        crate::stats::add(&self.core_stats().commits, 1);
-        if let Err(e) = consumer.commit(&list, mode) {
+        crate::stats::add(&self.pipeline_stats().commits, 1);
+        let list = committer::commit_list(positions, &self.who);
+        if let Err(e) = consumer.commit(&list, CommitMode::Sync) {
             log::warn!(
                 "{}: committing {} partition(s) failed: {e}",
                 self.who,
@@ -283,8 +288,8 @@ impl Driver {
         }
     }
 
-    fn core_stats(&self) -> &PipelineStats {
-        self.core.stats()
+    fn pipeline_stats(&self) -> &PipelineStats {
+        self.pipeline.stats()
     }
 
     /// Partitions were taken away (inside `poll`).
@@ -297,17 +302,30 @@ impl Driver {
         if tps.is_empty() {
             return;
         }
-        self.core.begin_revoke(&tps);
+        self.pipeline.begin_revoke(&tps);
         let deadline = Instant::now() + self.settings.rebalance_grace;
-        while self.core.busy(&tps) > 0 && Instant::now() < deadline {
+        while self.pipeline.busy(&tps) > 0 && Instant::now() < deadline {
             if !self.service() {
                 std::thread::park_timeout(Duration::from_millis(5));
             }
         }
-        let left = self.core.busy(&tps);
-        let positions = self.core.finish_revoke(io!(self), &tps);
+        let left = self.pipeline.busy(&tps);
+        let positions = self.pipeline.finish_revoke(io!(self), &tps);
         // Pause/resume requests for partitions no longer ours are moot.
-        self.core.take_flow();
+        self.pipeline.take_flow();
+        // The committing thread must not commit them after this member
+        // lost them, nor land an older position after the one below.
+        let forgotten: Vec<(Arc<str>, i32)> = tps
+            .iter()
+            .map(|tp| (Arc::clone(self.pipeline.topic(tp.topic)), tp.partition))
+            .collect();
+        if !self.commits.forget(&forgotten, COMMIT_WAIT) {
+            log::warn!(
+                "{}: a commit still in flight after {} s; revoking anyway",
+                self.who,
+                COMMIT_WAIT.as_secs()
+            );
+        }
         if consumer.assignment_lost() {
             log::warn!(
                 "{}: lost {} partition(s) without a clean handover; their uncommitted events will be read again",
@@ -315,7 +333,7 @@ impl Driver {
                 tps.len()
             );
         } else {
-            self.commit(consumer, positions, CommitMode::Sync);
+            self.commit_now(consumer, &positions);
         }
         log::info!(
             "{}: {} partition(s) revoked{}",
@@ -341,7 +359,7 @@ impl Driver {
         }
         // A partition paused under an earlier ownership must fetch again.
         let _ = consumer.resume(list);
-        self.core.assign(&tps);
+        self.pipeline.assign(&tps);
         self.apply_flow(consumer);
         log::info!("{}: {} partition(s) assigned", self.who, tps.len());
     }
@@ -353,22 +371,38 @@ struct Context {
     who: String,
     driver: Mutex<Driver>,
     throttle: Arc<Throttle>,
-    /// An asynchronous commit failed: commit every position again.
-    recommit: AtomicBool,
+    /// Events `poll` served through these callbacks (log lines, errors,
+    /// rebalances). `poll` answers `None` both for an empty queue and for
+    /// an event it served itself; this tells the two apart, so a queue of
+    /// such events is served at once, not one per turn of the loop.
+    served: AtomicU64,
+}
+
+impl Context {
+    fn served(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
+    }
+
+    fn count_served(&self) {
+        self.served.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl ClientContext for Context {
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        self.count_served();
         self.throttle.librdkafka(&self.who, level, fac, message);
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        self.count_served();
         self.throttle.error(&self.who, &error, reason);
     }
 }
 
 impl ConsumerContext for Context {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.count_served();
         match rebalance {
             Rebalance::Revoke(list) => {
                 if let Ok(mut driver) = self.driver.lock() {
@@ -385,15 +419,6 @@ impl ConsumerContext for Context {
             && let Ok(mut driver) = self.driver.lock()
         {
             driver.assign(consumer, list);
-        }
-    }
-
-    fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, _: &TopicPartitionList) {
-        if let Err(e) = result {
-            self.throttle.log(
-                log::Level::Warn,
-                &format!("{}: offset commit failed: {e}", self.who),
-            );
         }
     }
 }
@@ -431,27 +456,59 @@ pub(super) fn run(
         Arc::clone(&throttle),
     )
     .map_err(|e| kafka_error("cannot create the producer", e))?;
+    let commits = Commits::new();
     let driver = Driver {
         who: who.clone(),
-        core: Core::new(Arc::clone(&settings), sink, stats),
+        pipeline: Pipeline::new(Arc::clone(&settings), sink, Arc::clone(&stats)),
         settings: Arc::clone(&settings),
         runtime,
         producer,
         completions,
         deliveries,
+        commits: Arc::clone(&commits),
     };
     let context = Context {
         who: who.clone(),
         driver: Mutex::new(driver),
         throttle: Arc::clone(&throttle),
-        recommit: AtomicBool::new(false),
+        served: AtomicU64::new(0),
     };
+    let instance_id =
+        match &settings.group_instance_id {
+            Some(template) => Some(client::group_instance_id(template).map_err(|message| {
+                PipelineError::Config {
+                    pipeline: settings.name.clone(),
+                    message,
+                }
+            })?),
+            None => None,
+        };
     let mut consumer: BaseConsumer<Context> =
-        client::consumer_config(kafka, bootstrap, &settings.group_id)
+        client::consumer_config(kafka, bootstrap, &settings.group_id, instance_id.as_deref())
             .create_with_context(context)
             .map_err(|e| kafka_error("cannot create the consumer", e))?;
     consumer.set_nonempty_callback(move || me.unpark());
     let consumer = Arc::new(consumer);
+    let committing = committer::spawn(
+        Arc::clone(&commits),
+        Arc::clone(&consumer),
+        who.clone(),
+        settings.commit_interval,
+        stats,
+        Arc::clone(&throttle),
+    )
+    .map_err(|source| PipelineError::Thread {
+        pipeline: settings.name.clone(),
+        source,
+    })?;
+    // Whatever way this function returns, the committing thread ends.
+    struct StopCommits(Arc<Commits>);
+    impl Drop for StopCommits {
+        fn drop(&mut self) {
+            self.0.stop();
+        }
+    }
+    let _stop_commits = StopCommits(Arc::clone(&commits));
     if !wait_for_cluster(&consumer, &who, bootstrap, kafka.connect_timeout, &shutdown) {
         return Ok(());
     }
@@ -460,9 +517,12 @@ pub(super) fn run(
         .subscribe(&topics)
         .map_err(|e| kafka_error("cannot subscribe", e))?;
     log::info!(
-        "{who}: consuming {} as group {}, publishing to {} (dead letters: {})",
+        "{who}: consuming {} as group {}{}, publishing to {} (dead letters: {})",
         topics.join(", "),
         settings.group_id,
+        instance_id
+            .as_deref()
+            .map_or(String::new(), |id| format!(" (static member {id})")),
         settings.output_topic,
         settings.dlq_topic
     );
@@ -474,7 +534,6 @@ pub(super) fn run(
             .lock()
             .expect("the driver lock is never poisoned")
     };
-    let mut next_commit = Instant::now() + settings.commit_interval;
     let mut next_gauges = Instant::now();
     let mut stop_deadline: Option<Instant> = None;
     let mut last_poll = Instant::now();
@@ -484,47 +543,42 @@ pub(super) fn run(
         {
             let mut d = lock();
             worked = d.service();
-            if now >= next_commit {
-                let due = if consumer.context().recommit.swap(false, Ordering::Relaxed) {
-                    d.core.commit_due();
-                    d.core.positions(None)
-                } else {
-                    d.core.commit_due()
-                };
-                d.commit(&consumer, due, CommitMode::Async);
-                next_commit = now + settings.commit_interval;
-            }
+            commits.offer(d.pipeline.commit_due());
             if now >= next_gauges {
-                d.core.publish_gauges();
+                d.pipeline.publish_gauges();
                 next_gauges = now + Duration::from_millis(100);
             }
             if stop_deadline.is_none() && shutdown.requested() {
                 log::info!(
                     "{who}: stopping: {} execution(s) running, waiting up to {} ms",
-                    d.core.executing(),
+                    d.pipeline.executing(),
                     settings.shutdown_grace.as_millis()
                 );
-                d.core.begin_shutdown();
+                d.pipeline.begin_shutdown();
                 stop_deadline = Some(now + settings.shutdown_grace);
             }
             d.apply_flow(&consumer);
             if let Some(deadline) = stop_deadline
-                && (d.core.drained() || now >= deadline)
+                && (d.pipeline.drained() || now >= deadline)
             {
                 break;
             }
         }
-        // Events are taken while the core wants them, and otherwise left
+        // Events are taken while the pipeline wants them, and otherwise left
         // in the consumer's queue: librdkafka stops fetching once that is
         // full and keeps what it holds (a pause would throw the prefetched
         // events away, to be fetched again). The consumer is still polled
         // every `HELD_POLL_INTERVAL` for the group's callbacks; an event
         // that poll returns is taken.
-        let wants = lock().core.wants_events();
+        let wants = lock().pipeline.wants_events();
         if wants || last_poll.elapsed() >= HELD_POLL_INTERVAL {
             last_poll = Instant::now();
             for n in 1..=POLL_BATCH {
+                let served = consumer.context().served();
                 match consumer.poll(Duration::ZERO) {
+                    // Empty, or it served a log line or a rebalance:
+                    // there may be more behind it.
+                    None if consumer.context().served() != served => worked = true,
                     None => break,
                     Some(Ok(message)) => {
                         worked = true;
@@ -532,16 +586,16 @@ pub(super) fn run(
                         let d = &mut *guard;
                         d.on_message(&message);
                         if n % START_BATCH == 0 {
-                            d.core.tick(io!(d));
+                            d.pipeline.tick(io!(d));
                         }
                         d.apply_flow(&consumer);
-                        if !d.core.wants_events() {
+                        if !d.pipeline.wants_events() {
                             break;
                         }
                     }
                     Some(Err(e)) => {
+                        worked = true;
                         throttle.log(log::Level::Warn, &format!("{who}: kafka: {e}"));
-                        break;
                     }
                 }
             }
@@ -549,7 +603,7 @@ pub(super) fn run(
         if !worked {
             let (executing, unacknowledged) = {
                 let d = lock();
-                (d.core.executing(), d.core.unacknowledged())
+                (d.pipeline.executing(), d.pipeline.unacknowledged())
             };
             if executing > 0 && completions_soon(&completion_probe) {
                 continue;
@@ -561,11 +615,13 @@ pub(super) fn run(
             } else {
                 IDLE_WAIT
             };
-            let mut due = next_commit;
-            if !wants {
-                due = due.min(last_poll + HELD_POLL_INTERVAL);
-            }
-            let wait = due.saturating_duration_since(Instant::now()).min(idle);
+            let wait = if wants {
+                idle
+            } else {
+                (last_poll + HELD_POLL_INTERVAL)
+                    .saturating_duration_since(Instant::now())
+                    .min(idle)
+            };
             std::thread::park_timeout(wait);
         }
     }
@@ -575,50 +631,39 @@ pub(super) fn run(
     {
         let mut guard = lock();
         let d = &mut *guard;
-        if !d.core.drained() {
+        if !d.pipeline.drained() {
             log::warn!(
                 "{who}: grace period over: cancelling {} execution(s); their events will be read again",
-                d.core.executing()
+                d.pipeline.executing()
             );
-            d.core.abandon(io!(d));
+            d.pipeline.abandon(io!(d));
         }
         let deadline = Instant::now() + FLUSH_WAIT;
-        while !d.core.drained() && Instant::now() < deadline {
+        while !d.pipeline.drained() && Instant::now() < deadline {
             if !d.service() {
                 std::thread::park_timeout(Duration::from_millis(5));
             }
         }
-        if !d.core.drained() {
+        if !d.pipeline.drained() {
             log::warn!(
                 "{who}: {} record(s) still unacknowledged after {} s; their events will be read again",
-                d.core.unacknowledged(),
+                d.pipeline.unacknowledged(),
                 FLUSH_WAIT.as_secs()
             );
         }
-        // A synchronous commit waits for the group coordinator: bounded,
-        // so an unreachable cluster cannot hold the process forever.
-        let positions = d.core.positions(None);
-        if !positions.is_empty() {
-            crate::stats::add(&d.core_stats().commits, 1);
-            let list = d.commit_list(&positions);
-            let (done_tx, done) = crossbeam::channel::bounded(1);
-            let committer = Arc::clone(&consumer);
-            let spawned = std::thread::Builder::new()
-                .name("spate-final-commit".into())
-                .spawn(move || {
-                    let _ = done_tx.send(committer.commit(&list, CommitMode::Sync));
-                });
-            match spawned.map(|_| done.recv_timeout(FINAL_COMMIT_WAIT)) {
-                Ok(Ok(Ok(()))) => {}
-                Ok(Ok(Err(e))) => log::warn!("{who}: final commit failed: {e}"),
-                Ok(Err(_)) => log::warn!(
-                    "{who}: final commit not confirmed within {} s; uncommitted events will be read again",
-                    FINAL_COMMIT_WAIT.as_secs()
-                ),
-                Err(e) => log::warn!("{who}: cannot commit: {e}"),
-            }
+        // The commit waits for the group coordinator: bounded, so an
+        // unreachable cluster cannot hold the process forever.
+        commits.offer(d.pipeline.positions(None));
+        if commits.wait_idle(FINAL_COMMIT_WAIT) {
+            commits.stop();
+            let _ = committing.join();
+        } else {
+            log::warn!(
+                "{who}: final commit not confirmed within {} s; uncommitted events will be read again",
+                FINAL_COMMIT_WAIT.as_secs()
+            );
         }
-        d.core.publish_gauges();
+        d.pipeline.publish_gauges();
     }
     consumer.unsubscribe();
     log::info!("{who}: stopped");
@@ -629,7 +674,7 @@ pub(super) fn run(
 /// parking: a completion that arrives meanwhile is taken without a futex
 /// wake-up and a context switch (which, at tens of thousands of events per
 /// second, cost more than the executions themselves). `true` if one came.
-fn completions_soon(completions: &Receiver<Finished>) -> bool {
+fn completions_soon(completions: &Receiver<JsonCompletion>) -> bool {
     for _ in 0..SPIN_YIELDS {
         if !completions.is_empty() {
             return true;

@@ -15,6 +15,7 @@
 
 pub mod admin;
 mod client;
+mod committer;
 mod driver;
 mod embedded;
 pub mod loadgen;

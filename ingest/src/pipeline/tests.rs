@@ -1,4 +1,4 @@
-//! The core driven by a fake `Io`: no Kafka, no runtime threads.
+//! The pipeline driven by a fake `Io`: no Kafka, no runtime threads.
 
 use super::*;
 use crate::record::header;
@@ -49,12 +49,12 @@ fn settings(edit: impl FnOnce(&mut PipelineSettings)) -> Arc<PipelineSettings> {
     Arc::new(s)
 }
 
-fn core(settings: Arc<PipelineSettings>) -> Core {
+fn pipeline(settings: Arc<PipelineSettings>) -> Pipeline {
     let sink: Arc<dyn CompletionSink> = Arc::new(|_: Completion| {});
-    let mut core = Core::new(settings, sink, Arc::new(PipelineStats::default()));
-    core.assign(&[tp(0), tp(1)]);
-    core.set_retry_delay(Duration::ZERO);
-    core
+    let mut pipeline = Pipeline::new(settings, sink, Arc::new(PipelineStats::default()));
+    pipeline.assign(&[tp(0), tp(1)]);
+    pipeline.set_retry_delay(Duration::ZERO);
+    pipeline
 }
 
 fn tp(partition: i32) -> Tp {
@@ -74,19 +74,23 @@ fn meta(partition: i32, offset: i64, key: Option<&str>) -> Meta {
     }
 }
 
-fn event(core: &mut Core, io: &mut FakeIo, partition: i32, offset: i64, key: Option<&str>) {
-    core.on_event(
+fn event(pipeline: &mut Pipeline, io: &mut FakeIo, partition: i32, offset: i64, key: Option<&str>) {
+    pipeline.on_event(
         io,
         tp(partition),
         meta(partition, offset, key),
-        Body::Json(json!({"offset": offset})),
+        crate::event::decode(Some(format!(r#"{{"offset":{offset}}}"#).as_bytes())),
     );
-    core.tick(io);
+    pipeline.tick(io);
 }
 
 /// The runtime's completion of `s`, as the driver's sink hands it over.
-fn completion(s: &Submission, status: Status, result: Result<Value, StatesError>) -> Finished {
-    Finished::from(Completion {
+fn completion(
+    s: &Submission,
+    status: Status,
+    result: Result<Value, StatesError>,
+) -> JsonCompletion {
+    JsonCompletion::from(Completion {
         id: ExecutionId(0),
         name: s.name.clone(),
         tag: s.tag,
@@ -100,7 +104,7 @@ fn completion(s: &Submission, status: Status, result: Result<Value, StatesError>
 }
 
 /// Completes the submission named `name` successfully, echoing its input.
-fn succeed(core: &mut Core, io: &mut FakeIo, name: &str) {
+fn succeed(pipeline: &mut Pipeline, io: &mut FakeIo, name: &str) {
     let i = io
         .submitted
         .iter()
@@ -108,72 +112,72 @@ fn succeed(core: &mut Core, io: &mut FakeIo, name: &str) {
         .unwrap_or_else(|| panic!("{name} was not submitted"));
     let s = io.submitted.remove(i);
     let c = completion(&s, Status::Succeeded, Ok(s.input.clone()));
-    core.on_completion(io, c);
+    pipeline.on_completion(io, c);
 }
 
 /// Acknowledges the produced record from execution `name`.
-fn ack(core: &mut Core, io: &mut FakeIo, name: &str) {
+fn ack(pipeline: &mut Pipeline, io: &mut FakeIo, name: &str) {
     let i = io
         .produced
         .iter()
         .position(|(r, _)| r.header(header::EXECUTION).as_deref() == Some(name))
         .unwrap_or_else(|| panic!("no record for {name}"));
     let (_, tag) = io.produced.remove(i);
-    core.on_delivery(io, tag, Ok(()));
+    pipeline.on_delivery(io, tag, Ok(()));
 }
 
 #[test]
 fn out_of_order_completions_commit_in_order() {
     let mut io = FakeIo::default();
-    let mut core = core(settings(|_| {}));
+    let mut pipeline = pipeline(settings(|_| {}));
     for offset in 10..13 {
-        event(&mut core, &mut io, 0, offset, None);
+        event(&mut pipeline, &mut io, 0, offset, None);
     }
     assert_eq!(io.submitted.len(), 3);
     assert_eq!(io.submitted[0].name, "in-0-10");
-    succeed(&mut core, &mut io, "in-0-12");
-    succeed(&mut core, &mut io, "in-0-11");
-    ack(&mut core, &mut io, "in-0-12");
-    ack(&mut core, &mut io, "in-0-11");
-    assert!(core.commit_due().is_empty(), "10 is not done");
-    succeed(&mut core, &mut io, "in-0-10");
+    succeed(&mut pipeline, &mut io, "in-0-12");
+    succeed(&mut pipeline, &mut io, "in-0-11");
+    ack(&mut pipeline, &mut io, "in-0-12");
+    ack(&mut pipeline, &mut io, "in-0-11");
+    assert!(pipeline.commit_due().is_empty(), "10 is not done");
+    succeed(&mut pipeline, &mut io, "in-0-10");
     let (record, _) = &io.produced[0];
     assert_eq!(&*record.topic, "out");
     assert_eq!(record.payload, br#"{"offset":10}"#);
     assert_eq!(record.header("trace").as_deref(), Some("t"), "forwarded");
     assert_eq!(record.header(header::STATUS).as_deref(), Some("SUCCEEDED"));
     assert_eq!(record.header(header::SOURCE_OFFSET).as_deref(), Some("10"));
-    ack(&mut core, &mut io, "in-0-10");
-    assert_eq!(core.commit_due(), vec![(Arc::from("in"), 0, 13)]);
-    assert!(core.commit_due().is_empty(), "only moved positions");
-    assert!(core.drained());
+    ack(&mut pipeline, &mut io, "in-0-10");
+    assert_eq!(pipeline.commit_due(), vec![(Arc::from("in"), 0, 13)]);
+    assert!(pipeline.commit_due().is_empty(), "only moved positions");
+    assert!(pipeline.drained());
 }
 
 #[test]
 fn poison_events_become_dead_letters_and_the_pipeline_goes_on() {
     let mut io = FakeIo::default();
-    let mut core = core(settings(|_| {}));
-    core.on_event(
+    let mut pipeline = pipeline(settings(|_| {}));
+    pipeline.on_event(
         &mut io,
         tp(0),
         meta(0, 0, Some("k")),
         crate::event::decode(Some(b"{nope")),
     );
     let big = vec![b' '; crate::config::defaults::MAX_EVENT_BYTES + 1];
-    core.on_event(
+    pipeline.on_event(
         &mut io,
         tp(0),
         meta(0, 1, None),
         crate::event::decode(Some(&big)),
     );
-    event(&mut core, &mut io, 0, 2, None);
+    event(&mut pipeline, &mut io, 0, 2, None);
     let s = io.submitted.remove(0);
     let failed = completion(
         &s,
         Status::Failed,
         Err(StatesError::new("InvalidEvent", "no device")),
     );
-    core.on_completion(&mut io, failed);
+    pipeline.on_completion(&mut io, failed);
 
     let reasons: Vec<_> = io
         .produced
@@ -202,18 +206,79 @@ fn poison_events_become_dead_letters_and_the_pipeline_goes_on() {
     assert_eq!(io.produced[0].0.key.as_deref(), Some(&b"k"[..]));
     assert_eq!(io.produced[2].0.payload, br#"{"offset":2}"#);
     for name in ["in-0-0", "in-0-1", "in-0-2"] {
-        ack(&mut core, &mut io, name);
+        ack(&mut pipeline, &mut io, name);
     }
-    assert_eq!(core.commit_due(), vec![(Arc::from("in"), 0, 3)]);
+    assert_eq!(pipeline.commit_due(), vec![(Arc::from("in"), 0, 3)]);
+}
+
+/// Bytes that parse to a value which serialises differently: whitespace,
+/// key order, `1.0`, a unicode escape.
+const UNUSUAL: &[u8] = br#"{ "z": 1.0,  "a" : "caf\u00e9",
+  "n": [1, 2e0] }"#;
+
+#[test]
+fn a_failed_execution_dead_letters_the_value_byte_for_byte() {
+    let mut io = FakeIo::default();
+    let mut pipeline = pipeline(settings(|_| {}));
+    let body = crate::event::decode(Some(UNUSUAL));
+    let Body::Json { value, .. } = &body else {
+        panic!("{body:?}");
+    };
+    assert_ne!(value.to_json_bytes(), UNUSUAL, "a test that can fail");
+    let mut m = meta(0, 0, Some("k"));
+    m.headers.push(("bin".into(), Some(vec![0xff, 0])));
+    m.headers.push(("none".into(), None));
+    let headers = m.headers.clone();
+    pipeline.on_event(&mut io, tp(0), m, body);
+    pipeline.tick(&mut io);
+    let s = io.submitted.remove(0);
+    pipeline.on_completion(
+        &mut io,
+        completion(&s, Status::Failed, Err(StatesError::new("Boom", "no"))),
+    );
+    let (r, _) = &io.produced[0];
+    assert!(r.dead_letter);
+    assert_eq!(r.payload, UNUSUAL);
+    assert_eq!(r.key.as_deref(), Some(&b"k"[..]));
+    assert_eq!(
+        r.headers, headers,
+        "the original headers, before Spate's own"
+    );
+}
+
+#[test]
+fn a_refused_output_dead_letters_the_value_byte_for_byte() {
+    let mut io = FakeIo::default();
+    let mut pipeline = pipeline(settings(|_| {}));
+    pipeline.on_event(
+        &mut io,
+        tp(0),
+        meta(0, 0, None),
+        crate::event::decode(Some(UNUSUAL)),
+    );
+    pipeline.tick(&mut io);
+    succeed(&mut pipeline, &mut io, "in-0-0");
+    let (output, tag) = io.produced.remove(0);
+    pipeline.on_delivery(
+        &mut io,
+        tag,
+        Err((DeliveryError::TooLarge("too big".into()), output)),
+    );
+    let (r, _) = &io.produced[0];
+    assert_eq!(
+        r.header(header::DLQ_REASON).as_deref(),
+        Some("output-rejected")
+    );
+    assert_eq!(r.payload, UNUSUAL);
 }
 
 #[test]
 fn failures_can_go_to_the_output_topic() {
     let mut io = FakeIo::default();
-    let mut core = core(settings(|s| s.on_failure = OnFailure::Output));
-    event(&mut core, &mut io, 1, 0, None);
+    let mut pipeline = pipeline(settings(|s| s.on_failure = OnFailure::Output));
+    event(&mut pipeline, &mut io, 1, 0, None);
     let s = io.submitted.remove(0);
-    core.on_completion(
+    pipeline.on_completion(
         &mut io,
         completion(
             &s,
@@ -234,12 +299,12 @@ fn failures_can_go_to_the_output_topic() {
 #[test]
 fn per_key_ordering_runs_one_event_per_key_at_a_time() {
     let mut io = FakeIo::default();
-    let mut core = core(settings(|s| s.ordering = Ordering::PerKey));
-    event(&mut core, &mut io, 0, 0, Some("a"));
-    event(&mut core, &mut io, 0, 1, Some("b"));
-    event(&mut core, &mut io, 0, 2, Some("a"));
-    event(&mut core, &mut io, 0, 3, Some("a"));
-    event(&mut core, &mut io, 0, 4, None);
+    let mut pipeline = pipeline(settings(|s| s.ordering = Ordering::PerKey));
+    event(&mut pipeline, &mut io, 0, 0, Some("a"));
+    event(&mut pipeline, &mut io, 0, 1, Some("b"));
+    event(&mut pipeline, &mut io, 0, 2, Some("a"));
+    event(&mut pipeline, &mut io, 0, 3, Some("a"));
+    event(&mut pipeline, &mut io, 0, 4, None);
     let names = |io: &FakeIo| {
         io.submitted
             .iter()
@@ -251,13 +316,13 @@ fn per_key_ordering_runs_one_event_per_key_at_a_time() {
         io.submitted[0].key,
         io.submitted[1].key.map(|_| event::key_hash(b"a"))
     );
-    succeed(&mut core, &mut io, "in-0-0");
+    succeed(&mut pipeline, &mut io, "in-0-0");
     assert_eq!(names(&io), ["in-0-1", "in-0-4", "in-0-2"]);
-    succeed(&mut core, &mut io, "in-0-2");
+    succeed(&mut pipeline, &mut io, "in-0-2");
     assert_eq!(names(&io), ["in-0-1", "in-0-4", "in-0-3"]);
-    succeed(&mut core, &mut io, "in-0-3");
-    succeed(&mut core, &mut io, "in-0-1");
-    succeed(&mut core, &mut io, "in-0-4");
+    succeed(&mut pipeline, &mut io, "in-0-3");
+    succeed(&mut pipeline, &mut io, "in-0-1");
+    succeed(&mut pipeline, &mut io, "in-0-4");
     // Outputs of key a in offset order.
     let a: Vec<_> = io
         .produced
@@ -271,38 +336,41 @@ fn per_key_ordering_runs_one_event_per_key_at_a_time() {
 #[test]
 fn a_full_partition_window_pauses_and_resumes_at_half() {
     let mut io = FakeIo::default();
-    let mut core = core(settings(|s| s.max_pending_per_partition = 4));
-    core.take_flow();
+    let mut pipeline = pipeline(settings(|s| s.max_pending_per_partition = 4));
+    pipeline.take_flow();
     for offset in 0..3 {
-        event(&mut core, &mut io, 0, offset, None);
+        event(&mut pipeline, &mut io, 0, offset, None);
     }
-    assert!(core.take_flow().is_empty());
-    event(&mut core, &mut io, 0, 3, None);
-    assert_eq!(core.take_flow(), [Flow::Pause(tp(0))]);
+    assert!(pipeline.take_flow().is_empty());
+    event(&mut pipeline, &mut io, 0, 3, None);
+    assert_eq!(pipeline.take_flow(), [Flow::Pause(tp(0))]);
     for offset in 0..2 {
-        succeed(&mut core, &mut io, &format!("in-0-{offset}"));
-        ack(&mut core, &mut io, &format!("in-0-{offset}"));
+        succeed(&mut pipeline, &mut io, &format!("in-0-{offset}"));
+        ack(&mut pipeline, &mut io, &format!("in-0-{offset}"));
     }
-    assert_eq!(core.take_flow(), [Flow::Resume(tp(0))]);
+    assert_eq!(pipeline.take_flow(), [Flow::Resume(tp(0))]);
 }
 
 #[test]
 fn events_are_wanted_while_few_wait_to_start() {
     let mut io = FakeIo::default();
-    let mut core = core(settings(|s| s.max_in_flight = 2));
+    let mut pipeline = pipeline(settings(|s| s.max_in_flight = 2));
     // Two free execution slots plus the reserve.
     for offset in 0..(2 + READY_RESERVE as i64 - 1) {
-        event(&mut core, &mut io, 0, offset, None);
-        assert!(core.wants_events(), "after offset {offset}");
+        event(&mut pipeline, &mut io, 0, offset, None);
+        assert!(pipeline.wants_events(), "after offset {offset}");
     }
-    event(&mut core, &mut io, 0, 1 + READY_RESERVE as i64, None);
-    assert!(!core.wants_events(), "the slots and the reserve are taken");
-    core.tick(&mut io);
+    event(&mut pipeline, &mut io, 0, 1 + READY_RESERVE as i64, None);
+    assert!(
+        !pipeline.wants_events(),
+        "the slots and the reserve are taken"
+    );
+    pipeline.tick(&mut io);
     assert_eq!(io.submitted.len(), 2);
-    assert!(!core.wants_events(), "{READY_RESERVE} still wait");
-    succeed(&mut core, &mut io, "in-0-0");
+    assert!(!pipeline.wants_events(), "{READY_RESERVE} still wait");
+    succeed(&mut pipeline, &mut io, "in-0-0");
     assert_eq!(io.submitted.len(), 2, "the next one started at once");
-    assert!(core.wants_events());
+    assert!(pipeline.wants_events());
 }
 
 #[test]
@@ -311,33 +379,33 @@ fn a_full_runtime_keeps_events_ready_and_pauses_everything_at_the_safety_limit()
         runtime_full: true,
         ..FakeIo::default()
     };
-    let mut core = core(settings(|s| {
+    let mut pipeline = pipeline(settings(|s| {
         s.max_in_flight = 2;
         s.max_pending_per_partition = 10_000;
     }));
-    core.take_flow();
+    pipeline.take_flow();
     // The limit is 4 x max_in_flight, at least 1024, events that cannot
     // start (2 could, into the free execution slots).
     for offset in 0..1025 {
-        event(&mut core, &mut io, (offset % 2) as i32, offset, None);
+        event(&mut pipeline, &mut io, (offset % 2) as i32, offset, None);
     }
-    assert!(core.take_flow().is_empty());
-    event(&mut core, &mut io, 1, 1025, None);
-    let mut flow = core.take_flow();
+    assert!(pipeline.take_flow().is_empty());
+    event(&mut pipeline, &mut io, 1, 1025, None);
+    let mut flow = pipeline.take_flow();
     flow.sort_by_key(|f| format!("{f:?}"));
     assert_eq!(flow, [Flow::Pause(tp(0)), Flow::Pause(tp(1))]);
     assert!(io.submitted.is_empty());
     io.runtime_full = false;
-    core.tick(&mut io);
+    pipeline.tick(&mut io);
     assert_eq!(io.submitted.len(), 2);
-    assert!(core.take_flow().is_empty(), "still 1024 waiting");
+    assert!(pipeline.take_flow().is_empty(), "still 1024 waiting");
     let mut completed = 0;
-    while core.take_flow().is_empty() {
+    while pipeline.take_flow().is_empty() {
         let s = io.submitted.remove(0);
         let name = s.name.to_string();
         let c = completion(&s, Status::Succeeded, Ok(s.input.clone()));
-        core.on_completion(&mut io, c);
-        ack(&mut core, &mut io, &name);
+        pipeline.on_completion(&mut io, c);
+        ack(&mut pipeline, &mut io, &name);
         completed += 1;
     }
     assert_eq!(completed, 512, "resumed at half the limit");
@@ -346,12 +414,12 @@ fn a_full_runtime_keeps_events_ready_and_pauses_everything_at_the_safety_limit()
 #[test]
 fn max_in_flight_bounds_running_executions() {
     let mut io = FakeIo::default();
-    let mut core = core(settings(|s| s.max_in_flight = 2));
+    let mut pipeline = pipeline(settings(|s| s.max_in_flight = 2));
     for offset in 0..5 {
-        event(&mut core, &mut io, 0, offset, None);
+        event(&mut pipeline, &mut io, 0, offset, None);
     }
     assert_eq!(io.submitted.len(), 2);
-    succeed(&mut core, &mut io, "in-0-0");
+    succeed(&mut pipeline, &mut io, "in-0-0");
     assert_eq!(io.submitted.len(), 2);
     assert_eq!(io.submitted[1].name, "in-0-2");
 }
@@ -359,43 +427,43 @@ fn max_in_flight_bounds_running_executions() {
 #[test]
 fn revocation_drops_unstarted_cancels_late_and_ignores_stale_completions() {
     let mut io = FakeIo::default();
-    let mut core = core(settings(|s| s.max_in_flight = 2));
+    let mut pipeline = pipeline(settings(|s| s.max_in_flight = 2));
     for offset in 0..4 {
-        event(&mut core, &mut io, 0, offset, None);
+        event(&mut pipeline, &mut io, 0, offset, None);
     }
-    event(&mut core, &mut io, 1, 0, None);
+    event(&mut pipeline, &mut io, 1, 0, None);
     assert_eq!(io.submitted.len(), 2);
-    succeed(&mut core, &mut io, "in-0-0");
-    ack(&mut core, &mut io, "in-0-0");
-    core.begin_revoke(&[tp(0)]);
-    assert_eq!(core.busy(&[tp(0)]), 2, "in-0-1 and in-0-2 run");
-    succeed(&mut core, &mut io, "in-0-1");
-    assert_eq!(core.busy(&[tp(0)]), 2, "in-0-1 is being published");
-    ack(&mut core, &mut io, "in-0-1");
-    assert_eq!(core.busy(&[tp(0)]), 1);
-    let positions = core.finish_revoke(&mut io, &[tp(0)]);
+    succeed(&mut pipeline, &mut io, "in-0-0");
+    ack(&mut pipeline, &mut io, "in-0-0");
+    pipeline.begin_revoke(&[tp(0)]);
+    assert_eq!(pipeline.busy(&[tp(0)]), 2, "in-0-1 and in-0-2 run");
+    succeed(&mut pipeline, &mut io, "in-0-1");
+    assert_eq!(pipeline.busy(&[tp(0)]), 2, "in-0-1 is being published");
+    ack(&mut pipeline, &mut io, "in-0-1");
+    assert_eq!(pipeline.busy(&[tp(0)]), 1);
+    let positions = pipeline.finish_revoke(&mut io, &[tp(0)]);
     assert_eq!(positions, vec![(Arc::from("in"), 0, 2)]);
     assert_eq!(io.cancelled.len(), 1);
     // The cancelled execution's completion arrives later and is ignored;
     // its runtime slot then goes to partition 1 (in-0-3 was dropped).
     let s = io.submitted.remove(0);
     assert_eq!(s.name, "in-0-2");
-    core.on_completion(
+    pipeline.on_completion(
         &mut io,
         completion(&s, Status::Cancelled, Err(StatesError::runtime("x"))),
     );
-    assert_eq!(core.assigned(), [tp(1)]);
+    assert_eq!(pipeline.assigned(), [tp(1)]);
     assert_eq!(io.submitted.len(), 1);
     assert_eq!(io.submitted[0].name, "in-1-0");
     assert!(io.produced.is_empty());
     // Reassigned: a fresh partition state.
-    core.assign(&[tp(0)]);
-    event(&mut core, &mut io, 0, 2, None);
-    succeed(&mut core, &mut io, "in-1-0");
-    succeed(&mut core, &mut io, "in-0-2");
-    ack(&mut core, &mut io, "in-0-2");
+    pipeline.assign(&[tp(0)]);
+    event(&mut pipeline, &mut io, 0, 2, None);
+    succeed(&mut pipeline, &mut io, "in-1-0");
+    succeed(&mut pipeline, &mut io, "in-0-2");
+    ack(&mut pipeline, &mut io, "in-0-2");
     assert_eq!(
-        core.positions(Some(&[tp(0)])),
+        pipeline.positions(Some(&[tp(0)])),
         vec![(Arc::from("in"), 0, 3)]
     );
 }
@@ -403,42 +471,42 @@ fn revocation_drops_unstarted_cancels_late_and_ignores_stale_completions() {
 #[test]
 fn shutdown_commits_only_what_is_safe() {
     let mut io = FakeIo::default();
-    let mut core = core(settings(|s| s.max_in_flight = 1));
+    let mut pipeline = pipeline(settings(|s| s.max_in_flight = 1));
     for offset in 0..3 {
-        event(&mut core, &mut io, 0, offset, None);
+        event(&mut pipeline, &mut io, 0, offset, None);
     }
-    succeed(&mut core, &mut io, "in-0-0");
-    ack(&mut core, &mut io, "in-0-0");
-    core.begin_shutdown();
-    assert!(core.take_flow().contains(&Flow::Pause(tp(0))));
-    event(&mut core, &mut io, 0, 3, None);
-    assert!(!core.drained(), "in-0-1 runs");
-    core.abandon(&mut io);
+    succeed(&mut pipeline, &mut io, "in-0-0");
+    ack(&mut pipeline, &mut io, "in-0-0");
+    pipeline.begin_shutdown();
+    assert!(pipeline.take_flow().contains(&Flow::Pause(tp(0))));
+    event(&mut pipeline, &mut io, 0, 3, None);
+    assert!(!pipeline.drained(), "in-0-1 runs");
+    pipeline.abandon(&mut io);
     let s = io.submitted.remove(0);
-    core.on_completion(
+    pipeline.on_completion(
         &mut io,
         completion(&s, Status::Cancelled, Err(StatesError::runtime("x"))),
     );
-    assert!(core.drained());
-    assert_eq!(core.positions(None), vec![(Arc::from("in"), 0, 1)]);
+    assert!(pipeline.drained());
+    assert_eq!(pipeline.positions(None), vec![(Arc::from("in"), 0, 1)]);
 }
 
 #[test]
 fn delivery_failures_are_retried_and_oversize_outputs_become_dead_letters() {
     let mut io = FakeIo::default();
-    let mut core = core(settings(|_| {}));
-    event(&mut core, &mut io, 0, 0, None);
-    event(&mut core, &mut io, 0, 1, None);
-    succeed(&mut core, &mut io, "in-0-0");
-    succeed(&mut core, &mut io, "in-0-1");
+    let mut pipeline = pipeline(settings(|_| {}));
+    event(&mut pipeline, &mut io, 0, 0, None);
+    event(&mut pipeline, &mut io, 0, 1, None);
+    succeed(&mut pipeline, &mut io, "in-0-0");
+    succeed(&mut pipeline, &mut io, "in-0-1");
     let (r0, t0) = io.produced.remove(0);
-    core.on_delivery(
+    pipeline.on_delivery(
         &mut io,
         t0,
         Err((DeliveryError::Other("timed out".into()), r0.clone())),
     );
     let (r1, t1) = io.produced.remove(0);
-    core.on_delivery(
+    pipeline.on_delivery(
         &mut io,
         t1,
         Err((DeliveryError::TooLarge("too big".into()), r1)),
@@ -451,9 +519,9 @@ fn delivery_failures_are_retried_and_oversize_outputs_become_dead_letters() {
         io.produced[1].0.header(header::DLQ_REASON).as_deref(),
         Some("output-rejected")
     );
-    ack(&mut core, &mut io, "in-0-0");
-    ack(&mut core, &mut io, "in-0-1");
-    assert_eq!(core.commit_due(), vec![(Arc::from("in"), 0, 2)]);
+    ack(&mut pipeline, &mut io, "in-0-0");
+    ack(&mut pipeline, &mut io, "in-0-1");
+    assert_eq!(pipeline.commit_due(), vec![(Arc::from("in"), 0, 2)]);
 }
 
 #[test]
@@ -462,24 +530,24 @@ fn a_full_producer_queue_holds_records_until_it_drains() {
         queue_full: true,
         ..FakeIo::default()
     };
-    let mut core = core(settings(|_| {}));
-    event(&mut core, &mut io, 0, 0, None);
-    succeed(&mut core, &mut io, "in-0-0");
+    let mut pipeline = pipeline(settings(|_| {}));
+    event(&mut pipeline, &mut io, 0, 0, None);
+    succeed(&mut pipeline, &mut io, "in-0-0");
     assert!(io.produced.is_empty());
-    assert_eq!(core.unacknowledged(), 1);
+    assert_eq!(pipeline.unacknowledged(), 1);
     io.queue_full = false;
-    core.tick(&mut io);
-    ack(&mut core, &mut io, "in-0-0");
-    assert!(core.drained());
+    pipeline.tick(&mut io);
+    ack(&mut pipeline, &mut io, "in-0-0");
+    assert!(pipeline.drained());
 }
 
 #[test]
 fn passthrough_publishes_the_event_itself() {
     let mut io = FakeIo::default();
-    let mut core = core(Arc::new(PipelineSettings::new(
+    let mut pipeline = pipeline(Arc::new(PipelineSettings::new(
         "p", "in", None, "out", "dlq",
     )));
-    event(&mut core, &mut io, 0, 0, None);
+    event(&mut pipeline, &mut io, 0, 0, None);
     assert!(io.submitted.is_empty());
     assert_eq!(io.produced[0].0.payload, br#"{"offset":0}"#);
 }
@@ -487,9 +555,9 @@ fn passthrough_publishes_the_event_itself() {
 #[test]
 fn envelope_input_and_duplicates() {
     let mut io = FakeIo::default();
-    let mut core = core(settings(|s| s.input = InputMode::Envelope));
-    event(&mut core, &mut io, 0, 7, Some("k"));
-    event(&mut core, &mut io, 0, 7, Some("k"));
+    let mut pipeline = pipeline(settings(|s| s.input = InputMode::Envelope));
+    event(&mut pipeline, &mut io, 0, 7, Some("k"));
+    event(&mut pipeline, &mut io, 0, 7, Some("k"));
     assert_eq!(io.submitted.len(), 1, "the repeated offset is ignored");
     assert_eq!(
         io.submitted[0].input,

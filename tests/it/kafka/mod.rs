@@ -13,6 +13,7 @@
 
 mod backpressure;
 mod cli;
+mod crash;
 mod failures;
 mod ordering;
 mod pipeline;
@@ -145,7 +146,6 @@ group_id = "{group}"
 definition = "{definition}"
 output_topic = "{output}"
 dlq_topic = "{dlq}"
-commit_interval_ms = 200
 shutdown_grace_ms = 5000
 {extra}
 "#,

@@ -10,6 +10,9 @@ fn poison_events_land_in_the_dlq_with_their_error_and_the_pipeline_goes_on() {
     };
     let names = Names::new("poison");
     names.create(&bootstrap, 1);
+    // Serialised again, these bytes would differ (spaces, key order, 1.0,
+    // 2e0, a unicode escape): the dead letter must carry them unchanged.
+    let failing: &[u8] = br#"{ "site" : "plant-1",  "readings":[1.0, 2e0], "note":"caf\u00e9" }"#;
     let oversize = format!(r#"{{"device_id":"d","pad":"{}"}}"#, "x".repeat(300 * 1024));
     let events: Vec<(String, Vec<u8>)> = vec![
         ("ok".into(), iot_event(1).1),
@@ -17,10 +20,7 @@ fn poison_events_land_in_the_dlq_with_their_error_and_the_pipeline_goes_on() {
         ("too-large".into(), oversize.into_bytes()),
         // iot-enrich's Validate Choice reads $.device_id: missing, the
         // execution fails with States.Runtime (as on AWS).
-        (
-            "fails".into(),
-            br#"{"site":"plant-1","readings":[1]}"#.to_vec(),
-        ),
+        ("fails".into(), failing.to_vec()),
         ("ok-too".into(), iot_event(2).1),
     ];
     let mut produced = produce(&bootstrap, &names.source, events);
@@ -83,6 +83,12 @@ fn poison_events_land_in_the_dlq_with_their_error_and_the_pipeline_goes_on() {
         Some(&b"{\"device_id\": "[..]),
         "the dead letter carries the event as received"
     );
+    assert_eq!(
+        by_offset(3).payload.as_deref(),
+        Some(failing),
+        "a failed execution's dead letter carries the event byte for byte"
+    );
+    assert_eq!(by_offset(3).key.as_deref(), Some(&b"fails"[..]));
     // And it keeps going.
     produced.extend(produce(&bootstrap, &names.source, [iot_event(3)]));
     let records = read_outcomes(
