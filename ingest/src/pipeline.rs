@@ -827,7 +827,7 @@ impl Pipeline {
             self.pass_key_on(index);
         }
         let record = match (status, result) {
-            (Status::Cancelled, _) => {
+            (Status::Aborted, _) => {
                 // Shutdown or revocation: the offset stays not done.
                 self.release(index);
                 return;

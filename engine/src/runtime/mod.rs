@@ -75,8 +75,9 @@ pub enum Status {
     Failed,
     /// It ran past its deadline (`States.Timeout`).
     TimedOut,
-    /// It was cancelled.
-    Cancelled,
+    /// It was stopped (cancelled, or the runtime shut down), as AWS's
+    /// `StopExecution` aborts an execution.
+    Aborted,
 }
 
 impl Status {
@@ -86,7 +87,7 @@ impl Status {
             Status::Succeeded => "SUCCEEDED",
             Status::Failed => "FAILED",
             Status::TimedOut => "TIMED_OUT",
-            Status::Cancelled => "ABORTED",
+            Status::Aborted => "ABORTED",
         }
     }
 }
@@ -383,7 +384,7 @@ impl Runtime {
         submit(&self.shared, submission)
     }
 
-    /// Cancels an execution: it completes with [`Status::Cancelled`] (unless
+    /// Cancels an execution: it completes with [`Status::Aborted`] (unless
     /// it already ended), its children stop and its task futures are aborted.
     pub fn cancel(&self, id: ExecutionId) {
         cancel(&self.shared, id)
@@ -546,7 +547,7 @@ fn cancel(shared: &Shared, id: ExecutionId) {
     let shards = shared.inboxes.len() as u64;
     if let Some(shard) = id.0.checked_sub(1).map(|n| (n % shards) as usize) {
         let error = StatesError::new("ExecutionAborted", "the execution was cancelled");
-        shared.inboxes[shard].push(Message::End(Box::new((id, Status::Cancelled, error))));
+        shared.inboxes[shard].push(Message::End(Box::new((id, Status::Aborted, error))));
     }
 }
 

@@ -1105,7 +1105,7 @@ impl Shard {
         // comes from outside it.
         let closing = match status {
             Status::TimedOut => Some(EventType::ExecutionTimedOut),
-            Status::Cancelled => Some(EventType::ExecutionAborted),
+            Status::Aborted => Some(EventType::ExecutionAborted),
             Status::Succeeded | Status::Failed => None,
         };
         if let Some(event) = closing
@@ -1202,7 +1202,7 @@ impl Shard {
             .collect();
         for index in tops {
             let error = StatesError::new("ExecutionAborted", "the runtime shut down");
-            self.end_execution(index, Status::Cancelled, Err(error));
+            self.end_execution(index, Status::Aborted, Err(error));
         }
     }
 }

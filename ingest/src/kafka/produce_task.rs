@@ -22,6 +22,11 @@
 //! execution's own output is published and its offset committed. It fails
 //! with `Kafka.InvalidParameters` for bad parameters and `Kafka.ProduceFailed`
 //! when the cluster refuses the record (both retryable with `Retry`).
+//!
+//! As `arn:spate:::kafka:produce.waitForTaskToken` the record carries the
+//! task's token in a `spate-task-token` header, and the Task waits for the
+//! callback that brings the token back (whoever consumes the record
+//! answers); the record's acknowledgement only delivers the token.
 
 use super::client::{self, Throttle};
 use crate::config::KafkaSettings;
@@ -83,6 +88,21 @@ impl KafkaProduceTask {
 
 fn invalid(cause: impl Into<String>) -> StatesError {
     StatesError::new("Kafka.InvalidParameters", cause)
+}
+
+/// The header that carries a `.waitForTaskToken` task's token.
+pub const TASK_TOKEN_HEADER: &str = "spate-task-token";
+
+/// The record a call asks for: its parameters, and the task token, if any,
+/// as a header.
+fn request_for(call: &TaskCall) -> Result<Request, StatesError> {
+    let mut request = request(&call.input)?;
+    if let Some(token) = &call.task_token {
+        request
+            .headers
+            .push((TASK_TOKEN_HEADER.to_string(), token.to_string()));
+    }
+    Ok(request)
 }
 
 /// The record a call asks for.
@@ -169,7 +189,7 @@ fn request(input: &Value) -> Result<Request, StatesError> {
 
 impl TaskHandler for KafkaProduceTask {
     fn invoke(&self, call: TaskCall) -> TaskReply {
-        let request = match request(&call.input) {
+        let request = match request_for(&call) {
             Ok(r) => r,
             Err(e) => return TaskReply::Ready(Err(e)),
         };
@@ -215,6 +235,32 @@ impl TaskHandler for KafkaProduceTask {
 mod tests {
     use super::*;
     use spate_engine::json;
+
+    #[test]
+    fn a_waiting_task_sends_its_token_in_a_header() {
+        let mut call = TaskCall {
+            resource: Str::new("arn:spate:::kafka:produce.waitForTaskToken"),
+            input: json!({"Topic": "jobs", "Value": {"n": 1}, "Headers": {"h": "v"}}),
+            credentials: None,
+            timeout: None,
+            heartbeat: None,
+            execution_name: Str::new("e"),
+            state_name: Str::new("s"),
+            retry_count: 0,
+            invocation: 0,
+            task_token: Some(Str::new("opaque-token")),
+        };
+        let r = request_for(&call).unwrap();
+        assert_eq!(
+            r.headers,
+            [
+                ("h".to_string(), "v".to_string()),
+                (TASK_TOKEN_HEADER.to_string(), "opaque-token".to_string())
+            ]
+        );
+        call.task_token = None;
+        assert_eq!(request_for(&call).unwrap().headers.len(), 1);
+    }
 
     #[test]
     fn parameters_are_checked() {

@@ -450,7 +450,7 @@ fn revocation_drops_unstarted_cancels_late_and_ignores_stale_completions() {
     assert_eq!(s.name, "in-0-2");
     pipeline.on_completion(
         &mut io,
-        completion(&s, Status::Cancelled, Err(StatesError::runtime("x"))),
+        completion(&s, Status::Aborted, Err(StatesError::runtime("x"))),
     );
     assert_eq!(pipeline.assigned(), [tp(1)]);
     assert_eq!(io.submitted.len(), 1);
@@ -485,7 +485,7 @@ fn shutdown_commits_only_what_is_safe() {
     let s = io.submitted.remove(0);
     pipeline.on_completion(
         &mut io,
-        completion(&s, Status::Cancelled, Err(StatesError::runtime("x"))),
+        completion(&s, Status::Aborted, Err(StatesError::runtime("x"))),
     );
     assert!(pipeline.drained());
     assert_eq!(pipeline.positions(None), vec![(Arc::from("in"), 0, 1)]);

@@ -208,7 +208,7 @@ fn stopping_an_execution_that_waits_for_a_token() {
     let (token, _) = next_token(&tokens);
     h.runtime.cancel(id);
     let done = h.collect(1);
-    assert_eq!(done[0].status, Status::Cancelled);
+    assert_eq!(done[0].status, Status::Aborted);
     let events: Vec<EventType> = history.take().iter().map(|e| e.event_type).collect();
     assert_eq!(
         events.last(),

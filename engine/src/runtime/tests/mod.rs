@@ -300,12 +300,12 @@ fn cancellation_completes_once_as_cancelled() {
         h.runtime.cancel(cancel);
         let done = h.collect(1);
         assert_eq!(done[0].tag, 2);
-        assert_eq!(done[0].status, Status::Cancelled);
+        assert_eq!(done[0].status, Status::Aborted);
         h.runtime.cancel(cancel);
         h.runtime.cancel(keep);
         let done = h.collect(1);
         assert_eq!(done[0].tag, 1);
-        assert_eq!(done[0].status, Status::Cancelled);
+        assert_eq!(done[0].status, Status::Aborted);
         h.assert_idle();
         h.assert_no_more();
     }
@@ -343,7 +343,7 @@ fn admission_is_bounded() {
     assert_eq!(cancelled, 5);
     let done: Vec<Completion> = h.completions.try_iter().collect();
     assert_eq!(done.len(), 5);
-    assert!(done.iter().all(|c| c.status == Status::Cancelled));
+    assert!(done.iter().all(|c| c.status == Status::Aborted));
 }
 
 #[test]
