@@ -12,7 +12,7 @@
 //! field with the same text as the doc comments here.
 
 use serde::Deserialize;
-use spate_engine::plan::{CompileOptions, Plan, from_definition};
+use spate_engine::registry::{Registry, RegistryError, StateMachine};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::RangeInclusive;
@@ -291,6 +291,9 @@ pub struct Config {
     pub embedded: EmbeddedSettings,
     /// The pipelines.
     pub pipelines: Vec<PipelineSettings>,
+    /// The state machines of the pipelines, by name; pipelines start their
+    /// executions through its entries.
+    pub registry: Arc<Registry>,
 }
 
 /// The embedded cluster's settings.
@@ -348,9 +351,10 @@ pub struct PipelineSettings {
     pub group_instance_id: Option<String>,
     /// The definition's path as resolved (for messages).
     pub definition_path: PathBuf,
-    /// The compiled state machine; `None` passes events through unchanged
-    /// (`spate loadgen --passthrough`).
-    pub plan: Option<Arc<Plan>>,
+    /// The state machine (a registry entry: executions run its latest
+    /// version); `None` passes events through unchanged (`spate loadgen
+    /// --passthrough`).
+    pub state_machine: Option<Arc<StateMachine>>,
     /// Output topic.
     pub output_topic: String,
     /// Dead-letter topic.
@@ -381,7 +385,7 @@ impl PipelineSettings {
     pub fn new(
         name: impl Into<String>,
         source_topic: impl Into<String>,
-        plan: Option<Arc<Plan>>,
+        state_machine: Option<Arc<StateMachine>>,
         output_topic: impl Into<String>,
         dlq_topic: impl Into<String>,
     ) -> PipelineSettings {
@@ -392,7 +396,7 @@ impl PipelineSettings {
             name,
             source_topics: vec![source_topic.into()],
             definition_path: PathBuf::new(),
-            plan,
+            state_machine,
             output_topic: output_topic.into(),
             dlq_topic: dlq_topic.into(),
             on_failure: OnFailure::Dlq,
@@ -570,6 +574,7 @@ impl Config {
             );
         }
         let mut validated = Vec::new();
+        let registry = Arc::new(Registry::default());
         let mut names = std::collections::HashSet::new();
         for (i, (p, numbers)) in pipelines.iter().zip(pipeline_numbers).enumerate() {
             let [
@@ -626,19 +631,26 @@ impl Config {
                     None
                 }
                 Ok((resolved, text)) => {
-                    let options = CompileOptions {
-                        name: state_machine_name(&p.definition, &p.name),
-                        ..CompileOptions::default()
-                    };
-                    match from_definition(&text, &options) {
-                        Ok(plan) => Some((resolved, Arc::new(plan))),
-                        Err(diagnostics) => {
+                    let name = state_machine_name(&p.definition, &p.name);
+                    match registry.create(&name, &text) {
+                        Ok(machine) => Some((resolved, machine)),
+                        Err(RegistryError::InvalidDefinition(diagnostics)) => {
                             for d in &diagnostics.0 {
                                 invalid(
                                     field("definition"),
                                     format!("{}: {d}", p.definition.display()),
                                 );
                             }
+                            None
+                        }
+                        Err(other) => {
+                            invalid(
+                                field("definition"),
+                                format!(
+                                    "{}: {other}: another pipeline's definition, from a file of the same name, differs",
+                                    p.definition.display()
+                                ),
+                            );
                             None
                         }
                     }
@@ -654,7 +666,7 @@ impl Config {
                         .unwrap_or_else(|| format!("spate-{}", p.name)),
                     group_instance_id: p.group_instance_id.clone(),
                     definition_path,
-                    plan: Some(plan),
+                    state_machine: Some(plan),
                     output_topic: p.output_topic.clone(),
                     dlq_topic: p.dlq_topic.clone(),
                     on_failure: p.on_failure,
@@ -676,6 +688,7 @@ impl Config {
             kafka: settings,
             embedded,
             pipelines: validated,
+            registry,
         })
     }
 }

@@ -59,7 +59,7 @@ use crate::offsets::OffsetTracker;
 use crate::record::{self, DeadLetter, OutRecord, Source};
 use crate::stats::{self, PipelineStats};
 use spate_engine::error::StatesError;
-use spate_engine::plan::Plan;
+use spate_engine::registry::StateMachine;
 use spate_engine::runtime::{
     Completion, CompletionSink, ExecutionId, Status, Submission, SubmitError,
 };
@@ -209,7 +209,7 @@ pub struct Pipeline {
     settings: Arc<PipelineSettings>,
     /// The pipeline's name (for the records' headers).
     name: Arc<str>,
-    plan: Option<Arc<Plan>>,
+    state_machine: Option<Arc<StateMachine>>,
     topics: Vec<Arc<str>>,
     output_topic: Arc<str>,
     dlq_topic: Arc<str>,
@@ -241,7 +241,7 @@ impl Pipeline {
     ) -> Pipeline {
         Pipeline {
             name: Arc::from(settings.name.as_str()),
-            plan: settings.plan.clone(),
+            state_machine: settings.state_machine.clone(),
             topics: settings
                 .source_topics
                 .iter()
@@ -779,22 +779,23 @@ impl Pipeline {
             InputMode::Value => slot.payload.clone(),
             InputMode::Envelope => event::envelope(topic, &slot.meta, slot.payload.clone()),
         };
-        let Some(plan) = &self.plan else {
+        let Some(machine) = &self.state_machine else {
             // Passthrough: the input is the output.
             stats::add(&self.stats.started, 1);
             self.slots[index as usize].phase = Phase::Executing;
             self.complete(index, None, Status::Succeeded, Ok(input.to_json_bytes()));
             return true;
         };
+        // The state machine's latest version: an update reaches the next
+        // event, and running executions keep theirs.
         let submission = Submission {
-            plan: Arc::clone(plan),
-            name: event::execution_name(topic, slot.tp.partition, slot.meta.offset),
-            input,
             key: slot.meta.key.as_deref().map(event::key_hash),
             tag: self.tag(index),
-            sink: Arc::clone(&self.sink),
-            history: None,
-            resources: None,
+            ..machine.submission(
+                event::execution_name(topic, slot.tp.partition, slot.meta.offset),
+                input,
+                Arc::clone(&self.sink),
+            )
         };
         match io.submit(submission) {
             Ok(id) => {

@@ -8,7 +8,6 @@
 
 use anyhow::{Context, anyhow};
 use spate_engine::limits::{DEFINITION_BYTES as MAX_DEFINITION_BYTES, PAYLOAD_BYTES};
-use spate_engine::plan::{CompileOptions, Plan, from_definition};
 use spate_engine::registry::{Registry, RegistryError, StateMachine};
 use spate_engine::task::{MockBehaviour, MockHandler, Resources, TaskConfig, build_resources};
 use spate_engine::value::{JsonParseError, Value, parse_json};
@@ -97,19 +96,6 @@ pub fn read_text(path: &Path, kind: FileKind) -> Result<String, String> {
             at.line, at.column, at.offset
         )
     })
-}
-
-/// Reads, validates and compiles a state machine definition. The state
-/// machine is named after the file (without its extensions).
-pub fn plan(path: &Path) -> anyhow::Result<Arc<Plan>> {
-    let text =
-        read_text(path, FileKind::Definition).map_err(|e| anyhow!("{}: {e}", origin(path)))?;
-    let options = CompileOptions {
-        name: machine_name(path).to_string(),
-        ..CompileOptions::default()
-    };
-    let plan = from_definition(&text, &options).map_err(|d| anyhow!("{}: {d}", path.display()))?;
-    Ok(Arc::new(plan))
 }
 
 /// Reads a definition and registers it in `registry` as a state machine

@@ -112,8 +112,9 @@ pub fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
     if let Some(shards) = args.shards {
         in_range("--shards", shards as u64, &ranges::SHARDS).map_err(|p| anyhow!("{p}"))?;
     }
-    let plan = match &args.definition {
-        Some(path) => Some(load::plan(path)?),
+    let registry = spate_engine::registry::Registry::default();
+    let machine = match &args.definition {
+        Some(path) => Some(load::state_machine(&registry, path)?),
         None => None,
     };
     let template = match &args.input {
@@ -217,8 +218,13 @@ pub fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
     if !args.external {
         let mut kafka_settings = spate_ingest::config::KafkaSettings::new(bootstrap.clone());
         kafka_settings.properties = properties.clone();
-        let mut settings =
-            PipelineSettings::new("loadgen", source.clone(), plan, output.clone(), dlq.clone());
+        let mut settings = PipelineSettings::new(
+            "loadgen",
+            source.clone(),
+            machine,
+            output.clone(),
+            dlq.clone(),
+        );
         settings.group_id = format!("{unique}-group");
         settings.max_in_flight = args.max_in_flight;
         // The window covers the executions, the ready reserve and the

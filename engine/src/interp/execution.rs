@@ -9,6 +9,9 @@ use crate::value::{Map, Str, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// Task invocations of one execution so far, by resource.
+type InvocationCounts = Mutex<Vec<(Str, u32)>>;
+
 /// What the host that runs an execution tells it (all optional).
 #[derive(Debug, Default)]
 pub struct Hosting {
@@ -43,7 +46,7 @@ pub struct ExecutionInfo {
     /// host's).
     pub resources: Option<Arc<Resources>>,
     /// Task invocations so far, by resource (built on the first task).
-    invocations: OnceLock<Box<Mutex<Vec<(Str, u32)>>>>,
+    invocations: OnceLock<Box<InvocationCounts>>,
     /// Its Map iterations and Parallel branches started and not yet ended,
     /// on any thread.
     live_fibers: AtomicU32,

@@ -36,15 +36,15 @@ impl Io for FakeIo {
     }
 }
 
-fn plan() -> Arc<Plan> {
+fn state_machine() -> Arc<spate_engine::registry::StateMachine> {
     let text = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
-    Arc::new(
-        spate_engine::plan::from_definition(text, &Default::default()).expect("valid definition"),
-    )
+    spate_engine::registry::Registry::default()
+        .create("p", text)
+        .expect("valid definition")
 }
 
 fn settings(edit: impl FnOnce(&mut PipelineSettings)) -> Arc<PipelineSettings> {
-    let mut s = PipelineSettings::new("p", "in", Some(plan()), "out", "dlq");
+    let mut s = PipelineSettings::new("p", "in", Some(state_machine()), "out", "dlq");
     edit(&mut s);
     Arc::new(s)
 }
