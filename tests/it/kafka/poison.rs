@@ -50,7 +50,7 @@ fn poison_events_land_in_the_dlq_with_their_error_and_the_pipeline_goes_on() {
             1,
             "invalid-json",
             "InvalidJson",
-            "invalid JSON at byte offset",
+            "invalid JSON at line 1 column 15 (byte offset 14): EOF while parsing a value",
         ),
         (
             2,
