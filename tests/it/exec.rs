@@ -140,3 +140,25 @@ fn a_runaway_nested_fan_out_fails_with_a_clear_error() {
     assert!(stderr.contains("error: States.Runtime"), "{stderr}");
     assert!(stderr.contains("max_fibers_per_execution"), "{stderr}");
 }
+
+#[test]
+fn a_long_cpu_only_map_ends_by_its_timeout() {
+    // 120,000 iterations of real work, none of which ever waits: the
+    // execution's deadline is still checked every few milliseconds.
+    let started = Instant::now();
+    let output = exec(
+        r#"{"QueryLanguage": "JSONata", "TimeoutSeconds": 2, "StartAt": "M", "States": {
+            "M": {"Type": "Map", "Items": "{% [1..120000] %}", "ItemProcessor": {"StartAt": "Sum", "States": {
+                "Sum": {"Type": "Pass", "Output": "{% $reduce([1..2000], function($a, $v) { $a + $v }) %}", "End": true}}},
+                "End": true}}}"#,
+        &[],
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("execution TIMED_OUT"), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "ended {:?} after its 2 s timeout",
+        started.elapsed()
+    );
+}

@@ -126,10 +126,15 @@ impl Join {
         }
     }
 
+    /// `true` when [`Join::next_to_start`] would start a child now.
+    pub fn has_more_to_start(&self) -> bool {
+        let limit_reached = self.max_concurrency > 0 && self.running >= self.max_concurrency;
+        !self.done && !limit_reached && self.started < self.results.len()
+    }
+
     /// The index of the next child to start now, if `MaxConcurrency` allows.
     pub fn next_to_start(&mut self) -> Option<usize> {
-        let limit_reached = self.max_concurrency > 0 && self.running >= self.max_concurrency;
-        if self.done || limit_reached || self.started >= self.results.len() {
+        if !self.has_more_to_start() {
             return None;
         }
         self.started += 1;

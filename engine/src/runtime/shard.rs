@@ -35,10 +35,19 @@ use std::time::Duration;
 const INBOX_BATCH: usize = 256;
 /// Fiber resumptions per loop turn.
 const READY_BATCH: usize = 256;
-/// Children a fan-out runs inline (slot-less, to their first wait) per call
-/// to `start_children`; more are queued. Bounds how long one fan-out can hold
-/// the shard before other work gets a turn.
-const INLINE_CHILDREN: usize = 128;
+/// The longest a loop turn resumes fibers (or a fan-out starts children)
+/// before timers are fired again: an execution's deadline is checked at
+/// least this often, however expensive its states are. The clock is read
+/// every [`SLICE_CHECK`] resumptions, so checking costs next to nothing.
+const TIME_SLICE: Duration = Duration::from_millis(2);
+/// Resumptions (or children started) between two reads of the clock.
+const SLICE_CHECK: usize = 16;
+/// Children a fan-out starts per call to `start_children` (run inline,
+/// slot-less, to their first wait, or handed to idle shards); the parent is
+/// queued to start more on a later turn. Bounds how long one fan-out can
+/// hold the shard before other work gets a turn, and how many of its
+/// children exist at once when they run without waiting.
+const CHILDREN_PER_TURN: usize = 128;
 /// How long an idle shard watches its inbox before it parks (see
 /// [`Inbox::spin_for_message`]).
 const IDLE_SPIN: Duration = Duration::from_micros(20);
@@ -133,6 +142,8 @@ enum Resume {
     Timer,
     Task(TaskResult),
     Join(JoinOutcome),
+    /// A fan-out starts its next children (the parent stays waiting).
+    StartChildren,
 }
 
 #[derive(Clone, Copy)]
@@ -224,7 +235,8 @@ impl Shard {
             }
             self.now = self.shared.clock.now();
             self.fire_timers();
-            for _ in 0..READY_BATCH {
+            let slice_start = self.now;
+            for resumed in 1..=READY_BATCH {
                 let Some((slot, generation, resume)) = self.ready.pop_front() else {
                     break;
                 };
@@ -233,6 +245,11 @@ impl Shard {
                 }
                 busy = true;
                 self.resume(slot, resume);
+                if resumed % SLICE_CHECK == 0
+                    && self.shared.clock.now().since(slice_start) >= TIME_SLICE
+                {
+                    break;
+                }
             }
             if !busy && self.ready.is_empty() {
                 self.idle();
@@ -653,6 +670,10 @@ impl Shard {
     // --- running fibers ------------------------------------------------------
 
     fn resume(&mut self, index: u32, resume: Resume) {
+        if let Resume::StartChildren = resume {
+            self.start_children(index);
+            return;
+        }
         let Some(slot) = self
             .entries
             .get_mut(index as usize)
@@ -669,6 +690,7 @@ impl Shard {
             Resume::Timer => slot.fiber.on_timer(&mut env),
             Resume::Task(result) => slot.fiber.on_task_result(result, &mut env),
             Resume::Join(outcome) => slot.fiber.on_join(outcome, &mut env),
+            Resume::StartChildren => return,
         };
         self.act(index, poll);
     }
@@ -837,8 +859,11 @@ impl Shard {
     /// queue: a CPU-only Map iteration finishes right here and only its
     /// result is recorded. A child that has to wait gets a slot. While other
     /// shards are idle, children are handed to them instead, so one big
-    /// fan-out uses every core. At most [`INLINE_CHILDREN`] run inline per
-    /// call; the rest are queued, so a huge fan-out does not hold the shard.
+    /// fan-out uses every core. At most [`CHILDREN_PER_TURN`] start per
+    /// call; then the parent is queued to start the next ones on a later
+    /// turn, so a huge fan-out neither holds the shard nor makes all its
+    /// children at once (a CPU-only Map over 100,000 items keeps about a
+    /// turn's worth alive).
     fn start_children(&mut self, index: u32) {
         let parent = self.reference(index);
         let shards = self.shared.inboxes.len();
@@ -851,10 +876,27 @@ impl Shard {
         };
         let mut outgoing: Vec<Vec<ChildFiber>> = Vec::new();
         let mut turn = 0usize;
-        let mut inline_budget = INLINE_CHILDREN;
+        let mut turn_budget = CHILDREN_PER_TURN;
         let max_fibers = self.shared.max_fibers;
         let mut over_budget = None;
+        let shared = Arc::clone(&self.shared);
+        let slice_start = shared.clock.now();
+        let out_of_time = |budget: usize| {
+            (CHILDREN_PER_TURN - budget) % SLICE_CHECK == SLICE_CHECK - 1
+                && shared.clock.now().since(slice_start) >= TIME_SLICE
+        };
         while let Some(slot) = self.slot_mut(index) {
+            if turn_budget == 0 || out_of_time(turn_budget) {
+                if slot
+                    .fan
+                    .as_ref()
+                    .is_some_and(|f| f.join.has_more_to_start())
+                {
+                    self.queue(index, Resume::StartChildren);
+                }
+                break;
+            }
+            turn_budget -= 1;
             let exec = slot.fiber.execution();
             if exec.live_fibers() >= max_fibers {
                 over_budget = Some(ExecutionId(exec.host_id));
@@ -891,12 +933,6 @@ impl Shard {
                 fork,
                 index: child_index as u32,
             };
-            if inline_budget == 0 {
-                let child = self.adopt_local(index, fiber, owner);
-                self.queue(child, Resume::Run);
-                continue;
-            }
-            inline_budget -= 1;
             let mut env = StepEnv {
                 now: self.now,
                 tokens: Some(&self.mint),
