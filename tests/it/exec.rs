@@ -116,7 +116,9 @@ fn a_runaway_nested_fan_out_fails_with_a_clear_error() {
     // Three nested Maps over 1,000 items and no MaxConcurrency: a billion
     // branches. The execution fails once it needs more live branches than
     // the runtime's budget, instead of exhausting memory.
-    let inner = r#"{"StartAt": "Leaf", "States": {"Leaf": {"Type": "Pass", "End": true}}}"#;
+    // Each leaf waits, so the branches stay alive.
+    let inner =
+        r#"{"StartAt": "Leaf", "States": {"Leaf": {"Type": "Wait", "Seconds": 10, "End": true}}}"#;
     let level = |name: &str, processor: &str| {
         format!(
             r#"{{"StartAt": "{name}", "States": {{"{name}": {{"Type": "Map", "ItemsPath": "$.xs",
