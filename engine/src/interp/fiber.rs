@@ -731,7 +731,7 @@ impl Core {
         state: &State,
         assigned: Option<Value>,
     ) -> Result<Option<PendingAssign>, StatesError> {
-        let Some(Value::Object(map)) = assigned else {
+        let Some(Ok(map)) = assigned.map(Value::into_object) else {
             return Ok(None);
         };
         let map = crate::value::Arc::unwrap_or_clone(map);
@@ -1244,7 +1244,7 @@ impl Core {
                 return Ok(Some(t.eval_string(name, b)?.to_string()));
             }
         };
-        match value {
+        match &value {
             Value::String(s) => Ok(Some(s.to_string())),
             other => Ok(Some(other.to_json())),
         }

@@ -123,7 +123,7 @@ fn run_all(dir: &Path, skips: &BTreeMap<String, String>) -> Result<Vec<CaseRepor
                 .to_string();
             let base_id = format!("{group_name}/{stem}");
             let cases = match read_json(&file) {
-                Ok(Value::Array(cases)) => cases
+                Ok(Value::Array(ref cases)) => cases
                     .iter()
                     .enumerate()
                     .map(|(i, c)| (format!("{base_id}[{i}]"), Ok(c.clone())))

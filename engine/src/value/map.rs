@@ -254,6 +254,13 @@ impl Map {
         Some(entry.value)
     }
 
+    /// Removes every entry, handing out the values (to take a value apart
+    /// without recursion).
+    pub(super) fn take_values(&mut self) -> impl Iterator<Item = Value> + '_ {
+        self.index = None;
+        self.entries.drain(..).map(|e| e.value)
+    }
+
     /// Entries in insertion order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Str, &Value)> + DoubleEndedIterator {
         self.entries.iter().map(|e| (&e.key, &e.value))

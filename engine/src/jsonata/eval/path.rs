@@ -654,9 +654,9 @@ impl<'h> Evaluator<'h> {
             let scope = item.scope(env);
             for (p, (k, _)) in group.pairs.iter().enumerate() {
                 let key = self.eval(k, item.context(), &scope)?;
-                let key = match key {
+                let key = match &key {
                     Val::Undef => continue,
-                    Val::J(Value::String(s)) => s,
+                    Val::J(Value::String(s)) => s.clone(),
                     other => {
                         return Err(JsonataError::new("T1003")
                             .at(group.pos)
