@@ -101,7 +101,11 @@ pub(super) fn equal(a: &Value, b: &Value) -> bool {
 /// Compares scalars; two containers of the same kind are pushed onto
 /// `pending` (and count as equal for now).
 #[inline]
-fn shallow_equal<'v>(a: &'v Value, b: &'v Value, pending: &mut Vec<(&'v Value, &'v Value)>) -> bool {
+fn shallow_equal<'v>(
+    a: &'v Value,
+    b: &'v Value,
+    pending: &mut Vec<(&'v Value, &'v Value)>,
+) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
@@ -162,7 +166,10 @@ mod tests {
 
     #[test]
     fn equality_still_looks_inside_every_member() {
-        assert_eq!(json!([{"a": [1, {"b": 2}]}]), json!([{"a": [1.0, {"b": 2}]}]));
+        assert_eq!(
+            json!([{"a": [1, {"b": 2}]}]),
+            json!([{"a": [1.0, {"b": 2}]}])
+        );
         assert_ne!(json!([{"a": [1, {"b": 2}]}]), json!([{"a": [1, {"b": 3}]}]));
         assert_ne!(json!([{"a": [1, {"b": 2}]}]), json!([{"a": [1, {"c": 2}]}]));
         assert_ne!(json!([[1], [2]]), json!([[1], [2, 3]]));

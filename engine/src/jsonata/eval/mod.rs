@@ -5,6 +5,7 @@
 //! sequences (JSONata's singleton rules). Paths, operators and calls live in
 //! the submodules.
 
+mod budget;
 mod call;
 mod ops;
 mod path;
@@ -320,6 +321,6 @@ impl<'h> Evaluator<'h> {
             }
         }
         let flags = if node.cons_array { super::val::CONS } else { 0 };
-        Ok(Val::flagged_array(out, flags))
+        self.built(Val::flagged_array(out, flags))
     }
 }
