@@ -3,6 +3,7 @@
 mod bench;
 mod common;
 mod conformance;
+mod hostile_jsonata;
 mod jsonata_suite;
 mod kafka;
 mod validate;
