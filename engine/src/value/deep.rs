@@ -3,62 +3,80 @@
 //! A value can be nested deeper than any thread's stack allows when it is
 //! built step by step (a JSONPath template applied in a loop, say), and
 //! the compiler's drop glue or a recursive comparison would then overflow
-//! the stack and abort the process. Both walk an explicit stack on the heap
-//! instead, which is only allocated for values that nest containers.
+//! the stack and abort the process. Both keep the containers still to
+//! visit on a heap stack instead (dropping only for values nested deeper
+//! than a few dozen levels).
 
 use super::{Arc, Value};
 
-/// `true` for an array or an object with at least one member.
+/// `true` for an array or an object that has members and no other owner:
+/// dropping it drops its members too (a shared one is only decremented).
 #[inline]
-fn has_members(value: &Value) -> bool {
+fn owns_members(value: &Value) -> bool {
     match value {
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
+        Value::Array(items) => !items.is_empty() && Arc::is_unique(items),
+        Value::Object(map) => !map.is_empty() && Arc::is_unique(map),
         _ => false,
     }
 }
 
 impl Drop for Value {
-    /// Dropping an array or an object that is not shared moves its nested
-    /// containers onto a heap stack and frees them one at a time, so a
-    /// value of any depth drops in constant native stack. Containers with
-    /// only scalars inside (the common case) are freed by the normal glue.
+    /// An unshared array or object whose members include unshared
+    /// containers is taken apart level by level, recursing at most
+    /// [`RECURSION_LEVELS`] deep and keeping deeper levels on a heap stack,
+    /// so a value of any depth drops in bounded native stack. The members
+    /// left (scalars, shared and empty containers) are freed by the normal
+    /// glue.
     #[inline]
     fn drop(&mut self) {
-        let nested = match self {
-            Value::Array(items) => Arc::is_unique(items) && items.iter().any(has_members),
-            Value::Object(map) => Arc::is_unique(map) && map.values().any(has_members),
-            _ => return,
-        };
-        if nested {
-            drop_nested(self);
+        if matches!(self, Value::Array(_) | Value::Object(_)) {
+            drop_container(self);
         }
     }
 }
 
-#[cold]
-fn drop_nested(value: &mut Value) {
-    let mut stack: Vec<Value> = Vec::new();
-    take_members(value, &mut stack);
-    while let Some(mut next) = stack.pop() {
-        // Emptied first, so its own drop finds nothing nested.
-        take_members(&mut next, &mut stack);
+/// The out-of-line part of `drop`, for arrays and objects only.
+fn drop_container(value: &mut Value) {
+    let nested = match value {
+        Value::Array(items) => Arc::is_unique(items) && items.iter().any(owns_members),
+        Value::Object(map) => Arc::is_unique(map) && map.values().any(owns_members),
+        _ => false,
+    };
+    if nested {
+        let mut deeper = Vec::new();
+        detach_nested(value, 0, &mut deeper);
+        while let Some(mut next) = deeper.pop() {
+            detach_nested(&mut next, 0, &mut deeper);
+        }
     }
 }
 
-/// Moves the members of an unshared container onto `stack`, leaving it
-/// empty. A shared one is left as it is: dropping it only decrements its
-/// count, and its last owner takes it apart.
-fn take_members(value: &mut Value, stack: &mut Vec<Value>) {
+/// Levels taken apart by recursion before the rest goes to the heap.
+const RECURSION_LEVELS: usize = 32;
+
+/// Takes the containers `value` owns out of it and drops them, those
+/// [`RECURSION_LEVELS`] below `level` by pushing them onto `deeper`
+/// instead. What is left in `value` drops without going further down.
+fn detach_nested(value: &mut Value, level: usize, deeper: &mut Vec<Value>) {
+    let mut detach = |member: &mut Value| {
+        if owns_members(member) {
+            let mut member = std::mem::take(member);
+            if level < RECURSION_LEVELS {
+                detach_nested(&mut member, level + 1, deeper);
+            } else {
+                deeper.push(member);
+            }
+        }
+    };
     match value {
         Value::Array(items) => {
             if let Some(items) = Arc::get_mut(items) {
-                stack.append(items);
+                items.iter_mut().for_each(detach);
             }
         }
         Value::Object(map) => {
             if let Some(map) = Arc::get_mut(map) {
-                stack.extend(map.take_values());
+                map.values_mut().for_each(detach);
             }
         }
         _ => {}

@@ -254,11 +254,9 @@ impl Map {
         Some(entry.value)
     }
 
-    /// Removes every entry, handing out the values (to take a value apart
-    /// without recursion).
-    pub(super) fn take_values(&mut self) -> impl Iterator<Item = Value> + '_ {
-        self.index = None;
-        self.entries.drain(..).map(|e| e.value)
+    /// Mutable access to the values, in insertion order.
+    pub(super) fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.entries.iter_mut().map(|e| &mut e.value)
     }
 
     /// Entries in insertion order.
