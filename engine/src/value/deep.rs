@@ -58,7 +58,7 @@ const RECURSION_LEVELS: usize = 32;
 /// [`RECURSION_LEVELS`] below `level` by pushing them onto `deeper`
 /// instead. What is left in `value` drops without going further down.
 fn detach_nested(value: &mut Value, level: usize, deeper: &mut Vec<Value>) {
-    let mut detach = |member: &mut Value| {
+    let detach = |member: &mut Value| {
         if owns_members(member) {
             let mut member = std::mem::take(member);
             if level < RECURSION_LEVELS {
