@@ -96,6 +96,10 @@ fn huge_values_are_refused_before_they_are_built() {
         ("range-of-ranges", "[1..10000].[1..10000]"),
         ("count-range-of-ranges", "$count([1..10000].[1..10000])"),
         ("merge-a-million", "$merge([1..1000000].{$string($): $})"),
+        (
+            "chained-closures",
+            "$type($reduce([1..1000000], function($acc,$v){ function(){ $acc } }, 0))",
+        ),
     ];
     for (name, expression) in cases {
         fails_with(name, expression, TOO_BIG);

@@ -27,7 +27,7 @@ pub struct Limits {
     /// Bytes the values built by one evaluation may take in all, counted as
     /// they are built whether or not they are kept: a string its length, an
     /// array or a sequence 32 bytes per item, an object 64 bytes per entry
-    /// plus its keys.
+    /// plus its keys, a closure 256 bytes.
     pub max_value_bytes: usize,
     /// Deepest nesting of arrays and objects in a value the evaluation
     /// builds: that of parsed JSON, [`MAX_DEPTH`].
@@ -36,6 +36,10 @@ pub struct Limits {
 
 /// What an item of an array counts against [`Limits::max_value_bytes`].
 pub(crate) const SLOT_BYTES: usize = 32;
+/// What making a closure counts against [`Limits::max_value_bytes`]: about
+/// what it keeps alive (the function, the frame it was made in and that
+/// frame's bindings), as a loop can chain closures one to the next.
+pub(crate) const CLOSURE_BYTES: usize = 256;
 /// What an entry of an object counts against [`Limits::max_value_bytes`],
 /// besides its key.
 pub(crate) const ENTRY_BYTES: usize = 64;

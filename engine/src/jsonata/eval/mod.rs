@@ -19,7 +19,7 @@ use super::ast::{Kind, Node};
 use super::error::{JsonataError, Result};
 use super::frame::Frame;
 use super::functions;
-use super::limits::{Guard, Limits};
+use super::limits::{CLOSURE_BYTES, Guard, Limits};
 use super::val::{Func, OUTER, Val, normalize};
 use crate::value::Str;
 use std::rc::Rc;
@@ -149,11 +149,13 @@ impl<'h> Evaluator<'h> {
             Kind::Bind(name, e) => self.bind(name, e, input, env),
             Kind::Call { proc, args, tail } => self.call(node, proc, args, *tail, input, env, None),
             Kind::Partial { proc, args } => self.partial(node, proc, args, input, env),
-            Kind::Lambda(def) => Ok(Val::Func(Rc::new(Func::Lambda {
-                def: def.clone(),
-                env: env.clone(),
-                input: input.clone(),
-            }))),
+            Kind::Lambda(def) => self.guard.charge(CLOSURE_BYTES).map(|()| {
+                Val::Func(Rc::new(Func::Lambda {
+                    def: def.clone(),
+                    env: env.clone(),
+                    input: input.clone(),
+                }))
+            }),
             Kind::Apply(l, r) => self.apply_chain(node, l, r, input, env),
             Kind::Transform(def) => Ok(Val::Func(Rc::new(Func::Transform {
                 def: def.clone(),
