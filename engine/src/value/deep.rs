@@ -3,30 +3,20 @@
 //! A value can be nested deeper than any thread's stack allows when it is
 //! built step by step (a JSONPath template applied in a loop, say), and
 //! the compiler's drop glue or a recursive comparison would then overflow
-//! the stack and abort the process. Both keep the containers still to
-//! visit on a heap stack instead (dropping only for values nested deeper
-//! than a few dozen levels).
+//! the stack and abort the process. Comparing keeps the containers still to
+//! visit on a heap stack; dropping recurses a few dozen levels at most and
+//! sets deeper containers aside for later.
 
 use super::{Arc, Value};
-
-/// `true` for an array or an object that has members and no other owner:
-/// dropping it drops its members too (a shared one is only decremented).
-#[inline]
-fn owns_members(value: &Value) -> bool {
-    match value {
-        Value::Array(items) => !items.is_empty() && Arc::is_unique(items),
-        Value::Object(map) => !map.is_empty() && Arc::is_unique(map),
-        _ => false,
-    }
-}
+use std::cell::{Cell, RefCell};
 
 impl Drop for Value {
-    /// An unshared array or object whose members include unshared
-    /// containers is taken apart level by level, recursing at most
-    /// [`RECURSION_LEVELS`] deep and keeping deeper levels on a heap stack,
-    /// so a value of any depth drops in bounded native stack. The members
-    /// left (scalars, shared and empty containers) are freed by the normal
-    /// glue.
+    /// An unshared array or object drops its members itself, counting how
+    /// many such drops are in progress on this thread: past
+    /// [`RECURSION_LEVELS`], a container is set aside whole and dropped by
+    /// the outermost drop once it is done. A value of any depth so drops in
+    /// bounded native stack, for a few instructions per container more than
+    /// the compiler's glue.
     #[inline]
     fn drop(&mut self) {
         if matches!(self, Value::Array(_) | Value::Object(_)) {
@@ -35,52 +25,48 @@ impl Drop for Value {
     }
 }
 
-/// The out-of-line part of `drop`, for arrays and objects only.
-fn drop_container(value: &mut Value) {
-    let nested = match value {
-        Value::Array(items) => Arc::is_unique(items) && items.iter().any(owns_members),
-        Value::Object(map) => Arc::is_unique(map) && map.values().any(owns_members),
-        _ => false,
-    };
-    if nested {
-        let mut deeper = Vec::new();
-        detach_nested(value, 0, &mut deeper);
-        while let Some(mut next) = deeper.pop() {
-            detach_nested(&mut next, 0, &mut deeper);
-        }
-    }
-}
-
-/// Levels taken apart by recursion before the rest goes to the heap.
+/// Levels of containers dropped by recursion before deeper ones are set
+/// aside.
 const RECURSION_LEVELS: usize = 32;
 
-/// Takes the containers `value` owns out of it and drops them, those
-/// [`RECURSION_LEVELS`] below `level` by pushing them onto `deeper`
-/// instead. What is left in `value` drops without going further down.
-fn detach_nested(value: &mut Value, level: usize, deeper: &mut Vec<Value>) {
-    let detach = |member: &mut Value| {
-        if owns_members(member) {
-            let mut member = std::mem::take(member);
-            if level < RECURSION_LEVELS {
-                detach_nested(&mut member, level + 1, deeper);
-            } else {
-                deeper.push(member);
-            }
-        }
+thread_local! {
+    /// Container drops in progress on this thread.
+    static LEVEL: Cell<usize> = const { Cell::new(0) };
+    /// Containers set aside for the outermost drop.
+    static SET_ASIDE: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The out-of-line part of `drop`, for arrays and objects only.
+fn drop_container(value: &mut Value) {
+    let owned = match value {
+        Value::Array(items) => !items.is_empty() && Arc::is_unique(items),
+        Value::Object(map) => !map.is_empty() && Arc::is_unique(map),
+        _ => false,
     };
+    if !owned {
+        return;
+    }
+    // Once the thread's locals are gone (a value dropped as the thread
+    // ends), the glue drops the value as it would without this.
+    let Ok(level) = LEVEL.try_with(Cell::get) else {
+        return;
+    };
+    if level >= RECURSION_LEVELS {
+        let _ = SET_ASIDE.try_with(|aside| aside.borrow_mut().push(std::mem::take(value)));
+        return;
+    }
+    LEVEL.set(level + 1);
     match value {
-        Value::Array(items) => {
-            if let Some(items) = Arc::get_mut(items) {
-                items.iter_mut().for_each(detach);
-            }
-        }
-        Value::Object(map) => {
-            if let Some(map) = Arc::get_mut(map) {
-                map.values_mut().for_each(detach);
-            }
-        }
+        Value::Array(items) => drop(Arc::get_mut(items).map(std::mem::take)),
+        Value::Object(map) => drop(Arc::get_mut(map).map(std::mem::take)),
         _ => {}
     }
+    if level == 0 {
+        while let Some(next) = SET_ASIDE.with_borrow_mut(Vec::pop) {
+            drop(next);
+        }
+    }
+    LEVEL.set(level);
 }
 
 /// JSON equality (see `PartialEq for Value`), with the pairs of containers

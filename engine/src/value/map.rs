@@ -254,11 +254,6 @@ impl Map {
         Some(entry.value)
     }
 
-    /// Mutable access to the values, in insertion order.
-    pub(super) fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
-        self.entries.iter_mut().map(|e| &mut e.value)
-    }
-
     /// Entries in insertion order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Str, &Value)> + DoubleEndedIterator {
         self.entries.iter().map(|e| (&e.key, &e.value))
