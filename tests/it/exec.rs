@@ -164,3 +164,25 @@ fn a_long_cpu_only_map_ends_by_its_timeout() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_long_jsonata_evaluation_ends_by_the_execution_timeout() {
+    // Millions of calls in one expression, little memory, well within
+    // JSONata's own limits: the execution's TimeoutSeconds stops it.
+    let started = Instant::now();
+    let output = exec(
+        r#"{"QueryLanguage": "JSONata", "TimeoutSeconds": 1, "StartAt": "Work", "States": {
+            "Work": {"Type": "Pass",
+                "Output": "{% ( $fib := function($n) { $n <= 1 ? $n : $fib($n - 1) + $fib($n - 2) }; $fib(40) ) %}", "End": true}}}"#,
+        &[],
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("execution TIMED_OUT"), "{stderr}");
+    assert!(stderr.contains("error: States.Timeout"), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "ended {:?} after its 1 s timeout (JSONata's own limit is 10 s)",
+        started.elapsed()
+    );
+}

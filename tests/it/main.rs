@@ -5,6 +5,7 @@ mod common;
 mod conformance;
 mod exec;
 mod hostile_input;
+mod hostile_jsonata;
 mod jsonata_suite;
 mod kafka;
 mod validate;

@@ -8,6 +8,7 @@ use crate::time::Timestamp;
 use crate::value::{Map, Str, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 /// Task invocations of one execution so far, by resource.
 type InvocationCounts = Mutex<Vec<(Str, u32)>>;
@@ -21,6 +22,9 @@ pub struct Hosting {
     pub history: Option<History>,
     /// Its own task handlers instead of the host's.
     pub resources: Option<Arc<Resources>>,
+    /// When it must have ended (its `TimeoutSeconds` or the host's cap):
+    /// JSONata evaluations stop there too.
+    pub deadline: Option<Instant>,
 }
 
 /// One execution's identity and input.
@@ -52,6 +56,9 @@ pub struct ExecutionInfo {
     live_fibers: AtomicU32,
     /// Its host's id for it, for messages about it from other threads.
     pub host_id: u64,
+    /// When it must have ended, on the host's monotonic clock (see
+    /// [`Hosting::deadline`]).
+    pub deadline: Option<Instant>,
 }
 
 impl ExecutionInfo {
@@ -90,6 +97,7 @@ impl ExecutionInfo {
             invocations: OnceLock::new(),
             live_fibers: AtomicU32::new(0),
             host_id: hosting.id,
+            deadline: hosting.deadline,
         }
     }
 

@@ -11,6 +11,7 @@ use super::variables::Variables;
 use crate::jsonata::Bindings;
 use crate::value::{Map, Value};
 use std::cell::OnceCell;
+use std::time::Instant;
 
 /// The bindings of one evaluation of a state's JSONata fields.
 pub struct StatesBindings<'a> {
@@ -20,6 +21,7 @@ pub struct StatesBindings<'a> {
     context: Option<&'a dyn Fn() -> Value>,
     variables: &'a Variables,
     states: OnceCell<Value>,
+    deadline: Option<Instant>,
 }
 
 impl<'a> StatesBindings<'a> {
@@ -32,7 +34,14 @@ impl<'a> StatesBindings<'a> {
             context: None,
             variables,
             states: OnceCell::new(),
+            deadline: None,
         }
+    }
+
+    /// Evaluations stop at `deadline` (the execution's), if any.
+    pub fn with_deadline(mut self, deadline: Option<Instant>) -> StatesBindings<'a> {
+        self.deadline = deadline;
+        self
     }
 
     /// Adds `$states.result`.
@@ -85,6 +94,10 @@ impl Bindings for StatesBindings<'_> {
     /// Step Functions has no `$eval` (its documentation points to `$parse`).
     fn hides_function(&self, name: &str) -> bool {
         name == "eval"
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 }
 

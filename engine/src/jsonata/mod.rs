@@ -62,6 +62,12 @@ pub trait Bindings {
     fn hides_function(&self, _name: &str) -> bool {
         false
     }
+
+    /// When the host needs the evaluation to have ended (an execution's
+    /// `TimeoutSeconds`); it stops there, as at its own time limit.
+    fn deadline(&self) -> Option<std::time::Instant> {
+        None
+    }
 }
 
 /// No host variables.

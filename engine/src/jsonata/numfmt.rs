@@ -7,7 +7,7 @@
 //! string, so `0.1 + 0.2` gives `"0.3"`.
 
 use super::val::Val;
-use crate::value::Value;
+use crate::value::{Str, Value};
 
 /// Decimal digits (no leading or trailing zeros) and the exponent `e` such
 /// that the value is `0.d1d2d3... × 10^e`.
@@ -140,16 +140,37 @@ pub(crate) fn format_number(x: f64) -> String {
 /// (compact).
 pub(crate) fn stringify(v: &Value) -> String {
     let mut out = String::new();
-    write(&Val::J(v.clone()), &mut out, None, 0);
+    let _ = write(&Val::J(v.clone()), &mut out, None, usize::MAX, false);
     out
 }
 
 /// `$string` of a value: compact, or indented by two spaces with `pretty`.
-/// Functions become `""`.
+/// Functions become `""`, numbers JSON cannot hold `null`.
 pub(crate) fn stringify_val(v: &Val, pretty: bool) -> String {
     let mut out = String::new();
-    write(v, &mut out, pretty.then_some(2), 0);
+    let _ = write(v, &mut out, pretty.then_some(2), usize::MAX, false);
     out
+}
+
+/// Why [`stringify_checked`] gave up.
+pub(crate) enum Unwritable {
+    /// The text would be longer than the limit.
+    TooLong,
+    /// A number is infinite or NaN.
+    NotFinite,
+}
+
+/// [`stringify_val`] that fails on a number JSON cannot hold, and once the
+/// text passes `limit` bytes (a value sharing its parts can stand for text
+/// far larger than the memory it takes).
+pub(crate) fn stringify_checked(
+    v: &Val,
+    pretty: bool,
+    limit: usize,
+) -> std::result::Result<String, Unwritable> {
+    let mut out = String::new();
+    write(v, &mut out, pretty.then_some(2), limit, true)?;
+    Ok(out)
 }
 
 fn newline(out: &mut String, indent: Option<usize>, depth: usize) {
@@ -159,64 +180,116 @@ fn newline(out: &mut String, indent: Option<usize>, depth: usize) {
     }
 }
 
-fn write(v: &Val, out: &mut String, indent: Option<usize>, depth: usize) {
-    match v {
-        Val::J(Value::Number(n)) => {
-            let x = n.as_f64();
-            if x.is_finite() {
-                out.push_str(&format_number(x));
-            } else {
-                out.push_str("null");
-            }
+/// A container being written, with the position of its next member.
+enum Open {
+    Array(Val, usize),
+    Object(Vec<(Str, Val)>, usize),
+}
+
+/// Writes `v` with the containers being written on a heap stack, so any
+/// depth writes without recursion.
+fn write(
+    v: &Val,
+    out: &mut String,
+    indent: Option<usize>,
+    limit: usize,
+    strict: bool,
+) -> std::result::Result<(), Unwritable> {
+    let mut open: Vec<Open> = Vec::new();
+    let mut next = v.clone();
+    loop {
+        if out.len() > limit {
+            return Err(Unwritable::TooLong);
         }
-        Val::J(Value::String(s)) => out.push_str(&Value::String(s.clone()).to_json()),
-        Val::J(Value::Null) | Val::Undef => out.push_str("null"),
-        Val::J(Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
-        Val::Func(_) | Val::Tail(_) => out.push_str("\"\""),
-        _ => {
-            if let Some(items) = v.items() {
-                out.push('[');
-                if items.len() == 0 {
-                    out.push(']');
-                    return;
+        match &next {
+            Val::J(Value::Number(n)) => {
+                let x = n.as_f64();
+                if x.is_finite() {
+                    out.push_str(&format_number(x));
+                } else if strict {
+                    return Err(Unwritable::NotFinite);
+                } else {
+                    out.push_str("null");
                 }
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    newline(out, indent, depth + 1);
-                    write(&item, out, indent, depth + 1);
-                }
-                newline(out, indent, depth);
-                out.push(']');
-            } else if let Val::Tuples(t) = v {
-                let items: Vec<Val> = t.iter().map(|t| t.at.clone()).collect();
-                write(&Val::array(items), out, indent, depth);
-            } else {
-                let entries = v.entries();
-                let entries: Vec<_> = entries.into_iter().filter(|(_, v)| !v.is_undef()).collect();
-                out.push('{');
-                if entries.is_empty() {
-                    out.push('}');
-                    return;
-                }
-                for (i, (k, val)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    newline(out, indent, depth + 1);
-                    out.push_str(&Value::String(k.clone()).to_json());
-                    out.push(':');
-                    if indent.is_some() {
-                        out.push(' ');
-                    }
-                    write(val, out, indent, depth + 1);
-                }
-                newline(out, indent, depth);
-                out.push('}');
             }
+            Val::J(Value::String(s)) => write_json_string(s, out),
+            Val::J(Value::Null) | Val::Undef => out.push_str("null"),
+            Val::J(Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
+            Val::Func(_) | Val::Tail(_) => out.push_str("\"\""),
+            Val::Tuples(t) => {
+                let items: Vec<Val> = t.iter().map(|t| t.at.clone()).collect();
+                next = Val::array(items);
+                continue;
+            }
+            other => match other.items() {
+                Some(items) if items.len() == 0 => out.push_str("[]"),
+                Some(_) => {
+                    out.push('[');
+                    open.push(Open::Array(other.clone(), 0));
+                }
+                None => {
+                    let entries: Vec<_> = other
+                        .entries()
+                        .into_iter()
+                        .filter(|(_, v)| !v.is_undef())
+                        .collect();
+                    if entries.is_empty() {
+                        out.push_str("{}");
+                    } else {
+                        out.push('{');
+                        open.push(Open::Object(entries, 0));
+                    }
+                }
+            },
+        }
+        // The next member to write, closing the containers that are done.
+        loop {
+            let depth = open.len();
+            let Some(top) = open.last_mut() else {
+                return Ok(());
+            };
+            let (member, first) = match top {
+                Open::Array(array, at) => {
+                    let member = array.items().and_then(|items| items.get(*at));
+                    *at += 1;
+                    (member.map(|m| (None, m)), *at == 1)
+                }
+                Open::Object(entries, at) => {
+                    let member = entries.get(*at).map(|(k, v)| (Some(k.clone()), v.clone()));
+                    *at += 1;
+                    (member, *at == 1)
+                }
+            };
+            let Some((key, member)) = member else {
+                let close = match top {
+                    Open::Array(..) => ']',
+                    Open::Object(..) => '}',
+                };
+                open.pop();
+                newline(out, indent, depth - 1);
+                out.push(close);
+                continue;
+            };
+            if !first {
+                out.push(',');
+            }
+            newline(out, indent, depth);
+            if let Some(key) = key {
+                write_json_string(&key, out);
+                out.push(':');
+                if indent.is_some() {
+                    out.push(' ');
+                }
+            }
+            next = member;
+            break;
         }
     }
+}
+
+/// A string as JSON text.
+fn write_json_string(s: &Str, out: &mut String) {
+    crate::value::write_json(&Value::String(s.clone()), out);
 }
 
 #[cfg(test)]

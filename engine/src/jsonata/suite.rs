@@ -71,6 +71,11 @@ fn read_json(path: &Path) -> Result<Value, String> {
     crate::value::parse_json_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The byte budget of a suite case. jsonata-js has none, and the suite
+/// builds ranges of ten million numbers (`[1..10000000] ~> $count()`),
+/// which need 320 MB where Step Functions' default allows 64 MiB.
+const SUITE_VALUE_BYTES: usize = 1 << 30;
+
 /// Native stack for the thread running the cases: the suite's own depth
 /// limits (up to 500 levels) are what should stop recursion, not the
 /// evaluator's stack budget, whose default suits a 2 MiB thread.
@@ -123,7 +128,7 @@ fn run_all(dir: &Path, skips: &BTreeMap<String, String>) -> Result<Vec<CaseRepor
                 .to_string();
             let base_id = format!("{group_name}/{stem}");
             let cases = match read_json(&file) {
-                Ok(Value::Array(cases)) => cases
+                Ok(Value::Array(ref cases)) => cases
                     .iter()
                     .enumerate()
                     .map(|(i, c)| (format!("{base_id}[{i}]"), Ok(c.clone())))
@@ -253,6 +258,7 @@ fn check_case(case: &Value, expr: &str, datasets: &HashMap<String, Value>) -> Ou
     }
     let mut limits = Limits {
         max_stack_bytes: SUITE_STACK / 2,
+        max_value_bytes: SUITE_VALUE_BYTES,
         ..Limits::default()
     };
     if let (Some(depth), Some(ms)) = (

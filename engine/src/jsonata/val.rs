@@ -12,6 +12,7 @@ use super::frame::Frame;
 use super::functions::Native;
 use super::regex::RegexLit;
 use crate::value::{Map, Number, Str, Value};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -433,6 +434,45 @@ impl Val {
             Val::Undef => None,
             Val::J(v) => Some(v.clone()),
             other => other.to_json_lossy(false).ok(),
+        }
+    }
+}
+
+/// Finds a key among the entries of an object being built: a scan while
+/// there are few, a hash table from [`KeyIndex::FROM_LEN`] entries on, so
+/// building an object of many keys stays linear.
+#[derive(Default)]
+pub(crate) struct KeyIndex(Option<HashMap<Str, usize>>);
+
+impl KeyIndex {
+    /// Number of entries from which the hash table is kept.
+    const FROM_LEN: usize = 16;
+
+    /// The position of `key` in `entries`.
+    pub fn find<T>(&self, key: &str, entries: &[T], key_of: fn(&T) -> &Str) -> Option<usize> {
+        match &self.0 {
+            Some(table) => table.get(key).copied(),
+            None => entries.iter().position(|e| key_of(e) == key),
+        }
+    }
+
+    /// Notes the entry just pushed at the end of `entries`.
+    pub fn pushed<T>(&mut self, entries: &[T], key_of: fn(&T) -> &Str) {
+        match &mut self.0 {
+            Some(table) => {
+                if let Some(last) = entries.last() {
+                    table.insert(key_of(last).clone(), entries.len() - 1);
+                }
+            }
+            None if entries.len() >= Self::FROM_LEN => {
+                let table = entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (key_of(e).clone(), i))
+                    .collect();
+                self.0 = Some(table);
+            }
+            None => {}
         }
     }
 }

@@ -235,8 +235,8 @@ fn apply_function(
 ) -> Result<Value, PathMissError> {
     let items: Vec<Value> = match selection {
         Selection::Many(items) => items,
-        Selection::One(Value::Array(items)) => items.as_ref().clone(),
-        Selection::One(Value::Object(map))
+        Selection::One(Value::Array(ref items)) => items.as_ref().clone(),
+        Selection::One(Value::Object(ref map))
             if f == PathFunction::Keys || f == PathFunction::Length =>
         {
             if f == PathFunction::Length {
@@ -246,7 +246,7 @@ fn apply_function(
                 map.keys().cloned().map(Value::String).collect(),
             ));
         }
-        Selection::One(Value::String(s)) if f == PathFunction::Length => {
+        Selection::One(Value::String(ref s)) if f == PathFunction::Length => {
             return Ok(Value::from(s.chars().count()));
         }
         Selection::One(other) => {

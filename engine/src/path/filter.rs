@@ -306,7 +306,7 @@ fn resolve(operand: &Operand, item: &Value, root: &Value) -> Option<Value> {
 
 fn compare(left: &Operand, op: Op, right: &Operand, item: &Value, root: &Value) -> bool {
     if op == Op::Matches {
-        let (Some(Value::String(s)), Operand::Regex(re)) = (resolve(left, item, root), right)
+        let (Some(Value::String(ref s)), Operand::Regex(re)) = (resolve(left, item, root), right)
         else {
             return false;
         };

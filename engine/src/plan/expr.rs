@@ -72,9 +72,13 @@ impl Expression {
         {
             return Ok(value);
         }
-        self.jsonata
-            .evaluate(None, bindings, &LIMITS)
-            .map_err(|e| self.failure(&e))
+        let result = match bindings.deadline() {
+            Some(deadline) => self
+                .jsonata
+                .evaluate(None, bindings, &LIMITS.until(deadline)),
+            None => self.jsonata.evaluate(None, bindings, &LIMITS),
+        };
+        result.map_err(|e| self.failure(&e))
     }
 
     /// Evaluates; nothing (undefined) is an error.
@@ -239,10 +243,9 @@ impl JsonataTemplate {
 
     /// Evaluates a field that must give a string (`Error`, `Cause`).
     pub fn eval_string(&self, field: &str, bindings: &dyn Bindings) -> Result<Str, StatesError> {
-        match self.eval(bindings)? {
-            Value::String(s) => Ok(s),
-            other => Err(self.type_error(field, "string", &other)),
-        }
+        self.eval(bindings)?
+            .into_string()
+            .map_err(|other| self.type_error(field, "string", &other))
     }
 
     /// Evaluates a field that must give an array (`Items`).
@@ -251,10 +254,9 @@ impl JsonataTemplate {
         field: &str,
         bindings: &dyn Bindings,
     ) -> Result<crate::value::Arc<Vec<Value>>, StatesError> {
-        match self.eval(bindings)? {
-            Value::Array(items) => Ok(items),
-            other => Err(self.type_error(field, "array", &other)),
-        }
+        self.eval(bindings)?
+            .into_array()
+            .map_err(|other| self.type_error(field, "array", &other))
     }
 
     /// Evaluates a field that must give a whole number from `min` up

@@ -437,6 +437,7 @@ impl Shard {
                 id: id.0,
                 history: submission.history,
                 resources: submission.resources,
+                deadline: Some(std::time::Instant::now() + limit),
             },
         ));
         let slot = self.alloc(FiberSlot {
@@ -640,9 +641,7 @@ impl Shard {
                 };
                 let deadline = top.deadline;
                 if now >= deadline {
-                    let error =
-                        StatesError::new(names::TIMEOUT, "The execution ran past its timeout");
-                    self.end_execution(index, Status::TimedOut, Err(error));
+                    self.end_execution(index, Status::TimedOut, Err(execution_timeout()));
                 } else {
                     // The wheel counts milliseconds: it can fire a little
                     // before a deadline that falls inside the millisecond.
@@ -716,9 +715,7 @@ impl Shard {
                 let now = self.now;
                 let overdue = matches!(self.slot_mut(index), Some(FiberSlot { owner: Owner::Top(top), .. }) if now >= top.deadline);
                 if overdue {
-                    let error =
-                        StatesError::new(names::TIMEOUT, "The execution ran past its timeout");
-                    self.end_execution(index, Status::TimedOut, Err(error));
+                    self.end_execution(index, Status::TimedOut, Err(execution_timeout()));
                 } else {
                     // A long CPU-only run can be cancelled between turns.
                     self.arm_deadline(index);
@@ -999,18 +996,22 @@ impl Shard {
     }
 
     fn fiber_done(&mut self, index: u32, result: Result<Value, StatesError>) {
-        let is_top = matches!(
-            self.slot_mut(index),
+        let now = self.shared.clock.now();
+        let top_deadline = match self.slot_mut(index) {
             Some(FiberSlot {
-                owner: Owner::Top(_),
+                owner: Owner::Top(top),
                 ..
-            })
-        );
-        if is_top {
-            let status = if result.is_ok() {
-                Status::Succeeded
-            } else {
-                Status::Failed
+            }) => Some(top.deadline),
+            _ => None,
+        };
+        if let Some(deadline) = top_deadline {
+            let (status, result) = match result {
+                Ok(output) => (Status::Succeeded, Ok(output)),
+                // A state cut short by the execution's deadline (a JSONata
+                // evaluation stops there) ends it as timed out, as the
+                // deadline would have a moment later.
+                Err(_) if now >= deadline => (Status::TimedOut, Err(execution_timeout())),
+                Err(error) => (Status::Failed, Err(error)),
             };
             self.end_execution(index, status, result);
             return;
@@ -1266,6 +1267,11 @@ impl Drop for IoGuard {
     }
 }
 
+/// The error of an execution that ran past its deadline.
+fn execution_timeout() -> StatesError {
+    StatesError::new(names::TIMEOUT, "The execution ran past its timeout")
+}
+
 /// The error of an execution that needs more live fibers than its budget:
 /// a runtime error, which no Catch handles.
 fn over_budget_error(max_fibers: u32) -> StatesError {
@@ -1290,7 +1296,7 @@ mod size_tests {
     /// the last additions are the task token (a box pointer per fiber) and,
     /// per execution, its history subscriber, its own task handlers and its
     /// per-resource invocation counts (a pointer each), its live fiber
-    /// count and its host id.
+    /// count, its host id and its deadline for JSONata.
     #[test]
     fn parked_execution_stays_small() {
         assert!(
@@ -1309,7 +1315,7 @@ mod size_tests {
             std::mem::size_of::<Fiber>()
         );
         assert!(
-            std::mem::size_of::<ExecutionInfo>() <= 200,
+            std::mem::size_of::<ExecutionInfo>() <= 216,
             "ExecutionInfo {}",
             std::mem::size_of::<ExecutionInfo>()
         );

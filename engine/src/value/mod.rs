@@ -20,6 +20,7 @@
 //! The choice was measured against `serde_json::Value` (deep clone on every
 //! state); see `bench/benches/value.rs`.
 
+mod deep;
 mod map;
 mod number;
 mod parse;
@@ -39,6 +40,13 @@ pub use write::{write_json, write_json_bytes, write_json_pretty};
 
 /// A shared, immutable string: inline up to 23 bytes, reference counted above.
 pub type Str = smol_str::SmolStr;
+
+/// The deepest nesting of arrays and objects parsed JSON may have (the
+/// limit of `simd-json`, which [`parse_json`] uses): `[[1]]` is 2 deep, a
+/// scalar 0. Values built by JSONata are held to the same limit. Dropping,
+/// writing and comparing a value do not recurse, so deeper values built
+/// some other way (JSONPath templates in a loop) are still safe.
+pub const MAX_DEPTH: usize = 1024;
 
 /// A JSON value with shared sub-trees. See the module documentation.
 #[derive(Clone, Default)]
@@ -189,6 +197,43 @@ impl Value {
         }
     }
 
+    /// The string, moved out (`Err(self)` for any other value).
+    pub fn into_string(self) -> Result<Str, Value> {
+        match self {
+            Value::String(_) => match &*std::mem::ManuallyDrop::new(self) {
+                // SAFETY: `self` is never dropped (ManuallyDrop), so the
+                // string read out of it has exactly one owner.
+                Value::String(s) => Ok(unsafe { std::ptr::read(s) }),
+                _ => unreachable!("matched a string"),
+            },
+            other => Err(other),
+        }
+    }
+
+    /// The shared elements of an array, moved out (`Err(self)` otherwise).
+    pub fn into_array(self) -> Result<Arc<Vec<Value>>, Value> {
+        match self {
+            Value::Array(_) => match &*std::mem::ManuallyDrop::new(self) {
+                // SAFETY: as in `into_string`.
+                Value::Array(items) => Ok(unsafe { std::ptr::read(items) }),
+                _ => unreachable!("matched an array"),
+            },
+            other => Err(other),
+        }
+    }
+
+    /// The shared map of an object, moved out (`Err(self)` otherwise).
+    pub fn into_object(self) -> Result<Arc<Map>, Value> {
+        match self {
+            Value::Object(_) => match &*std::mem::ManuallyDrop::new(self) {
+                // SAFETY: as in `into_string`.
+                Value::Object(map) => Ok(unsafe { std::ptr::read(map) }),
+                _ => unreachable!("matched an object"),
+            },
+            other => Err(other),
+        }
+    }
+
     /// Mutable access to the map of an object, copying it first if it is shared.
     pub fn as_object_mut(&mut self) -> Option<&mut Map> {
         match self {
@@ -249,18 +294,11 @@ impl Value {
 }
 
 /// JSON equality: object key order is ignored, numbers compare by value
-/// (`1 == 1.0`), everything else exactly.
+/// (`1 == 1.0`), everything else exactly. Does not recurse (see
+/// [`deep`](self::deep)), so any depth compares.
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
-        match (self, other) {
-            (Value::Null, Value::Null) => true,
-            (Value::Bool(a), Value::Bool(b)) => a == b,
-            (Value::Number(a), Value::Number(b)) => a == b,
-            (Value::String(a), Value::String(b)) => a == b,
-            (Value::Array(a), Value::Array(b)) => Arc::ptr_eq(a, b) || a == b,
-            (Value::Object(a), Value::Object(b)) => Arc::ptr_eq(a, b) || a == b,
-            _ => false,
-        }
+        deep::equal(self, other)
     }
 }
 

@@ -38,39 +38,43 @@ enum NumberSize {
 /// The longest text `write_json` writes for a finite double (`-2.2250738585072014e-308`).
 const MAX_DOUBLE_LEN: usize = 24;
 
-/// Adds the size of `value` to `total`; returns `false` once `total` is past `limit`.
+/// Adds the size of `value` to `total`; returns `false` once `total` is past
+/// `limit`. Containers still to count wait on a heap stack, so any depth is
+/// counted without recursion.
 fn add_size(value: &Value, total: &mut usize, limit: usize, mode: NumberSize) -> bool {
-    match value {
-        Value::Array(items) => {
-            *total += 2 + items.len().saturating_sub(1);
-            for item in items.iter() {
-                match scalar_size(item, mode) {
-                    Some(n) => *total += n,
-                    None => {
-                        if !add_size(item, total, limit, mode) {
-                            return false;
-                        }
+    let mut pending: Vec<&Value> = Vec::new();
+    let mut next = value;
+    loop {
+        match next {
+            Value::Array(items) => {
+                *total += 2 + items.len().saturating_sub(1);
+                for item in items.iter() {
+                    match scalar_size(item, mode) {
+                        Some(n) => *total += n,
+                        None => pending.push(item),
                     }
                 }
             }
-        }
-        Value::Object(map) => {
-            *total += 2 + map.len().saturating_sub(1);
-            for (k, v) in map.iter() {
-                *total += 1 + string_len(k, mode);
-                match scalar_size(v, mode) {
-                    Some(n) => *total += n,
-                    None => {
-                        if !add_size(v, total, limit, mode) {
-                            return false;
-                        }
+            Value::Object(map) => {
+                *total += 2 + map.len().saturating_sub(1);
+                for (k, v) in map.iter() {
+                    *total += 1 + string_len(k, mode);
+                    match scalar_size(v, mode) {
+                        Some(n) => *total += n,
+                        None => pending.push(v),
                     }
                 }
             }
+            scalar => *total += scalar_size(scalar, mode).unwrap_or(0),
         }
-        scalar => *total += scalar_size(scalar, mode).unwrap_or(0),
+        if *total > limit {
+            return false;
+        }
+        match pending.pop() {
+            Some(v) => next = v,
+            None => return true,
+        }
     }
-    *total <= limit
 }
 
 /// The size of a scalar, or `None` for an array or object. Counting scalars
@@ -166,6 +170,16 @@ mod tests {
         let len = v.to_json().len();
         assert!(!exceeds(&v, len));
         assert!(exceeds(&v, len - 1));
+    }
+
+    #[test]
+    fn counts_any_depth() {
+        let mut v = json!([]);
+        for _ in 0..500_000 {
+            v = Value::array(vec![v]);
+        }
+        assert_eq!(json_size(&v), 2 * 500_001);
+        assert!(exceeds(&v, 1000));
     }
 
     #[test]

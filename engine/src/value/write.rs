@@ -1,16 +1,16 @@
 //! [`Value`] to JSON text.
 
-use super::{Number, Value};
+use super::{Number, Value, map};
 
 /// Appends the compact JSON text of `value` to `out`.
 pub fn write_json(value: &Value, out: &mut String) {
-    write_compact(value, out);
+    write_value(value, out, false);
 }
 
 /// Appends the compact JSON text of `value` to a byte buffer (what a Kafka
 /// record or a socket takes, without a `String` in between).
 pub fn write_json_bytes(value: &Value, out: &mut Vec<u8>) {
-    write_compact(value, out);
+    write_value(value, out, false);
 }
 
 /// Where JSON text goes. Only whole `&str` slices and ASCII bytes are
@@ -39,34 +39,83 @@ impl JsonOut for Vec<u8> {
     }
 }
 
-fn write_compact<O: JsonOut>(value: &Value, out: &mut O) {
-    match value {
-        Value::Null => out.text("null"),
-        Value::Bool(true) => out.text("true"),
-        Value::Bool(false) => out.text("false"),
-        Value::Number(n) => write_number(*n, out),
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.ascii(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.ascii(b',');
-                }
-                write_compact(item, out);
+/// A container being written: the members left and whether one was
+/// written yet.
+struct Open<'a> {
+    members: Members<'a>,
+    first: bool,
+}
+
+enum Members<'a> {
+    Array(std::slice::Iter<'a, Value>),
+    Object(map::Iter<'a>),
+}
+
+/// Writes `value` with the containers being written on a heap stack rather
+/// than the native one, so any depth writes. `pretty` puts each member on
+/// its own line, indented by two spaces per level, in time linear in the
+/// text written.
+fn write_value<O: JsonOut>(value: &Value, out: &mut O, pretty: bool) {
+    let mut open: Vec<Open<'_>> = Vec::new();
+    let mut next = value;
+    loop {
+        match next {
+            Value::Array(items) if !items.is_empty() => {
+                out.ascii(b'[');
+                open.push(Open {
+                    members: Members::Array(items.iter()),
+                    first: true,
+                });
             }
-            out.ascii(b']');
+            Value::Object(map) if !map.is_empty() => {
+                out.ascii(b'{');
+                open.push(Open {
+                    members: Members::Object(map.as_ref().into_iter()),
+                    first: true,
+                });
+            }
+            Value::Array(_) => out.text("[]"),
+            Value::Object(_) => out.text("{}"),
+            Value::Null => out.text("null"),
+            Value::Bool(true) => out.text("true"),
+            Value::Bool(false) => out.text("false"),
+            Value::Number(n) => write_number(*n, out),
+            Value::String(s) => write_string(s, out),
         }
-        Value::Object(map) => {
-            out.ascii(b'{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.ascii(b',');
+        // The next member to write, closing the containers that are done.
+        loop {
+            let depth = open.len();
+            let Some(top) = open.last_mut() else {
+                return;
+            };
+            let member = match &mut top.members {
+                Members::Array(items) => items.next().map(|item| (None, item)),
+                Members::Object(entries) => entries.next().map(|(k, v)| (Some(k), v)),
+            };
+            let Some((key, member)) = member else {
+                let close = match top.members {
+                    Members::Array(_) => b']',
+                    Members::Object(_) => b'}',
+                };
+                open.pop();
+                if pretty {
+                    newline(out, depth - 1);
                 }
-                write_string(k, out);
-                out.ascii(b':');
-                write_compact(v, out);
+                out.ascii(close);
+                continue;
+            };
+            if !std::mem::replace(&mut top.first, false) {
+                out.ascii(b',');
             }
-            out.ascii(b'}');
+            if pretty {
+                newline(out, depth);
+            }
+            if let Some(key) = key {
+                write_string(key, out);
+                out.text(if pretty { ": " } else { ":" });
+            }
+            next = member;
+            break;
         }
     }
 }
@@ -74,45 +123,18 @@ fn write_compact<O: JsonOut>(value: &Value, out: &mut O) {
 /// Appends the JSON text of `value` indented by two spaces (the layout of
 /// `JSON.stringify(v, null, 2)`).
 pub fn write_json_pretty(value: &Value, out: &mut String) {
-    write_pretty(value, out, 0);
+    write_value(value, out, true);
 }
 
-fn newline(out: &mut String, depth: usize) {
-    out.push('\n');
-    for _ in 0..depth {
-        out.push_str("  ");
-    }
-}
-
-fn write_pretty(value: &Value, out: &mut String, depth: usize) {
-    match value {
-        Value::Array(items) if !items.is_empty() => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                newline(out, depth + 1);
-                write_pretty(item, out, depth + 1);
-            }
-            newline(out, depth);
-            out.push(']');
-        }
-        Value::Object(map) if !map.is_empty() => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                newline(out, depth + 1);
-                write_string(k, out);
-                out.push_str(": ");
-                write_pretty(v, out, depth + 1);
-            }
-            newline(out, depth);
-            out.push('}');
-        }
-        other => write_json(other, out),
+/// A line break and the indentation of `depth` levels.
+fn newline<O: JsonOut>(out: &mut O, depth: usize) {
+    const SPACES: &str = "                                                                ";
+    out.ascii(b'\n');
+    let mut width = 2 * depth;
+    while width > 0 {
+        let n = width.min(SPACES.len());
+        out.text(&SPACES[..n]);
+        width -= n;
     }
 }
 
@@ -192,6 +214,7 @@ fn write_string<O: JsonOut>(s: &str, out: &mut O) {
 #[cfg(test)]
 mod tests {
     use crate::json;
+    use crate::value::{Map, Value};
 
     #[test]
     fn escapes_strings() {
@@ -221,5 +244,48 @@ mod tests {
         assert_eq!(json!(-2.5e300).to_json(), "-2.5e300");
         assert_eq!(json!(1e-7).to_json(), "1e-7");
         assert_eq!(crate::value::Value::from(f64::NAN).to_json(), "null");
+    }
+
+    /// `depth` arrays, then objects, alternating: `[{"k":[{"k":...}]}]`.
+    fn deep_value(depth: usize) -> Value {
+        let mut v = Value::from(1);
+        for level in 0..depth {
+            v = if level % 2 == 0 {
+                Value::array(vec![v])
+            } else {
+                let mut map = Map::new();
+                map.insert("k".into(), v);
+                Value::object(map)
+            };
+        }
+        v
+    }
+
+    #[test]
+    fn deep_values_write_without_recursion() {
+        let depth = 200_000;
+        let v = deep_value(depth);
+        let text = v.to_json();
+        // `[...]` for the arrays, `{"k":...}` for the objects, `1` inside.
+        assert_eq!(text.len(), depth / 2 * (2 + 6) + 1);
+        assert!(text.starts_with("{\"k\":[{\"k\":["));
+        assert_eq!(v.to_json_bytes(), text.into_bytes());
+    }
+
+    #[test]
+    fn pretty_layout_matches_serde_json_at_depth() {
+        let v = deep_value(100);
+        let reference = serde_json::to_string_pretty(&serde_json::Value::from(&v)).unwrap();
+        assert_eq!(v.to_json_pretty(), reference);
+    }
+
+    #[test]
+    fn deep_values_write_pretty_without_recursion() {
+        let depth = 3_000;
+        let text = deep_value(depth).to_json_pretty();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2 * depth + 1);
+        assert_eq!(lines[depth], format!("{}1", " ".repeat(2 * depth)));
+        assert_eq!(lines[2 * depth], "}");
     }
 }

@@ -21,7 +21,7 @@ impl Core {
                 return Ok(Some(t.eval_string(name, b)?.to_string()));
             }
         };
-        match value {
+        match &value {
             Value::String(s) => Ok(Some(s.to_string())),
             other => Ok(Some(other.to_json())),
         }

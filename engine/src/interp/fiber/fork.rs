@@ -135,7 +135,8 @@ impl Core {
                 }
                 Some(Payload::Jsonata(selector)) => {
                     let context = || self.context(exec, map_item);
-                    let mut b = StatesBindings::new(effective, &self.vars);
+                    let mut b =
+                        StatesBindings::new(effective, &self.vars).with_deadline(exec.deadline);
                     if selector.needs_context() {
                         b = b.with_context(&context);
                     }

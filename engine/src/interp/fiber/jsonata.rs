@@ -51,7 +51,8 @@ impl Core {
         f: impl FnOnce(&StatesBindings<'_>) -> Result<T, StatesError>,
     ) -> Result<T, StatesError> {
         let context = || self.context(exec, None);
-        let mut bindings = StatesBindings::new(&self.input, &self.vars);
+        let mut bindings =
+            StatesBindings::new(&self.input, &self.vars).with_deadline(exec.deadline);
         if let Some(result) = result {
             bindings = bindings.with_result(result);
         }

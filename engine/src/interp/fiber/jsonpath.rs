@@ -36,7 +36,7 @@ impl Core {
         state: &State,
         assigned: Option<Value>,
     ) -> Result<Option<PendingAssign>, StatesError> {
-        let Some(Value::Object(map)) = assigned else {
+        let Some(Ok(map)) = assigned.map(Value::into_object) else {
             return Ok(None);
         };
         let map = crate::value::Arc::unwrap_or_clone(map);

@@ -63,8 +63,9 @@ impl Core {
         if state.is_jsonata() {
             let (output, assigned) = {
                 let context = || self.context(exec, None);
-                let mut bindings =
-                    StatesBindings::new(&self.input, &self.vars).with_error_output(&error_value);
+                let mut bindings = StatesBindings::new(&self.input, &self.vars)
+                    .with_deadline(exec.deadline)
+                    .with_error_output(&error_value);
                 if catcher.needs_context {
                     bindings = bindings.with_context(&context);
                 }

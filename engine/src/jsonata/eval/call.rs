@@ -129,7 +129,12 @@ impl<'h> Evaluator<'h> {
             }
             Func::Native(native) => {
                 let args = native.signature().validate(args, context)?;
-                (native.imp)(self, args, context)
+                let result = (native.imp)(self, args, context)?;
+                if native.builds {
+                    self.built(result)
+                } else {
+                    Ok(result)
+                }
             }
             Func::Partial { func, args: fixed } => {
                 let mut given = args.into_iter();
@@ -156,7 +161,8 @@ impl<'h> Evaluator<'h> {
             } => regex::next_match(re, text, *from),
             Func::Transform { def, env } => {
                 let target = args.into_iter().next().unwrap_or_default();
-                self.transform(def, env, target)
+                let result = self.transform(def, env, target)?;
+                self.built(result)
             }
             Func::Compose(f, g) => {
                 let r = self.apply(f, args, context)?;

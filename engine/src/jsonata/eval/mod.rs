@@ -5,6 +5,7 @@
 //! sequences (JSONata's singleton rules). Paths, operators and calls live in
 //! the submodules.
 
+mod budget;
 mod call;
 mod ops;
 mod path;
@@ -18,7 +19,7 @@ use super::ast::{Kind, Node};
 use super::error::{JsonataError, Result};
 use super::frame::Frame;
 use super::functions;
-use super::limits::{Guard, Limits};
+use super::limits::{CLOSURE_BYTES, Guard, Limits};
 use super::val::{Func, OUTER, Val, normalize};
 use crate::value::Str;
 use std::rc::Rc;
@@ -148,11 +149,13 @@ impl<'h> Evaluator<'h> {
             Kind::Bind(name, e) => self.bind(name, e, input, env),
             Kind::Call { proc, args, tail } => self.call(node, proc, args, *tail, input, env, None),
             Kind::Partial { proc, args } => self.partial(node, proc, args, input, env),
-            Kind::Lambda(def) => Ok(Val::Func(Rc::new(Func::Lambda {
-                def: def.clone(),
-                env: env.clone(),
-                input: input.clone(),
-            }))),
+            Kind::Lambda(def) => self.guard.charge(CLOSURE_BYTES).map(|()| {
+                Val::Func(Rc::new(Func::Lambda {
+                    def: def.clone(),
+                    env: env.clone(),
+                    input: input.clone(),
+                }))
+            }),
             Kind::Apply(l, r) => self.apply_chain(node, l, r, input, env),
             Kind::Transform(def) => Ok(Val::Func(Rc::new(Func::Transform {
                 def: def.clone(),
@@ -320,6 +323,6 @@ impl<'h> Evaluator<'h> {
             }
         }
         let flags = if node.cons_array { super::val::CONS } else { 0 };
-        Ok(Val::flagged_array(out, flags))
+        self.built(Val::flagged_array(out, flags))
     }
 }

@@ -5,6 +5,7 @@ use crate::jsonata::ast::{BinOp, Node};
 use crate::jsonata::error::{JsonataError, Result};
 use crate::jsonata::frame::Frame;
 use crate::jsonata::functions;
+use crate::jsonata::limits::SLOT_BYTES;
 use crate::jsonata::val::{Val, deep_equal};
 use crate::value::Value;
 use std::rc::Rc;
@@ -104,10 +105,13 @@ impl<'h> Evaluator<'h> {
                 let mut s = String::new();
                 for v in [&lhs, &rhs] {
                     if !v.is_undef() {
-                        s.push_str(&functions::string(v, false).map_err(|e| e.or_at(pos))?);
+                        let text =
+                            functions::string(v, false, &self.guard).map_err(|e| e.or_at(pos))?;
+                        self.guard.fits(s.len() + text.len())?;
+                        s.push_str(&text);
                     }
                 }
-                Ok(Val::from(s))
+                self.built(Val::from(s))
             }
             BinOp::In => {
                 if lhs.is_undef() || rhs.is_undef() {
@@ -137,6 +141,7 @@ impl<'h> Evaluator<'h> {
                 if size > MAX_RANGE {
                     return Err(JsonataError::new("D2014").at(pos).value(Value::from(size)));
                 }
+                self.guard.charge(size as usize * SLOT_BYTES)?;
                 let items: Vec<Value> = (0..size as i64)
                     .map(|i| crate::jsonata::val::num(a + i as f64))
                     .collect();

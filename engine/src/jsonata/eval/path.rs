@@ -7,7 +7,8 @@ use crate::jsonata::ast::{Group, Kind, Node, Path, SortTerm, Stage};
 use crate::jsonata::error::{JsonataError, Result};
 use crate::jsonata::frame::Frame;
 use crate::jsonata::functions;
-use crate::jsonata::val::{CONS, KEEP, OUTER, SEQ, Tuple, Val};
+use crate::jsonata::limits::SLOT_BYTES;
+use crate::jsonata::val::{CONS, KEEP, KeyIndex, OUTER, SEQ, Tuple, Val};
 use crate::value::{Str, Value};
 use std::rc::Rc;
 
@@ -289,7 +290,10 @@ impl<'h> Evaluator<'h> {
             return Ok(match r.items() {
                 _ if r.is_undef() => Stepped::Items(Vec::new()),
                 Some(_) if last && !r.is_seq() => Stepped::Whole(r),
-                Some(inner) if r.flags() & CONS == 0 => Stepped::Items(inner.iter().collect()),
+                Some(inner) if r.flags() & CONS == 0 => {
+                    self.guard.charge(inner.len() * SLOT_BYTES)?;
+                    Stepped::Items(inner.iter().collect())
+                }
                 _ => Stepped::One(r),
             });
         }
@@ -311,8 +315,14 @@ impl<'h> Evaluator<'h> {
                 only_array = Some(r.clone());
             }
             match r.items() {
-                Some(inner) if r.flags() & CONS == 0 => out.extend(inner.iter()),
-                _ => out.push(r),
+                Some(inner) if r.flags() & CONS == 0 => {
+                    self.guard.charge(inner.len() * SLOT_BYTES)?;
+                    out.extend(inner.iter());
+                }
+                _ => {
+                    self.guard.charge(SLOT_BYTES)?;
+                    out.push(r);
+                }
             }
         }
         if count == 1
@@ -373,6 +383,8 @@ impl<'h> Evaluator<'h> {
             match res {
                 Val::Undef => {}
                 Val::Tuples(rt) => {
+                    self.guard
+                        .charge(rt.len() * SLOT_BYTES * (1 + tb.binds.len()))?;
                     for t in rt.iter() {
                         let mut tuple = tb.clone();
                         tuple.at = t.at.clone();
@@ -388,6 +400,8 @@ impl<'h> Evaluator<'h> {
                     } else {
                         vec![other]
                     };
+                    self.guard
+                        .charge(items.len() * SLOT_BYTES * (1 + tb.binds.len()))?;
                     for (i, item) in items.into_iter().enumerate() {
                         let mut tuple = tb.clone();
                         match &step.focus {
@@ -614,7 +628,7 @@ impl<'h> Evaluator<'h> {
                 entries.push((key, v));
             }
         }
-        Ok(Val::object(entries))
+        self.built(Val::object(entries))
     }
 
     /// Group-by over a tuple stream: each group's tuples are merged, their
@@ -638,7 +652,7 @@ impl<'h> Evaluator<'h> {
                 entries.push((key, v));
             }
         }
-        Ok(Val::object(entries))
+        self.built(Val::object(entries))
     }
 
     /// Evaluates the keys for every item: key -> (member indexes, pair index).
@@ -650,20 +664,24 @@ impl<'h> Evaluator<'h> {
         env: &Rc<Frame>,
     ) -> Result<Vec<(Str, (Vec<usize>, usize))>> {
         let mut groups: Vec<(Str, (Vec<usize>, usize))> = Vec::new();
+        let mut index = KeyIndex::default();
         for (i, item) in items.iter().enumerate() {
             let scope = item.scope(env);
             for (p, (k, _)) in group.pairs.iter().enumerate() {
                 let key = self.eval(k, item.context(), &scope)?;
-                let key = match key {
+                let key = match &key {
                     Val::Undef => continue,
-                    Val::J(Value::String(s)) => s,
+                    Val::J(Value::String(s)) => s.clone(),
                     other => {
                         return Err(JsonataError::new("T1003")
                             .at(group.pos)
                             .value(other.detail()));
                     }
                 };
-                match groups.iter_mut().find(|(g, _)| *g == key) {
+                match index
+                    .find(&key, &groups, |(g, _)| g)
+                    .map(|at| &mut groups[at])
+                {
                     Some((_, (members, pair))) => {
                         if *pair != p {
                             return Err(JsonataError::new("D1009")
@@ -672,7 +690,10 @@ impl<'h> Evaluator<'h> {
                         }
                         members.push(i);
                     }
-                    None => groups.push((key, (vec![i], p))),
+                    None => {
+                        groups.push((key, (vec![i], p)));
+                        index.pushed(&groups, |(g, _)| g);
+                    }
                 }
             }
         }

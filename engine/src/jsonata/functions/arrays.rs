@@ -77,7 +77,7 @@ pub(super) fn shuffle(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result
     Ok(Val::array(items))
 }
 
-pub(super) fn distinct(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
+pub(super) fn distinct(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let v = arg(&args, 0);
     let Some(items) = v.items() else {
         return Ok(v.clone());
@@ -87,6 +87,7 @@ pub(super) fn distinct(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result
     }
     let mut out: Vec<Val> = Vec::new();
     for item in items.iter() {
+        ev.guard.work(out.len() as u64 + 1)?;
         if !out.iter().any(|o| deep_equal(o, &item)) {
             out.push(item);
         }

@@ -7,6 +7,7 @@
 use super::{arg, num_arg, str_arg};
 use crate::jsonata::error::{JsonataError, Result};
 use crate::jsonata::eval::Evaluator;
+use crate::jsonata::limits::SLOT_BYTES;
 use crate::jsonata::val::{Val, num};
 use crate::value::Value;
 use md5::Digest;
@@ -39,7 +40,7 @@ pub(super) fn partition(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Resul
 /// `$range(start, end, step)`: numbers from `start` to `end` inclusive,
 /// `step` apart (default 1; negative counts down), as a sequence (a single
 /// number is returned as the number, as on AWS).
-pub(super) fn range(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
+pub(super) fn range(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let (Some(start), Some(end)) = (num_arg(&args, 0), num_arg(&args, 1)) else {
         return Ok(Val::Undef);
     };
@@ -54,6 +55,7 @@ pub(super) fn range(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Va
     if count > MAX_RANGE_ITEMS {
         return Err(JsonataError::new("D2014").value(Value::from(count)));
     }
+    ev.guard.fits(count.max(0.0) as usize * SLOT_BYTES)?;
     // A sequence, as AWS returns it: one number collapses to the number.
     let items = (0..count.max(0.0) as i64)
         .map(|i| Val::J(num(start + step * i as f64)))

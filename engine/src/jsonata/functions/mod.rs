@@ -29,6 +29,9 @@ pub(crate) struct Native {
     pub name: &'static str,
     signature: Signature,
     pub imp: NativeFn,
+    /// Whether the result is new (counted against the byte budget and
+    /// checked for nesting) rather than a part of the arguments.
+    pub builds: bool,
 }
 
 impl std::fmt::Debug for Native {
@@ -139,6 +142,10 @@ const TABLE: &[(&str, &str, NativeFn)] = &[
     ("parse", "<s-:x>", aws::parse),
 ];
 
+/// The built-ins whose result is one of their arguments or a part of one
+/// (or what a function they call built).
+const RETURN_PARTS: &[&str] = &["lookup", "single", "reduce", "eval", "error", "assert"];
+
 static NATIVES: LazyLock<HashMap<&'static str, Native>> = LazyLock::new(|| {
     TABLE
         .iter()
@@ -150,6 +157,7 @@ static NATIVES: LazyLock<HashMap<&'static str, Native>> = LazyLock::new(|| {
                     name,
                     signature,
                     imp,
+                    builds: !RETURN_PARTS.contains(&name),
                 },
             )
         })

@@ -3,7 +3,8 @@
 use super::{arg, str_arg, to_boolean};
 use crate::jsonata::error::{JsonataError, Result};
 use crate::jsonata::eval::{Evaluator, lookup as path_lookup};
-use crate::jsonata::val::Val;
+use crate::jsonata::limits::ENTRY_BYTES;
+use crate::jsonata::val::{KeyIndex, Val};
 use crate::value::Str;
 
 pub(super) fn boolean_fn(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
@@ -18,17 +19,21 @@ pub(super) fn exists(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<V
     Ok(Val::from(!arg(&args, 0).is_undef()))
 }
 
-pub(super) fn keys(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
+pub(super) fn keys(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let v = arg(&args, 0);
     let mut out: Vec<Str> = Vec::new();
+    let mut index = KeyIndex::default();
     let objects = match v.items() {
         Some(items) => items.iter().collect(),
         None => vec![v.clone()],
     };
     for o in objects {
-        for (k, _) in o.entries() {
-            if !out.contains(&k) {
+        let entries = o.entries();
+        ev.guard.work(entries.len() as u64)?;
+        for (k, _) in entries {
+            if index.find(&k, &out, |k| k).is_none() {
                 out.push(k);
+                index.pushed(&out, |k| k);
             }
         }
     }
@@ -62,17 +67,24 @@ pub(super) fn spread(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<V
     Ok(Val::seq(out))
 }
 
-pub(super) fn merge(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
+pub(super) fn merge(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let v = arg(&args, 0);
     if v.is_undef() {
         return Ok(Val::Undef);
     }
     let mut out: Vec<(Str, Val)> = Vec::new();
+    let mut index = KeyIndex::default();
     for o in v.to_list() {
-        for (k, val) in o.entries() {
-            match out.iter_mut().find(|(n, _)| *n == k) {
-                Some(slot) => slot.1 = val,
-                None => out.push((k, val)),
+        let entries = o.entries();
+        ev.guard.work(entries.len() as u64)?;
+        ev.guard.fits(out.len() * ENTRY_BYTES)?;
+        for (k, val) in entries {
+            match index.find(&k, &out, |(n, _)| n) {
+                Some(at) => out[at].1 = val,
+                None => {
+                    out.push((k, val));
+                    index.pushed(&out, |(n, _)| n);
+                }
             }
         }
     }

@@ -2,52 +2,45 @@
 //! (not JavaScript's UTF-16 units).
 
 use super::{arg, num_arg, str_arg};
-use crate::jsonata::error::{JsonataError, Result};
+use crate::jsonata::error::{JsonataError, LIMIT_EXCEEDED, Result};
 use crate::jsonata::eval::Evaluator;
-use crate::jsonata::numfmt;
+use crate::jsonata::limits::Guard;
+use crate::jsonata::numfmt::{self, Unwritable};
 use crate::jsonata::val::Val;
 use crate::value::Value;
 
 /// `$string(v)`: strings as they are, numbers with 15 significant digits,
-/// everything else as JSON. Infinity and NaN cannot be written (D3001).
-pub(crate) fn string(v: &Val, pretty: bool) -> Result<String> {
+/// everything else as JSON. Infinity and NaN cannot be written (D3001,
+/// D1001 inside a structure). Text that would not fit what is left of the
+/// evaluation's byte budget is not written.
+pub(crate) fn string(v: &Val, pretty: bool, guard: &Guard) -> Result<String> {
     match v {
         Val::J(Value::String(s)) => Ok(s.to_string()),
         Val::Func(_) => Ok(String::new()),
         Val::J(Value::Number(n)) if !n.as_f64().is_finite() => Err(JsonataError::new("D3001")),
         Val::J(Value::Number(n)) if n.is_whole() => Ok(numfmt::js_string(n.as_f64())),
-        other => {
-            if has_infinity(other) {
-                return Err(JsonataError::new("D1001"));
-            }
-            Ok(numfmt::stringify_val(other, pretty))
-        }
-    }
-}
-
-/// Whether a non-finite number is nested in `v` (JSON has none).
-fn has_infinity(v: &Val) -> bool {
-    match v {
-        Val::J(Value::Number(n)) => !n.as_f64().is_finite(),
-        Val::J(Value::String(_) | Value::Bool(_) | Value::Null) | Val::Undef | Val::Func(_) => {
-            false
-        }
-        _ => match v.items() {
-            Some(items) => items.iter().any(|i| has_infinity(&i)),
-            None => v.entries().iter().any(|(_, x)| has_infinity(x)),
+        other => match numfmt::stringify_checked(other, pretty, guard.bytes_left()) {
+            Ok(text) => Ok(text),
+            Err(Unwritable::NotFinite) => Err(JsonataError::new("D1001")),
+            Err(Unwritable::TooLong) => Err(guard.over_budget()),
         },
     }
 }
 
-pub(super) fn string_fn(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
+pub(super) fn string_fn(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let v = arg(&args, 0);
     if v.is_undef() {
         return Ok(Val::Undef);
     }
     let pretty = arg(&args, 1).as_bool_value().unwrap_or(false);
-    Ok(Val::from(
-        string(v, pretty).map_err(|e| e.value(v.detail()))?,
-    ))
+    let text = string(v, pretty, &ev.guard).map_err(|e| {
+        if e.code == LIMIT_EXCEEDED {
+            e
+        } else {
+            e.value(v.detail())
+        }
+    })?;
+    Ok(Val::from(text))
 }
 
 trait BoolValue {
@@ -154,7 +147,7 @@ pub(super) fn trim(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val
     Ok(Val::from(out))
 }
 
-pub(super) fn pad(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
+pub(super) fn pad(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let Some(s) = str_arg(&args, 0) else {
         return Ok(Val::Undef);
     };
@@ -166,6 +159,10 @@ pub(super) fn pad(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val>
     let missing = width.abs().trunc() - s.chars().count() as f64;
     if missing <= 0.0 {
         return Ok(Val::from(s));
+    }
+    // At least a byte per character, before a byte is allocated.
+    if missing > ev.guard.bytes_left() as f64 {
+        return Err(ev.guard.over_budget());
     }
     let padding: String = fill.chars().cycle().take(missing as usize).collect();
     Ok(Val::from(if width > 0.0 {
@@ -365,6 +362,7 @@ pub(super) fn replace(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result
             }
             out.push_str(&rest[..i]);
             out.push_str(&with);
+            ev.guard.fits(out.len())?;
             rest = &rest[i + p.len()..];
             count += 1.0;
         }
@@ -397,6 +395,7 @@ pub(super) fn replace(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result
             }
         };
         out.push_str(&with);
+        ev.guard.fits(out.len())?;
         position = f.start + matched.chars().count();
     }
     out.push_str(&char_slice(&chars, position, chars.len()));
@@ -434,17 +433,20 @@ pub(super) fn split(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<V
     Ok(Val::array(parts.into_iter().map(Val::from).collect()))
 }
 
-pub(super) fn join(_: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
+pub(super) fn join(ev: &mut Evaluator<'_>, args: Vec<Val>, _: &Val) -> Result<Val> {
     let v = arg(&args, 0);
     if v.is_undef() {
         return Ok(Val::Undef);
     }
     let sep = str_arg(&args, 1).unwrap_or("");
-    let parts: Vec<String> = v
-        .to_list()
+    let parts = v.to_list();
+    let parts: Vec<&str> = parts
         .iter()
-        .map(|p| p.as_str().map_or(String::new(), |s| s.to_string()))
+        .map(|p| p.as_str().map_or("", |s| s.as_str()))
         .collect();
+    let len = parts.iter().map(|p| p.len()).sum::<usize>()
+        + sep.len().saturating_mul(parts.len().saturating_sub(1));
+    ev.guard.fits(len)?;
     Ok(Val::from(parts.join(sep)))
 }
 
