@@ -172,7 +172,7 @@ enum Phase {
     Retry,
 }
 
-struct Slot {
+struct EventSlot {
     generation: u32,
     phase: Phase,
     tp: Tp,
@@ -216,7 +216,7 @@ pub struct Pipeline {
     sink: Arc<dyn CompletionSink>,
     stats: Arc<PipelineStats>,
     parts: HashMap<Tp, Part, FastHash>,
-    slots: Vec<Slot>,
+    slots: Vec<EventSlot>,
     free: Vec<u32>,
     ready: VecDeque<u32>,
     outbox: VecDeque<u32>,
@@ -378,7 +378,7 @@ impl Pipeline {
                 )
             }
         };
-        let index = self.alloc(Slot {
+        let index = self.alloc(EventSlot {
             generation: 0,
             phase: Phase::Free,
             tp,
@@ -610,7 +610,7 @@ impl Pipeline {
 
     // ---- internals ----
 
-    fn alloc(&mut self, mut slot: Slot) -> u32 {
+    fn alloc(&mut self, mut slot: EventSlot) -> u32 {
         match self.free.pop() {
             Some(index) => {
                 let old = &mut self.slots[index as usize];

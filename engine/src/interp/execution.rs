@@ -8,7 +8,6 @@ use crate::time::Timestamp;
 use crate::value::{Map, Str, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
 
 /// Task invocations of one execution so far, by resource.
 type InvocationCounts = Mutex<Vec<(Str, u32)>>;
@@ -22,9 +21,9 @@ pub struct Hosting {
     pub history: Option<History>,
     /// Its own task handlers instead of the host's.
     pub resources: Option<Arc<Resources>>,
-    /// When it must have ended (its `TimeoutSeconds` or the host's cap):
-    /// JSONata evaluations stop there too.
-    pub deadline: Option<Instant>,
+    /// When it must have ended (its `TimeoutSeconds` or the host's cap),
+    /// on the host's clock: JSONata evaluations stop there too.
+    pub deadline: Option<Timestamp>,
 }
 
 /// One execution's identity and input.
@@ -56,9 +55,8 @@ pub struct ExecutionInfo {
     live_fibers: AtomicU32,
     /// Its host's id for it, for messages about it from other threads.
     pub host_id: u64,
-    /// When it must have ended, on the host's monotonic clock (see
-    /// [`Hosting::deadline`]).
-    pub deadline: Option<Instant>,
+    /// When it must have ended (see [`Hosting::deadline`]).
+    pub deadline: Option<Timestamp>,
 }
 
 impl ExecutionInfo {

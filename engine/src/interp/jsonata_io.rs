@@ -9,6 +9,7 @@
 
 use super::variables::Variables;
 use crate::jsonata::Bindings;
+use crate::time::{Clock, SystemClock, Timestamp};
 use crate::value::{Map, Value};
 use std::cell::OnceCell;
 use std::time::Instant;
@@ -21,7 +22,7 @@ pub struct StatesBindings<'a> {
     context: Option<&'a dyn Fn() -> Value>,
     variables: &'a Variables,
     states: OnceCell<Value>,
-    deadline: Option<Instant>,
+    deadline: Option<Timestamp>,
 }
 
 impl<'a> StatesBindings<'a> {
@@ -39,7 +40,7 @@ impl<'a> StatesBindings<'a> {
     }
 
     /// Evaluations stop at `deadline` (the execution's), if any.
-    pub fn with_deadline(mut self, deadline: Option<Instant>) -> StatesBindings<'a> {
+    pub fn with_deadline(mut self, deadline: Option<Timestamp>) -> StatesBindings<'a> {
         self.deadline = deadline;
         self
     }
@@ -96,8 +97,13 @@ impl Bindings for StatesBindings<'_> {
         name == "eval"
     }
 
+    /// The execution's deadline on the monotonic clock, read when an
+    /// evaluation starts. On virtual time, which runs ahead of the system
+    /// clock, this is later than the execution's own deadline: the
+    /// evaluation is never cut short early.
     fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        let left = self.deadline?.since(SystemClock.now());
+        Some(Instant::now() + left)
     }
 }
 

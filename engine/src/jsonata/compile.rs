@@ -30,13 +30,13 @@ pub(crate) fn compile(expr: Expr) -> Result<Node> {
     Ok(node)
 }
 
-struct Slot {
+struct ParentSlot {
     label: usize,
     level: usize,
 }
 
 struct Compiler {
-    slots: Vec<Slot>,
+    slots: Vec<ParentSlot>,
 }
 
 fn label_name(label: usize) -> Str {
@@ -85,7 +85,7 @@ impl Compiler {
             ExprKind::Descendant => Node::new(Kind::Descendant, pos),
             ExprKind::Parent => {
                 let slot = self.slots.len();
-                self.slots.push(Slot {
+                self.slots.push(ParentSlot {
                     label: slot,
                     level: 1,
                 });

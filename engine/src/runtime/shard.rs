@@ -437,7 +437,7 @@ impl Shard {
                 id: id.0,
                 history: submission.history,
                 resources: submission.resources,
-                deadline: Some(std::time::Instant::now() + limit),
+                deadline: Some(deadline),
             },
         ));
         let slot = self.alloc(FiberSlot {
@@ -996,7 +996,6 @@ impl Shard {
     }
 
     fn fiber_done(&mut self, index: u32, result: Result<Value, StatesError>) {
-        let now = self.shared.clock.now();
         let top_deadline = match self.slot_mut(index) {
             Some(FiberSlot {
                 owner: Owner::Top(top),
@@ -1010,7 +1009,9 @@ impl Shard {
                 // A state cut short by the execution's deadline (a JSONata
                 // evaluation stops there) ends it as timed out, as the
                 // deadline would have a moment later.
-                Err(_) if now >= deadline => (Status::TimedOut, Err(execution_timeout())),
+                Err(_) if self.shared.clock.now() >= deadline => {
+                    (Status::TimedOut, Err(execution_timeout()))
+                }
                 Err(error) => (Status::Failed, Err(error)),
             };
             self.end_execution(index, status, result);

@@ -32,6 +32,9 @@ const RECURSION_LEVELS: usize = 32;
 thread_local! {
     /// Container drops in progress on this thread.
     static LEVEL: Cell<usize> = const { Cell::new(0) };
+    /// `true` while `SET_ASIDE` may hold something (so the common drop,
+    /// which sets nothing aside, never touches it).
+    static ASIDE: Cell<bool> = const { Cell::new(false) };
     /// Containers set aside for the outermost drop.
     static SET_ASIDE: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
 }
@@ -53,6 +56,7 @@ fn drop_container(value: &mut Value) {
     };
     if level >= RECURSION_LEVELS {
         let _ = SET_ASIDE.try_with(|aside| aside.borrow_mut().push(std::mem::take(value)));
+        ASIDE.set(true);
         return;
     }
     LEVEL.set(level + 1);
@@ -61,10 +65,11 @@ fn drop_container(value: &mut Value) {
         Value::Object(map) => drop(Arc::get_mut(map).map(std::mem::take)),
         _ => {}
     }
-    if level == 0 {
+    if level == 0 && ASIDE.get() {
         while let Some(next) = SET_ASIDE.with_borrow_mut(Vec::pop) {
             drop(next);
         }
+        ASIDE.set(false);
     }
     LEVEL.set(level);
 }
