@@ -14,16 +14,20 @@
 //! | `intrinsic` | intrinsic calls (`States.Format(...)`), parsed and evaluated |
 //! | `jsonata_parse` | JSONata parsing and compilation |
 //! | `jsonata_eval` | JSONata evaluation under its limits |
+//! | `json` | the JSON parser every input goes through (`value::parse_json`) |
 //! | `event` | Kafka event decoding, envelopes and execution names |
 //! | `config` | the Kafka sections of the `spate run` file |
 //! | `run` | generated valid definitions run on the runtime (structure-aware) |
 
 mod asl;
 mod choices;
+#[cfg(feature = "ingest")]
 mod config;
+#[cfg(feature = "ingest")]
 mod event;
 mod generate;
 mod intrinsic;
+mod json;
 mod jsonata;
 mod jsonpath;
 pub mod mutate;
@@ -34,22 +38,34 @@ use spate_engine::value::{Value, parse_json};
 /// A fuzz target: any bytes in, a panic only on a bug.
 pub type Target = fn(&[u8]);
 
-/// Every target by name: the name of its corpus folder and of its
-/// cargo-fuzz binary.
-pub const TARGETS: &[(&str, Target)] = &[
+/// The targets of the engine, by name: the name of each one's corpus folder
+/// and cargo-fuzz binary.
+pub const ENGINE_TARGETS: &[(&str, Target)] = &[
     ("asl", asl::fuzz),
     ("jsonpath", jsonpath::fuzz),
     ("intrinsic", intrinsic::fuzz),
     ("jsonata_parse", jsonata::fuzz_parse),
     ("jsonata_eval", jsonata::fuzz_eval),
-    ("event", event::fuzz),
-    ("config", config::fuzz),
+    ("json", json::fuzz),
     ("run", run::fuzz),
 ];
 
+/// The targets of the Kafka ingest (feature `ingest`).
+#[cfg(feature = "ingest")]
+pub const INGEST_TARGETS: &[(&str, Target)] = &[("event", event::fuzz), ("config", config::fuzz)];
+
+/// Every target built in.
+pub fn targets() -> impl Iterator<Item = (&'static str, Target)> {
+    #[cfg(feature = "ingest")]
+    let ingest = INGEST_TARGETS;
+    #[cfg(not(feature = "ingest"))]
+    let ingest: &[(&str, Target)] = &[];
+    ENGINE_TARGETS.iter().chain(ingest).copied()
+}
+
 /// The target called `name`.
 pub fn target(name: &str) -> Option<Target> {
-    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    targets().find(|(n, _)| *n == name).map(|(_, t)| t)
 }
 
 /// Splits an input made of an expression and, after its first NUL byte, an
