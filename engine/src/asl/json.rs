@@ -171,6 +171,18 @@ mod tests {
     }
 
     #[test]
+    fn numbers_read_as_execution_inputs_read_them() {
+        // serde_json's default float parsing is off by one unit in the last
+        // place for these (9e44 read as 9.000000000000002e44), so a Choice
+        // rule comparing with the same number in the input did not match.
+        for number in ["9e44", "5e35", "1.54e32", "5.8e82", "0.1", "1e-7"] {
+            let json = parse(number).unwrap();
+            let input = crate::value::parse_json_str(number).unwrap();
+            assert_eq!(json.as_f64(), input.as_f64(), "{number}");
+        }
+    }
+
+    #[test]
     fn repeated_state_names_and_keys_are_reported_where_they_repeat() {
         let found = problems(
             r#"{"StartAt":"A","States":{
