@@ -62,7 +62,11 @@ pub(crate) fn fuzz(data: &[u8]) {
             assert_eq!(config.pipelines.len(), file.pipelines.len());
             assert!(ranges::EMBEDDED_PARTITIONS.contains(&u64::from(config.embedded.partitions)));
             for pipeline in &config.pipelines {
-                assert!(pipeline.plan.is_some(), "{} has no plan", pipeline.name);
+                assert!(
+                    pipeline.state_machine.is_some(),
+                    "{} has no state machine",
+                    pipeline.name
+                );
                 assert!(ranges::MAX_IN_FLIGHT.contains(&(pipeline.max_in_flight as u64)));
             }
         }

@@ -21,7 +21,8 @@ pub(crate) fn fuzz(data: &[u8]) {
         timestamp_ms: None,
     };
     match decode(Some(data)) {
-        Body::Json(value) => {
+        Body::Json { value, raw } => {
+            assert_eq!(raw, data, "a dead letter carries the bytes as consumed");
             let written = value.to_json();
             let reparsed = parse_json(written.as_bytes())
                 .unwrap_or_else(|e| panic!("{written:?} does not parse back: {e}"));

@@ -53,8 +53,26 @@ fn run_one(name: &str, target: Target, data: &[u8], what: &str) {
     }
 }
 
-/// Replays the corpus of `name`, then runs `fresh_runs` mutations of it.
-fn replay_and_mutate(name: &str, fresh_runs: usize) {
+/// The stack a replay runs on: a process's main thread's (where `spate`
+/// loads definitions). Unoptimised builds take several times the stack of
+/// release builds per level of recursion; the limits that keep recursion
+/// bounded are sized for the release build.
+const REPLAY_STACK: usize = 8 << 20;
+
+/// Replays the corpus of `name`, then runs `fresh_runs` mutations of it, on
+/// a thread with [`REPLAY_STACK`].
+fn replay_and_mutate(name: &'static str, fresh_runs: usize) {
+    let replay = std::thread::Builder::new()
+        .name(name.to_string())
+        .stack_size(REPLAY_STACK)
+        .spawn(move || replay_and_mutate_here(name, fresh_runs))
+        .expect("the replay thread starts");
+    if let Err(panic) = replay.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+fn replay_and_mutate_here(name: &str, fresh_runs: usize) {
     let target = target(name).expect("a known target");
     let corpus = corpus(name);
     for (file, data) in &corpus {

@@ -81,6 +81,7 @@ pub(crate) fn parse(source: &str) -> Result<Expr> {
         lexer: Lexer::new(source),
         peeked: None,
         depth: 0,
+        tree_depth: 0,
     };
     let expr = p.expression(0)?;
     let next = p.peek(false)?;
@@ -121,12 +122,22 @@ fn infix_power(tok: &Tok) -> u32 {
 /// written expressions nest far less.
 const MAX_NESTING: usize = 48;
 
+/// The deepest syntax tree an expression may make. A chain of operators
+/// (`a & b & c`, `a.b.c`, `1 % 2 % 3`) is parsed in a loop but makes a tree
+/// one level deeper per operator, which compiling, evaluating and dropping
+/// the tree recurse through; each operator of a chain in progress counts
+/// here, with each nesting level.
+const MAX_TREE_DEPTH: usize = 100;
+
 struct Parser {
     lexer: Lexer,
     /// The next token, the offset it started at, and the mode it was read in.
     peeked: Option<(Token, usize, bool)>,
     /// Sub-expressions being parsed, one inside the other.
     depth: usize,
+    /// Their nesting plus the operators of the chains they are in: a bound
+    /// on the depth of the tree being built.
+    tree_depth: usize,
 }
 
 impl Parser {
@@ -189,7 +200,10 @@ impl Parser {
             .at(at));
         }
         self.depth += 1;
+        self.tree_depth += 1;
+        let before = self.tree_depth;
         let expression = self.nested_expression(rbp);
+        self.tree_depth = before - 1;
         self.depth -= 1;
         expression
     }
@@ -203,6 +217,16 @@ impl Parser {
                 return Ok(left);
             }
             self.peeked = None;
+            self.tree_depth += 1;
+            if self.tree_depth > MAX_TREE_DEPTH {
+                return Err(JsonataError::with_text(
+                    super::error::LIMIT_EXCEEDED,
+                    format!(
+                        "Nesting limit exceeded: the expression chains and nests operators more than {MAX_TREE_DEPTH} levels deep"
+                    ),
+                )
+                .at(next.pos));
+            }
             left = self.infix(next, left)?;
         }
     }
@@ -544,6 +568,12 @@ mod tests {
         }
         assert!(parse(&deep("-", "", MAX_NESTING - 2)).is_ok());
         assert!(parse(&deep("(", ")", 20)).is_ok());
+        // A chain is a loop in the parser but a deep tree after it.
+        let chain = |op: &str, n: usize| vec!["1"; n].join(op);
+        for op in ["%", " & ", ".", " + "] {
+            assert_eq!(parse(&chain(op, 5_000)).unwrap_err().code, "U1001", "{op}");
+            assert!(parse(&chain(op, 90)).is_ok(), "{op}");
+        }
     }
 
     #[test]

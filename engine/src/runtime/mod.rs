@@ -198,6 +198,12 @@ impl std::fmt::Debug for SubmitError {
 /// about 100 MB.
 pub const DEFAULT_MAX_FIBERS_PER_EXECUTION: u32 = 100_000;
 
+/// The stack of a shard thread. Expressions recurse once per level of their
+/// syntax tree (the JSONata parser bounds it), and an unoptimised build
+/// takes several times the stack per level a release build takes; only the
+/// pages used are ever committed.
+const SHARD_STACK: usize = 8 << 20;
+
 /// Runtime settings.
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
@@ -315,6 +321,7 @@ impl Runtime {
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("spate-shard-{index}"))
+                    .stack_size(SHARD_STACK)
                     .spawn(move || shard::Shard::new(index, shared).run())?,
             );
         }
