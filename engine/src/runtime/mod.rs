@@ -23,17 +23,20 @@
 //! 3. A Task's handler answers at once, after a simulated delay (a timer), or
 //!    with a future that runs on the runtime's tokio I/O threads; its result
 //!    comes back through the shard's inbox. A slow task never blocks a shard.
-//! 4. Map and Parallel fork children, started as `MaxConcurrency` allows.
+//! 4. Map and Parallel fork children, started as `MaxConcurrency` allows,
+//!    at most 128 per turn of the shard's loop, and within the execution's
+//!    budget of live fibers ([`RuntimeConfig::max_fibers_per_execution`]).
 //!    While other shards are idle, children are handed to them so one big Map
 //!    uses every core; a child that finishes on another shard reports back
 //!    through the parent's inbox, and the parent resumes when its join counter
-//!    completes (results in order).
+//!    completes (results in order). A loop turn hands back to the timers
+//!    every 2 ms of work, so deadlines hold whatever the states cost.
 //! 5. A `.waitForTaskToken` task waits for a callback: its token names the
 //!    shard and the task, so [`RuntimeHandle::send_task_success`] (and
 //!    `_failure`, `_heartbeat`) goes straight to the shard that holds it.
 //! 6. The execution ends in exactly one [`Completion`], delivered to the
 //!    submitter's [`CompletionSink`] on the shard thread: succeeded, failed,
-//!    timed out or cancelled. Cancelling an execution (its id names its
+//!    timed out or aborted. Cancelling an execution (its id names its
 //!    shard) drops its fibers on every shard they run on and aborts its
 //!    in-flight task futures.
 //!
