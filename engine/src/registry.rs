@@ -77,6 +77,15 @@ impl StateMachine {
     }
 }
 
+/// The state-machine name a definition file gives: its file name without
+/// its extensions (`orders.asl.json` is `orders`), if it has one.
+pub fn name_from_path(path: &std::path::Path) -> Option<&str> {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.split('.').next())
+        .filter(|n| !n.is_empty())
+}
+
 /// Why a registry refused a change. Nothing changed.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -259,6 +268,18 @@ mod tests {
         assert_eq!(machine.versions().len(), 2);
         assert_eq!(machine.version(1).unwrap().definition.as_ref(), SLOW_V1);
         runtime.shutdown(std::time::Duration::ZERO);
+    }
+
+    #[test]
+    fn names_come_from_file_names() {
+        use std::path::Path;
+        assert_eq!(
+            name_from_path(Path::new("w/orders.asl.json")),
+            Some("orders")
+        );
+        assert_eq!(name_from_path(Path::new("plain")), Some("plain"));
+        assert_eq!(name_from_path(Path::new(".hidden")), None);
+        assert_eq!(name_from_path(Path::new("/")), None);
     }
 
     #[test]

@@ -696,11 +696,7 @@ impl Config {
 /// The state machine's name: the definition's file name without its
 /// extensions, else the pipeline's name.
 fn state_machine_name(definition: &Path, pipeline: &str) -> String {
-    definition
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.split('.').next())
-        .filter(|n| !n.is_empty())
+    spate_engine::registry::name_from_path(definition)
         .unwrap_or(pipeline)
         .to_string()
 }

@@ -111,14 +111,10 @@ pub fn state_machine(registry: &Registry, path: &Path) -> anyhow::Result<Arc<Sta
         })
 }
 
-/// A state machine's name from its file's name: `orders.asl.json` is
-/// `orders`.
+/// A state machine's name from its file's name (see
+/// [`name_from_path`](spate_engine::registry::name_from_path)).
 fn machine_name(path: &Path) -> &str {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .map(|n| n.split('.').next().unwrap_or(n))
-        .filter(|n| !n.is_empty())
-        .unwrap_or("StateMachine")
+    spate_engine::registry::name_from_path(path).unwrap_or("StateMachine")
 }
 
 /// Reads a JSON execution input from a file, or from standard input for `-`.

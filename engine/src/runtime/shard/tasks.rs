@@ -66,12 +66,6 @@ impl Shard {
 
     pub(super) fn invoke(&mut self, index: u32, call: TaskCall) {
         self.arm_deadline(index);
-        let Some(exec) = self
-            .slot_mut(index)
-            .map(|s| Arc::clone(s.fiber.execution()))
-        else {
-            return;
-        };
         let token = call.task_token.as_deref().and_then(TaskToken::decode);
         let (timeout, heartbeat) = (call.timeout, call.heartbeat);
         // A `.waitForTaskToken` task ends with its callback. Its integration,
@@ -80,6 +74,12 @@ impl Shard {
         // through `$$.Task.Token` alone.
         let waits_for_callback = token.is_some();
         let reply = {
+            // Borrowed from the slot, not cloned: a task costs no reference
+            // count traffic on the execution.
+            let Some(slot) = self.entries[index as usize].slot.as_ref() else {
+                return;
+            };
+            let exec = slot.fiber.execution();
             let resources = exec.resources.as_deref().unwrap_or(&self.shared.resources);
             if waits_for_callback && resources.lookup(&call.resource).is_none() {
                 None
