@@ -458,11 +458,6 @@ impl RuntimeHandle {
         cancel(&self.shared, id)
     }
 
-    /// The runtime's current time (virtual time when it runs on it).
-    pub fn now(&self) -> Timestamp {
-        self.shared.clock.now()
-    }
-
     /// Completes the `.waitForTaskToken` task that was given `token` with
     /// `output`, as AWS's `SendTaskSuccess`. Callable from any thread; the
     /// reply says whether a task took it.

@@ -150,6 +150,12 @@ fn bad_late_and_repeated_tokens_are_refused_and_change_nothing() {
         handle.send_task_success("not a token", json!(1)).wait(),
         Err(CallbackError::InvalidToken)
     );
+    assert_eq!(CallbackError::InvalidToken.aws_code(), "InvalidToken");
+    assert_eq!(
+        CallbackError::TaskDoesNotExist.aws_code(),
+        "TaskDoesNotExist"
+    );
+    assert_eq!(CallbackError::TaskTimedOut.aws_code(), "TaskTimedOut");
     // Well formed, but issued by no task of this runtime.
     let foreign = TaskToken {
         shard: 0,
