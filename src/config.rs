@@ -9,6 +9,7 @@
 //! (`config/spate.toml`) with the key, definitions with the JSON pointer of
 //! each problem.
 
+use crate::api::settings::ApiSection;
 use crate::cli::load::{self, FileKind};
 use serde::Deserialize;
 use spate_engine::runtime::{Runtime, RuntimeConfig, RuntimeError};
@@ -66,6 +67,57 @@ struct File {
     runtime: RuntimeSection,
     #[serde(default, rename = "pipeline")]
     pipelines: Vec<PipelineSection>,
+    /// The Step Functions-compatible API (checked here; started by the
+    /// command that serves it).
+    #[serde(default)]
+    api: Option<ApiSection>,
+}
+
+/// The file as `spate serve` reads it: `[runtime]` and `[api]`; the Kafka
+/// sections may be there (the same file as `spate run`'s) and are ignored.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeFile {
+    #[serde(default)]
+    runtime: RuntimeSection,
+    #[serde(default)]
+    api: ApiSection,
+    // Accepted (so `spate run`'s file serves too), not used.
+    #[serde(default, rename = "kafka")]
+    _kafka: Option<toml::Value>,
+    #[serde(default, rename = "embedded")]
+    _embedded: Option<toml::Value>,
+    #[serde(default, rename = "pipeline")]
+    _pipeline: Option<toml::Value>,
+}
+
+/// Reads the `[runtime]` and `[api]` sections of a configuration file for
+/// `spate serve`; every problem is reported at once.
+pub fn load_serve(path: &Path) -> Result<(RuntimeSettings, ApiSection), ConfigError> {
+    let origin = path.display().to_string();
+    let fail = |problems| ConfigError {
+        origin: origin.clone(),
+        problems,
+    };
+    let text = load::read_text(path, FileKind::Config)
+        .map_err(|message| fail(vec![Problem::field("", message)]))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let file: ServeFile = parse_toml(&text).map_err(|p| fail(vec![p]))?;
+    let read = |p: &Path, kind| {
+        let resolved = base.join(p);
+        load::read_text(&resolved, kind).map(|text| (resolved, text))
+    };
+    let mut problems = Vec::new();
+    let runtime = runtime_settings(&file.runtime, &read).map_err(|found| problems.extend(found));
+    let mut api = file.api;
+    if let Err(found) = api.settings() {
+        problems.extend(found);
+    }
+    api.data_dir = api.data_dir.map(|d| base.join(d));
+    match runtime {
+        Ok(runtime) if problems.is_empty() => Ok((runtime, api)),
+        _ => Err(fail(problems)),
+    }
 }
 
 /// `[runtime]`: the execution runtime shared by the pipelines.
@@ -211,8 +263,13 @@ impl Config {
         .map_err(|found| problems.extend(found))
         .ok();
         let runtime = runtime_settings(&file.runtime, read).map_err(|found| problems.extend(found));
+        // `[api]` is checked with the rest; `spate serve` reads it
+        // (`load_serve`).
+        if let Some(Err(found)) = file.api.as_ref().map(ApiSection::settings) {
+            problems.extend(found);
+        }
         match (ingest, runtime) {
-            (Some(ingest), Ok(runtime)) => Ok(Config {
+            (Some(ingest), Ok(runtime)) if problems.is_empty() => Ok(Config {
                 origin: origin.to_string(),
                 ingest,
                 runtime,
@@ -312,6 +369,11 @@ impl std::error::Error for ConfigError {}
 /// TOML text to [`File`], with the line, column and field of the first
 /// problem.
 fn parse_file(text: &str) -> Result<File, Problem> {
+    parse_toml(text)
+}
+
+/// TOML text to `T`, with the line, column and field of the first problem.
+fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Problem> {
     let deserializer =
         toml::de::Deserializer::parse(text).map_err(|e| toml_problem(text, &e, ""))?;
     serde_path_to_error::deserialize(deserializer).map_err(|e| {

@@ -10,15 +10,35 @@ pub struct Diagnostic {
     pub pointer: String,
     /// What is wrong, in lowercase without a trailing period.
     pub message: String,
+    /// The code AWS's `ValidateStateMachineDefinition` gives this kind of
+    /// problem (one of the `codes` constants).
+    pub code: &'static str,
+}
+
+/// AWS's diagnostic codes (`ValidateStateMachineDefinition`), as far as
+/// Spate tells its problems apart.
+pub mod codes {
+    /// The text is not JSON.
+    pub const INVALID_JSON_DESCRIPTION: &str = "INVALID_JSON_DESCRIPTION";
+    /// A `Next`, `StartAt` or `Default` names no state of its scope.
+    pub const MISSING_TRANSITION_TARGET: &str = "MISSING_TRANSITION_TARGET";
+    /// Any other rule of the States Language.
+    pub const SCHEMA_VALIDATION_FAILED: &str = "SCHEMA_VALIDATION_FAILED";
 }
 
 impl Diagnostic {
-    /// A diagnostic at `pointer`.
+    /// A diagnostic at `pointer`, of AWS's `SCHEMA_VALIDATION_FAILED` kind.
     pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             pointer: pointer.into(),
             message: message.into(),
+            code: codes::SCHEMA_VALIDATION_FAILED,
         }
+    }
+
+    /// The same diagnostic with another AWS code.
+    pub fn with_code(self, code: &'static str) -> Diagnostic {
+        Diagnostic { code, ..self }
     }
 }
 

@@ -10,6 +10,7 @@ mod jsonata_suite;
 pub(crate) mod load;
 mod loadgen;
 mod run;
+mod serve;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +45,9 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Measure end-to-end throughput and latency through Kafka.
     Loadgen(loadgen::LoadgenArgs),
+    /// Serve the Step Functions-compatible API (AWS JSON 1.0) for the AWS
+    /// CLI and SDKs.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -57,5 +61,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Loadgen(args) => loadgen::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

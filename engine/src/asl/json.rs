@@ -29,7 +29,10 @@ pub fn parse(text: &str) -> Result<Json, Vec<Diagnostic>> {
         .and_then(|json| reader.end().map(|()| json))
         .map_err(|e| {
             let error = JsonParseError::from_serde(text.as_bytes(), &e);
-            vec![Diagnostic::new("", error.to_string())]
+            vec![
+                Diagnostic::new("", error.to_string())
+                    .with_code(crate::diagnostic::codes::INVALID_JSON_DESCRIPTION),
+            ]
         })?;
     let repeated = repeated.into_inner();
     if repeated.is_empty() {

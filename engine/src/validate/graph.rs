@@ -189,7 +189,11 @@ fn check_target(
     } else {
         format!("no state named `{target}`")
     };
-    report.add(at, message);
+    report.add_coded(
+        at,
+        crate::diagnostic::codes::MISSING_TRANSITION_TARGET,
+        message,
+    );
 }
 
 /// `Next` and `End` of the states that must have one of them.
@@ -245,6 +249,26 @@ fn transitions<'s>(state: &'s State, at: &Pointer) -> Vec<(Pointer, &'s str)> {
 #[cfg(test)]
 mod tests {
     use crate::validate::test_support::{one_state, problems};
+
+    #[test]
+    fn problems_carry_aws_diagnostic_codes() {
+        use crate::diagnostic::codes;
+        let codes_of = |text: &str| -> Vec<&'static str> {
+            match crate::validate::load(text) {
+                Ok(_) => Vec::new(),
+                Err(d) => d.0.iter().map(|d| d.code).collect(),
+            }
+        };
+        assert_eq!(
+            codes_of(r#"{"StartAt":"Nope","States":{"P":{"Type":"Pass","End":true}}}"#),
+            [codes::MISSING_TRANSITION_TARGET]
+        );
+        assert_eq!(codes_of("{"), [codes::INVALID_JSON_DESCRIPTION]);
+        assert_eq!(
+            codes_of(r#"{"StartAt":"P","States":{"P":{"Type":"Pass"}}}"#)[0],
+            codes::SCHEMA_VALIDATION_FAILED
+        );
+    }
 
     #[test]
     fn start_at_names_a_state_of_its_scope() {

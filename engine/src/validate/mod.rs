@@ -72,6 +72,17 @@ impl Report {
     pub(crate) fn add(&mut self, at: &Pointer, message: impl Into<String>) {
         self.0.push(Diagnostic::new(at.as_str(), message));
     }
+
+    /// Records a problem at `at` with AWS's diagnostic `code`.
+    pub(crate) fn add_coded(
+        &mut self,
+        at: &Pointer,
+        code: &'static str,
+        message: impl Into<String>,
+    ) {
+        self.0
+            .push(Diagnostic::new(at.as_str(), message).with_code(code));
+    }
 }
 
 /// Walks the state maps (top level, Parallel branches, Map item processors)

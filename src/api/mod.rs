@@ -1,0 +1,228 @@
+//! The Step Functions-compatible API: AWS JSON 1.0 over HTTP
+//! (`X-Amz-Target: AWSStepFunctions.<Action>`), so the AWS CLI, boto3 and
+//! the other SDKs drive Spate unchanged. Every axum type stays in this
+//! module tree.
+//!
+//! * `protocol` and `errors`: actions, bodies, constraints, AWS error shapes;
+//! * `arn`: ARNs of this server's region and account;
+//! * `catalog` and `state_machines`: state machines, revisions, versions;
+//! * `store`, `executions` and `history`: executions and their history;
+//! * `callbacks`: SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat;
+//! * `activities`: activities;
+//! * `tags`: tags of state machines and activities;
+//! * `persist`: the data directory;
+//! * `settings`: the `[api]` configuration section.
+//!
+//! [`serve`] starts the server on its own threads, over a registry and a
+//! runtime the caller owns (`spate serve`, or `spate run` with `[api]`).
+
+mod activities;
+mod arn;
+mod callbacks;
+mod catalog;
+mod errors;
+mod executions;
+mod history;
+mod persist;
+mod protocol;
+pub mod settings;
+mod state_machines;
+mod store;
+mod tags;
+
+use arn::Arns;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use catalog::Catalog;
+use errors::{ApiError, ApiResult};
+use protocol::Action;
+use settings::ApiSettings;
+use spate_engine::registry::Registry;
+use spate_engine::runtime::RuntimeHandle;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// What every request handler shares.
+pub struct Api {
+    arns: Arns,
+    region: String,
+    catalog: Catalog,
+    activities: activities::Activities,
+    store: store::ExecutionStore,
+    runtime: RuntimeHandle,
+}
+
+impl Api {
+    /// The region of this server's ARNs.
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Answers one action.
+    async fn dispatch(&self, action: Action, body: &[u8]) -> ApiResult<Response> {
+        use Action as A;
+        match action {
+            A::CreateStateMachine => state_machines::create(self, body),
+            A::DescribeStateMachine => state_machines::describe(self, body),
+            A::ListStateMachines => state_machines::list(self, body),
+            A::UpdateStateMachine => state_machines::update(self, body),
+            A::DeleteStateMachine => state_machines::delete(self, body),
+            A::PublishStateMachineVersion => state_machines::publish(self, body),
+            A::ListStateMachineVersions => state_machines::list_versions(self, body),
+            A::ValidateStateMachineDefinition => state_machines::validate(self, body),
+            A::TagResource => tags::tag(self, body),
+            A::UntagResource => tags::untag(self, body),
+            A::ListTagsForResource => tags::list(self, body),
+            A::StartExecution => executions::start(self, body),
+            A::StartSyncExecution => executions::start_sync(self, body).await,
+            A::DescribeExecution => executions::describe(self, body),
+            A::ListExecutions => executions::list(self, body),
+            A::StopExecution => executions::stop(self, body),
+            A::GetExecutionHistory => executions::get_history(self, body),
+            A::DescribeStateMachineForExecution => executions::describe_machine_for(self, body),
+            A::SendTaskSuccess => callbacks::success(self, body).await,
+            A::SendTaskFailure => callbacks::failure(self, body).await,
+            A::SendTaskHeartbeat => callbacks::heartbeat(self, body).await,
+            A::CreateActivity => activities::create(self, body),
+            A::DescribeActivity => activities::describe(self, body),
+            A::ListActivities => activities::list(self, body),
+            A::DeleteActivity => activities::delete(self, body),
+        }
+    }
+}
+
+/// Reads the body up to the action's limit: `413` with AWS's error shape
+/// above it.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {
+    let too_large = || {
+        ApiError::validation(format!(
+            "the request body is larger than {limit} bytes (the action's payload limit plus its envelope)"
+        ))
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())
+}
+
+async fn handle(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) -> Response {
+    let answer = async {
+        let action = Action::from_headers(&headers)?;
+        let bytes = read_body(&headers, body, action.body_limit()).await?;
+        api.dispatch(action, &bytes).await
+    };
+    answer.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The routes: every action is a `POST /`.
+fn router(api: Arc<Api>) -> Router {
+    Router::new()
+        .route("/", axum::routing::post(handle))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(api)
+}
+
+/// A running API server. Dropping it stops it.
+pub struct ApiServer {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    runtime: Option<tokio::runtime::Runtime>,
+    done: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ApiServer {
+    /// The address it listens on (the actual port when asked for port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections, lets requests in progress finish for
+    /// up to `grace`, and stops the server's threads.
+    pub fn shutdown(mut self, grace: std::time::Duration) {
+        self.stop(grace);
+    }
+
+    fn stop(&mut self, grace: std::time::Duration) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        if let (Some(runtime), Some(done)) = (self.runtime.take(), self.done.take()) {
+            let _ = runtime.block_on(async { tokio::time::timeout(grace, done).await });
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        self.stop(std::time::Duration::ZERO);
+    }
+}
+
+/// Starts the API on `settings.addr` over `registry` and `runtime`,
+/// restoring the state machines and activities of the data directory.
+/// Refuses an address other than loopback (the API has no authentication
+/// configured).
+pub fn serve(
+    settings: &ApiSettings,
+    registry: Arc<Registry>,
+    runtime: RuntimeHandle,
+) -> anyhow::Result<ApiServer> {
+    if !settings.addr.ip().is_loopback() {
+        anyhow::bail!(
+            "refusing to listen on {}: without authentication the API only listens on a loopback address (127.0.0.1 or ::1)",
+            settings.addr
+        );
+    }
+    let dir = settings
+        .data_dir
+        .as_deref()
+        .map(persist::DataDir::open)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("cannot open the data directory: {e}"))?;
+    let api = Arc::new(Api {
+        arns: Arns::new(&settings.region, &settings.account),
+        region: settings.region.clone(),
+        catalog: Catalog::open(registry, dir.clone())?,
+        activities: activities::Activities::open(dir)?,
+        store: store::ExecutionStore::new(settings.max_executions),
+        runtime,
+    });
+    let listener = std::net::TcpListener::bind(settings.addr)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let threads = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.threads.max(1))
+        .thread_name("spate-api")
+        .enable_all()
+        .build()?;
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let done = threads.block_on(async {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let server = axum::serve(listener, router(api)).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        Ok::<_, std::io::Error>(tokio::spawn(async move {
+            if let Err(e) = server.await {
+                log::error!("the API server stopped: {e}");
+            }
+        }))
+    })?;
+    Ok(ApiServer {
+        addr,
+        shutdown: Some(shutdown),
+        runtime: Some(threads),
+        done: Some(done),
+    })
+}

@@ -1,0 +1,83 @@
+//! `spate serve`: the Step Functions-compatible API on its own (no Kafka),
+//! until interrupted.
+
+use crate::api;
+use crate::config;
+use clap::Args;
+use spate_engine::registry::Registry;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Serve the Step Functions-compatible API (AWS JSON 1.0) for the AWS CLI
+/// and SDKs.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port; the address is printed).
+    #[arg(long)]
+    addr: Option<String>,
+    /// Configuration file: its `[runtime]` and `[api]` sections are used.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Where state machines and activities persist (default: in memory).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+/// Runs the subcommand.
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let (runtime_settings, mut section) = match &args.config {
+        Some(path) => config::load_serve(path)?,
+        None => Default::default(),
+    };
+    if args.addr.is_some() {
+        section.addr = args.addr;
+    }
+    if args.data_dir.is_some() {
+        section.data_dir = args.data_dir;
+    }
+    let settings = section.settings().map_err(|problems| {
+        anyhow::anyhow!(
+            "{}",
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })?;
+    let resources = match &runtime_settings.task_config {
+        Some(path) => crate::cli::load::resources(path)?,
+        None => Default::default(),
+    };
+    let runtime = runtime_settings.start(0, 100_000, resources)?;
+    let registry = std::sync::Arc::new(Registry::new(&settings.region, &settings.account));
+    let server = api::serve(&settings, registry, runtime.handle())?;
+    println!("spate serve: listening on http://{}", server.addr());
+    wait_for_interrupt()?;
+    eprintln!("spate serve: stopping");
+    server.shutdown(Duration::from_secs(5));
+    runtime.shutdown(Duration::from_secs(1));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Blocks until SIGINT or SIGTERM.
+fn wait_for_interrupt() -> anyhow::Result<()> {
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    signals.block_on(async {
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r,
+                _ = term.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await
+    })?;
+    Ok(())
+}
