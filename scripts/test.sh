@@ -9,6 +9,11 @@
 # starts one with scripts/kafka-broker.sh on a free 127.0.0.1 port, and
 # stops it (by PID) when it exits, whether the tests pass or fail.
 # SPATE_KAFKA_REQUIRED=1 makes those tests fail, not skip, if it is gone.
+#
+# The API tests (tests/it/api.rs) drive `spate serve` with boto3 and the
+# AWS CLI from PyPI: scripts/aws-clients.sh makes their virtual environment
+# under target/ once, and SPATE_API_CLIENTS_REQUIRED=1 makes those tests
+# fail, not skip, without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +32,11 @@ SPATE_KAFKA_BROKER_PID="$(scripts/kafka-broker.sh start)"
 export SPATE_KAFKA_BROKER_PID
 export SPATE_KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 export SPATE_KAFKA_REQUIRED=1
+
+echo "== boto3 and the AWS CLI for the API tests"
+SPATE_AWS_CLIENTS="$(scripts/aws-clients.sh)"
+export SPATE_AWS_CLIENTS
+export SPATE_API_CLIENTS_REQUIRED=1
 
 echo "== cargo test"
 cargo test --workspace --locked

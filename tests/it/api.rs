@@ -1,0 +1,147 @@
+//! The Step Functions-compatible API driven by clients nobody here wrote:
+//! boto3 and the AWS CLI from PyPI, in the virtual environment
+//! `scripts/aws-clients.sh` makes (`target/aws-clients`, or
+//! `SPATE_AWS_CLIENTS`). Each test starts its own `spate serve` on a free
+//! loopback port and runs one Python script of `tests/api` against it.
+//! Without the environment the tests say so and pass, unless
+//! `SPATE_API_CLIENTS_REQUIRED=1` (set by `scripts/test.sh`, which makes
+//! the environment) makes them fail.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The virtual environment's folder, or `None` (after saying why).
+fn clients() -> Option<PathBuf> {
+    let dir = std::env::var_os("SPATE_AWS_CLIENTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/aws-clients"));
+    if dir.join("bin/python").exists() && dir.join("bin/aws").exists() {
+        return Some(dir);
+    }
+    if std::env::var_os("SPATE_API_CLIENTS_REQUIRED").is_some_and(|v| v == "1") {
+        panic!(
+            "SPATE_API_CLIENTS_REQUIRED=1 but there is no boto3/AWS CLI environment at {}",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "skipping: no boto3/AWS CLI environment at {} (make it with scripts/aws-clients.sh)",
+        dir.display()
+    );
+    None
+}
+
+/// A `spate serve` process, killed when dropped.
+struct Server {
+    child: Child,
+    endpoint: String,
+}
+
+impl Server {
+    fn start(data_dir: Option<&Path>) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_spate"));
+        command.args(["serve", "--addr", "127.0.0.1:0"]);
+        if let Some(dir) = data_dir {
+            command.arg("--data-dir").arg(dir);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spate serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("spate serve prints its address");
+        let endpoint = line
+            .trim()
+            .strip_prefix("spate serve: listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_string();
+        Server { child, endpoint }
+    }
+
+    /// Kills the process as `kill -9` would.
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `tests/api/<script>` with `args` against `server`; panics with its
+/// output unless it succeeds.
+fn run_script(clients: &Path, server: &Server, script: &str, args: &[&str]) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api");
+    let out = Command::new(clients.join("bin/python"))
+        .arg(dir.join(script))
+        .args(args)
+        .current_dir(&dir)
+        .env("SPATE_ENDPOINT", &server.endpoint)
+        .output()
+        .expect("python runs");
+    let shown = format!(
+        "{script} {args:?}\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{shown}");
+}
+
+fn script_test(script: &str) {
+    let Some(clients) = clients() else { return };
+    let server = Server::start(None);
+    run_script(&clients, &server, script, &[]);
+}
+
+#[test]
+fn state_machines_versions_tags_and_validation() {
+    script_test("test_state_machines.py");
+}
+
+#[test]
+fn executions_history_stop_and_callbacks() {
+    script_test("test_executions.py");
+}
+
+#[test]
+fn malformed_requests_get_aws_errors_and_change_nothing() {
+    script_test("test_malformed.py");
+}
+
+#[test]
+fn the_aws_cli_creates_runs_validates_and_lists() {
+    script_test("test_cli.py");
+}
+
+#[test]
+fn state_machines_survive_kill_9() {
+    let Some(clients) = clients() else { return };
+    let dir = std::env::temp_dir().join(format!("spate-api-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let server = Server::start(Some(&dir));
+    run_script(&clients, &server, "restart.py", &["before"]);
+    server.kill();
+    let server = Server::start(Some(&dir));
+    run_script(&clients, &server, "restart.py", &["after"]);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_public_address_without_auth_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["serve", "--addr", "0.0.0.0:0"])
+        .output()
+        .expect("spate runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refusing to listen on 0.0.0.0"), "{stderr}");
+}
