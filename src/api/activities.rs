@@ -1,7 +1,9 @@
-//! Activities: CreateActivity, DescribeActivity, ListActivities and
-//! DeleteActivity, persisted in the data directory like state machines.
+//! Activities: CreateActivity, DescribeActivity, ListActivities,
+//! DeleteActivity (persisted in the data directory like state machines) and
+//! GetActivityTask (see `activity_tasks`).
 
 use super::Api;
+use super::activity_tasks::ActivityBoard;
 use super::arn::Kind;
 use super::catalog::Tag;
 use super::errors::{ApiError, ApiResult};
@@ -31,6 +33,7 @@ pub struct ActivityRecord {
 
 /// Activities by name.
 pub struct Activities {
+    board: Arc<ActivityBoard>,
     records: RwLock<BTreeMap<String, Arc<ActivityRecord>>>,
     writer: Mutex<()>,
     dir: Option<DataDir>,
@@ -45,18 +48,20 @@ fn io_error(what: &str, e: std::io::Error) -> ApiError {
 }
 
 impl Activities {
-    /// The activities of `dir` (none without one).
-    pub fn open(dir: Option<DataDir>) -> anyhow::Result<Activities> {
+    /// The activities of `dir` (none without one), announced on `board`.
+    pub fn open(dir: Option<DataDir>, board: Arc<ActivityBoard>) -> anyhow::Result<Activities> {
         let mut records = BTreeMap::new();
         if let Some(dir) = &dir {
             for (path, bytes) in dir.read_all(Folder::Activities)? {
                 let record: ActivityRecord = serde_json::from_slice(&bytes).map_err(|e| {
                     anyhow::anyhow!("{}: not an activity record: {e}", path.display())
                 })?;
+                board.set_known(&record.name, true);
                 records.insert(record.name.clone(), Arc::new(record));
             }
         }
         Ok(Activities {
+            board,
             records: RwLock::new(records),
             writer: Mutex::new(()),
             dir,
@@ -93,6 +98,7 @@ impl Activities {
             return Ok(existing);
         }
         self.persist(&record)?;
+        self.board.set_known(&record.name, true);
         let record = Arc::new(record);
         self.records
             .write()
@@ -127,6 +133,7 @@ impl Activities {
             dir.remove(Folder::Activities, name)
                 .map_err(|e| io_error(name, e))?;
         }
+        self.board.set_known(name, false);
         self.records
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -253,4 +260,25 @@ pub(super) fn list(api: &Api, body: &[u8]) -> ApiResult<Response> {
         out["nextToken"] = json!(encode_token(&page[size - 1].name));
     }
     Ok(reply(&out))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskInput {
+    activity_arn: String,
+    worker_name: Option<String>,
+}
+
+/// How long GetActivityTask waits for a task (AWS: 60 seconds).
+const LONG_POLL: std::time::Duration = std::time::Duration::from_secs(60);
+
+pub(super) async fn get_task(api: &Api, body: &[u8]) -> ApiResult<Response> {
+    let input: TaskInput = parse(body)?;
+    check_opt_len("workerName", input.worker_name.as_deref(), 1, 80)?;
+    let record = api.resolve_activity(&input.activity_arn)?;
+    Ok(match api.board.take(&record.name, LONG_POLL).await {
+        Some(task) => reply(&json!({ "taskToken": task.token.as_str(), "input": task.input })),
+        // No task within the wait: an empty answer, as AWS gives.
+        None => empty(),
+    })
 }

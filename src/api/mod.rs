@@ -8,7 +8,7 @@
 //! * `catalog` and `state_machines`: state machines, revisions, versions;
 //! * `store`, `executions` and `history`: executions and their history;
 //! * `callbacks`: SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat;
-//! * `activities`: activities;
+//! * `activities` and `activity_tasks`: activities, and the tasks their workers take;
 //! * `tags`: tags of state machines and activities;
 //! * `persist`: the data directory;
 //! * `settings`: the `[api]` configuration section.
@@ -17,6 +17,7 @@
 //! runtime the caller owns (`spate serve`, or `spate run` with `[api]`).
 
 mod activities;
+mod activity_tasks;
 mod arn;
 mod callbacks;
 mod catalog;
@@ -30,6 +31,7 @@ mod state_machines;
 mod store;
 mod tags;
 
+pub use activity_tasks::ActivityBoard;
 use arn::Arns;
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -51,6 +53,7 @@ pub struct Api {
     region: String,
     catalog: Catalog,
     activities: activities::Activities,
+    board: Arc<ActivityBoard>,
     store: store::ExecutionStore,
     runtime: RuntimeHandle,
 }
@@ -90,6 +93,7 @@ impl Api {
             A::DescribeActivity => activities::describe(self, body),
             A::ListActivities => activities::list(self, body),
             A::DeleteActivity => activities::delete(self, body),
+            A::GetActivityTask => activities::get_task(self, body).await,
         }
     }
 }
@@ -171,12 +175,15 @@ impl Drop for ApiServer {
 
 /// Starts the API on `settings.addr` over `registry` and `runtime`,
 /// restoring the state machines and activities of the data directory.
-/// Refuses an address other than loopback (the API has no authentication
-/// configured).
+/// Activity tasks reach workers through `board`, which must be installed
+/// in the runtime's resources ([`ActivityBoard::install`]) before it
+/// starts. Refuses an address other than loopback (the API has no
+/// authentication configured).
 pub fn serve(
     settings: &ApiSettings,
     registry: Arc<Registry>,
     runtime: RuntimeHandle,
+    board: Arc<ActivityBoard>,
 ) -> anyhow::Result<ApiServer> {
     if !settings.addr.ip().is_loopback() {
         anyhow::bail!(
@@ -194,7 +201,8 @@ pub fn serve(
         arns: Arns::new(&settings.region, &settings.account),
         region: settings.region.clone(),
         catalog: Catalog::open(registry, dir.clone())?,
-        activities: activities::Activities::open(dir)?,
+        activities: activities::Activities::open(dir, Arc::clone(&board))?,
+        board,
         store: store::ExecutionStore::new(settings.max_executions),
         runtime,
     });

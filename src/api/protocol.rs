@@ -44,11 +44,12 @@ pub enum Action {
     DescribeActivity,
     ListActivities,
     DeleteActivity,
+    GetActivityTask,
 }
 
 impl Action {
     /// Every action, for lookups by name.
-    const ALL: [Action; 25] = [
+    const ALL: [Action; 26] = [
         Action::CreateStateMachine,
         Action::DescribeStateMachine,
         Action::ListStateMachines,
@@ -74,6 +75,7 @@ impl Action {
         Action::DescribeActivity,
         Action::ListActivities,
         Action::DeleteActivity,
+        Action::GetActivityTask,
     ];
 
     /// The action an `X-Amz-Target` header names, or
@@ -126,6 +128,7 @@ impl Action {
             Action::DescribeActivity => "DescribeActivity",
             Action::ListActivities => "ListActivities",
             Action::DeleteActivity => "DeleteActivity",
+            Action::GetActivityTask => "GetActivityTask",
         }
     }
 

@@ -46,13 +46,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .join("\n")
         )
     })?;
-    let resources = match &runtime_settings.task_config {
+    let mut resources = match &runtime_settings.task_config {
         Some(path) => crate::cli::load::resources(path)?,
         None => Default::default(),
     };
+    let board = api::ActivityBoard::new(&settings.region, &settings.account);
+    board.install(&mut resources);
     let runtime = runtime_settings.start(0, 100_000, resources)?;
     let registry = std::sync::Arc::new(Registry::new(&settings.region, &settings.account));
-    let server = api::serve(&settings, registry, runtime.handle())?;
+    let server = api::serve(&settings, registry, runtime.handle(), board)?;
     println!("spate serve: listening on http://{}", server.addr());
     wait_for_interrupt()?;
     eprintln!("spate serve: stopping");

@@ -145,3 +145,8 @@ fn a_public_address_without_auth_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("refusing to listen on 0.0.0.0"), "{stderr}");
 }
+
+#[test]
+fn activity_workers_heartbeats_and_timeouts() {
+    script_test("test_activities.py");
+}

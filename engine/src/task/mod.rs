@@ -28,7 +28,9 @@ pub use http::{
 pub use lambda::{LAMBDA_ARN_PREFIX, LAMBDA_INVOKE, LambdaConfig, LambdaHandler};
 pub use mock::{MockBehaviour, MockHandler};
 pub use native::{AsyncFnHandler, FnHandler};
-pub use token::{CallbackError, TaskToken, TokenMint, WAIT_FOR_TASK_TOKEN};
+pub use token::{
+    CallbackError, TaskToken, TokenMint, WAIT_FOR_TASK_TOKEN, is_activity_arn, waits_for_callback,
+};
 
 use crate::error::StatesError;
 use crate::value::{Str, Value};

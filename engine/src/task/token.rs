@@ -144,6 +144,25 @@ impl CallbackError {
 /// The suffix that makes a Task wait for a callback.
 pub const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
 
+/// `true` for an activity ARN (`arn:aws:states:<region>:<account>:activity:<name>`):
+/// its Task waits for a worker's callback, as a `.waitForTaskToken` task
+/// does, and its handler hands the token and input to the worker.
+pub fn is_activity_arn(resource: &str) -> bool {
+    let mut fields = resource.splitn(7, ':');
+    let parts: [Option<&str>; 7] = std::array::from_fn(|_| fields.next());
+    matches!(
+        parts,
+        [Some("arn"), Some(_), Some("states"), Some(_), Some(_), Some("activity"), Some(name)]
+            if !name.is_empty() && !name.contains(':')
+    )
+}
+
+/// `true` if a Task with `resource` waits for a callback with a task token:
+/// a `.waitForTaskToken` integration or an activity.
+pub fn waits_for_callback(resource: &str) -> bool {
+    resource.ends_with(WAIT_FOR_TASK_TOKEN) || is_activity_arn(resource)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +178,22 @@ mod tests {
         assert_eq!(text.len(), 47);
         assert_eq!(TaskToken::decode(&text), Some(a));
         assert!(mint.issued(2) && !mint.issued(3) && !mint.issued(0));
+    }
+
+    #[test]
+    fn activities_wait_for_callbacks() {
+        assert!(waits_for_callback(
+            "arn:aws:states:us-east-1:1:activity:work"
+        ));
+        assert!(waits_for_callback("notify.waitForTaskToken"));
+        for other in [
+            "arn:aws:states:::lambda:invoke",
+            "arn:aws:states:us-east-1:1:activity:",
+            "arn:aws:states:us-east-1:1:activity:a:b",
+            "arn:aws:states:us-east-1:1:stateMachine:work",
+        ] {
+            assert!(!waits_for_callback(other), "{other}");
+        }
     }
 
     #[test]

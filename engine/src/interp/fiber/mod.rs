@@ -32,7 +32,7 @@ use super::jsonata_io::StatesBindings;
 use super::variables::{PendingAssign, Variables};
 use crate::error::{StatesError, names};
 use crate::plan::*;
-use crate::task::{TaskCall, TaskResult, TokenMint, WAIT_FOR_TASK_TOKEN};
+use crate::task::{TaskCall, TaskResult, TokenMint, waits_for_callback};
 use crate::template::{Roots, select};
 use crate::time::Timestamp;
 use crate::value::{Map, Str, Value, size};
@@ -667,11 +667,11 @@ impl Core {
         }))
     }
 
-    /// Gives this attempt of a `.waitForTaskToken` task a new token
-    /// (`$$.Task.Token`); other tasks have none.
+    /// Gives this attempt of a `.waitForTaskToken` or activity task a new
+    /// token (`$$.Task.Token`); other tasks have none.
     fn mint_task_token(&mut self, env: &StepEnv<'_>, spec: &TaskSpec) -> Result<(), StatesError> {
         self.task_token = None;
-        if spec.resource.ends_with(WAIT_FOR_TASK_TOKEN) {
+        if waits_for_callback(&spec.resource) {
             let mint = env
                 .tokens
                 .ok_or_else(|| StatesError::runtime("this host cannot hand out task tokens"))?;
