@@ -114,6 +114,7 @@ pub fn load_serve(path: &Path) -> Result<(RuntimeSettings, ApiSection), ConfigEr
         problems.extend(found);
     }
     api.data_dir = api.data_dir.map(|d| base.join(d));
+    api.mock_config = api.mock_config.map(|d| base.join(d));
     match runtime {
         Ok(runtime) if problems.is_empty() => Ok((runtime, api)),
         _ => Err(fail(problems)),

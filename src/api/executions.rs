@@ -93,16 +93,24 @@ fn submit_error(e: SubmitError) -> ApiError {
 impl Api {
     fn submission(&self, start: &Start, sink: Arc<dyn CompletionSink>) -> ApiResult<Submission> {
         let version = start.resolved.version();
-        let submission = Submission::new(
+        let mut submission = Submission::new(
             Arc::clone(&version.plan),
             start.name.as_str(),
             start.input.clone(),
             sink,
         );
         if let Some(case) = &start.mock_case {
-            return Err(ApiError::validation(format!(
-                "the ARN names test case '{case}', but no mock configuration is loaded"
-            )));
+            let Some(mocks) = &self.mocks else {
+                return Err(ApiError::validation(format!(
+                    "the ARN names test case '{case}', but no mock configuration is loaded (api.mock_config)"
+                )));
+            };
+            submission.resources = Some(mocks.resources_for(
+                &start.resolved.entry.record.name,
+                case,
+                &self.resources,
+                &self.runtime,
+            )?);
         }
         Ok(submission)
     }

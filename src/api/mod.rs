@@ -10,6 +10,7 @@
 //! * `callbacks`: SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat;
 //! * `activities` and `activity_tasks`: activities, and the tasks their workers take;
 //! * `tags`: tags of state machines and activities;
+//! * `mocks`: Step Functions Local's mock configurations (`<ARN>#<test case>`);
 //! * `persist`: the data directory;
 //! * `settings`: the `[api]` configuration section.
 //!
@@ -24,6 +25,7 @@ mod catalog;
 mod errors;
 mod executions;
 mod history;
+mod mocks;
 mod persist;
 mod protocol;
 pub mod settings;
@@ -44,6 +46,7 @@ use protocol::Action;
 use settings::ApiSettings;
 use spate_engine::registry::Registry;
 use spate_engine::runtime::RuntimeHandle;
+use spate_engine::task::Resources;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -56,6 +59,23 @@ pub struct Api {
     board: Arc<ActivityBoard>,
     store: store::ExecutionStore,
     runtime: RuntimeHandle,
+    /// The runtime's task handlers (mocked test cases fall back to them).
+    resources: Resources,
+    mocks: Option<mocks::MockConfig>,
+}
+
+/// What the API runs on, owned by its caller.
+pub struct Backend {
+    /// The state machines.
+    pub registry: Arc<Registry>,
+    /// The runtime that runs their executions.
+    pub runtime: RuntimeHandle,
+    /// Activity tasks on their way to workers: installed in the runtime's
+    /// resources ([`ActivityBoard::install`]) before the runtime started.
+    pub activities: Arc<ActivityBoard>,
+    /// The task handlers the runtime runs with, for the states a mocked
+    /// test case does not mock.
+    pub resources: Resources,
 }
 
 impl Api {
@@ -175,16 +195,15 @@ impl Drop for ApiServer {
 
 /// Starts the API on `settings.addr` over `registry` and `runtime`,
 /// restoring the state machines and activities of the data directory.
-/// Activity tasks reach workers through `board`, which must be installed
-/// in the runtime's resources ([`ActivityBoard::install`]) before it
-/// starts. Refuses an address other than loopback (the API has no
-/// authentication configured).
-pub fn serve(
-    settings: &ApiSettings,
-    registry: Arc<Registry>,
-    runtime: RuntimeHandle,
-    board: Arc<ActivityBoard>,
-) -> anyhow::Result<ApiServer> {
+/// Refuses an address other than loopback (the API has no authentication
+/// configured).
+pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServer> {
+    let Backend {
+        registry,
+        runtime,
+        activities: board,
+        resources,
+    } = backend;
     if !settings.addr.ip().is_loopback() {
         anyhow::bail!(
             "refusing to listen on {}: without authentication the API only listens on a loopback address (127.0.0.1 or ::1)",
@@ -197,6 +216,15 @@ pub fn serve(
         .map(persist::DataDir::open)
         .transpose()
         .map_err(|e| anyhow::anyhow!("cannot open the data directory: {e}"))?;
+    let mocks = settings
+        .mock_config
+        .as_deref()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            mocks::MockConfig::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        })
+        .transpose()?;
     let api = Arc::new(Api {
         arns: Arns::new(&settings.region, &settings.account),
         region: settings.region.clone(),
@@ -205,6 +233,8 @@ pub fn serve(
         board,
         store: store::ExecutionStore::new(settings.max_executions),
         runtime,
+        resources,
+        mocks,
     });
     let listener = std::net::TcpListener::bind(settings.addr)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;

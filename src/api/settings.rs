@@ -43,6 +43,9 @@ pub struct ApiSection {
     /// Threads serving HTTP (default 1).
     #[serde(default)]
     pub threads: Option<u64>,
+    /// A mock configuration in Step Functions Local's format.
+    #[serde(default)]
+    pub mock_config: Option<PathBuf>,
 }
 
 /// Validated API settings.
@@ -60,6 +63,8 @@ pub struct ApiSettings {
     pub data_dir: Option<PathBuf>,
     /// HTTP threads.
     pub threads: usize,
+    /// Mock configuration file.
+    pub mock_config: Option<PathBuf>,
 }
 
 impl Default for ApiSettings {
@@ -71,6 +76,7 @@ impl Default for ApiSettings {
             max_executions: DEFAULT_MAX_EXECUTIONS as usize,
             data_dir: None,
             threads: 1,
+            mock_config: None,
         }
     }
 }
@@ -129,6 +135,7 @@ impl ApiSection {
             max_executions,
             data_dir: self.data_dir.clone(),
             threads,
+            mock_config: self.mock_config.clone(),
         })
     }
 }

@@ -22,6 +22,10 @@ pub struct ServeArgs {
     /// Where state machines and activities persist (default: in memory).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// A mock configuration in Step Functions Local's format; start an
+    /// execution of `<state machine ARN>#<test case>` to use one of its cases.
+    #[arg(long)]
+    mock_config: Option<PathBuf>,
 }
 
 /// Runs the subcommand.
@@ -35,6 +39,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if args.data_dir.is_some() {
         section.data_dir = args.data_dir;
+    }
+    if args.mock_config.is_some() {
+        section.mock_config = args.mock_config;
     }
     let settings = section.settings().map_err(|problems| {
         anyhow::anyhow!(
@@ -52,9 +59,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let board = api::ActivityBoard::new(&settings.region, &settings.account);
     board.install(&mut resources);
-    let runtime = runtime_settings.start(0, 100_000, resources)?;
+    let runtime = runtime_settings.start(0, 100_000, resources.clone())?;
     let registry = std::sync::Arc::new(Registry::new(&settings.region, &settings.account));
-    let server = api::serve(&settings, registry, runtime.handle(), board)?;
+    let backend = api::Backend {
+        registry,
+        runtime: runtime.handle(),
+        activities: board,
+        resources,
+    };
+    let server = api::serve(&settings, backend)?;
     println!("spate serve: listening on http://{}", server.addr());
     wait_for_interrupt()?;
     eprintln!("spate serve: stopping");

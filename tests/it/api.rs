@@ -39,12 +39,10 @@ struct Server {
 }
 
 impl Server {
-    fn start(data_dir: Option<&Path>) -> Server {
+    /// Starts `spate serve` on a free port with `args` besides.
+    fn start(args: &[&std::ffi::OsStr]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_spate"));
-        command.args(["serve", "--addr", "127.0.0.1:0"]);
-        if let Some(dir) = data_dir {
-            command.arg("--data-dir").arg(dir);
-        }
+        command.args(["serve", "--addr", "127.0.0.1:0"]).args(args);
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -97,7 +95,7 @@ fn run_script(clients: &Path, server: &Server, script: &str, args: &[&str]) {
 
 fn script_test(script: &str) {
     let Some(clients) = clients() else { return };
-    let server = Server::start(None);
+    let server = Server::start(&[]);
     run_script(&clients, &server, script, &[]);
 }
 
@@ -126,10 +124,11 @@ fn state_machines_survive_kill_9() {
     let Some(clients) = clients() else { return };
     let dir = std::env::temp_dir().join(format!("spate-api-restart-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let server = Server::start(Some(&dir));
+    let args = ["--data-dir".as_ref(), dir.as_os_str()];
+    let server = Server::start(&args);
     run_script(&clients, &server, "restart.py", &["before"]);
     server.kill();
-    let server = Server::start(Some(&dir));
+    let server = Server::start(&args);
     run_script(&clients, &server, "restart.py", &["after"]);
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
@@ -149,4 +148,12 @@ fn a_public_address_without_auth_is_refused() {
 #[test]
 fn activity_workers_heartbeats_and_timeouts() {
     script_test("test_activities.py");
+}
+
+#[test]
+fn mock_configurations_of_step_functions_local_run_unchanged() {
+    let Some(clients) = clients() else { return };
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/mock-config.json");
+    let server = Server::start(&["--mock-config".as_ref(), config.as_os_str()]);
+    run_script(&clients, &server, "test_mocks.py", &[]);
 }
