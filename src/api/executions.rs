@@ -178,11 +178,8 @@ fn billing(duration_ms: u64) -> Json {
     })
 }
 
-pub(super) async fn start_sync(api: &Api, body: &[u8]) -> ApiResult<Response> {
-    let input: StartInput = parse(body)?;
-    let metadata_only = input.included_data.as_deref() == Some("METADATA_ONLY");
-    let trace_header = input.trace_header.clone();
-    let start = check_start(api, input)?;
+/// Runs a checked start of an Express state machine to its end.
+async fn run_sync(api: &Api, start: &Start) -> ApiResult<Completion> {
     let record = &start.resolved.entry.record;
     if record.kind != "EXPRESS" {
         return Err(ApiError::new(
@@ -202,9 +199,56 @@ pub(super) async fn start_sync(api: &Api, body: &[u8]) -> ApiResult<Response> {
     });
     let submission = api.submission(&start, sink)?;
     api.runtime.submit(submission).map_err(submit_error)?;
-    let completion = receiver
+    receiver
         .await
-        .map_err(|_| ApiError::unavailable("the server is shutting down"))?;
+        .map_err(|_| ApiError::unavailable("the server is shutting down"))
+}
+
+/// The outcome of `POST /start-sync/<name>`: the output, or the error
+/// and cause with the status of a failed (500) or timed-out (504) execution.
+pub(super) async fn start_sync_plain(
+    api: &Api,
+    name: &str,
+    body: &[u8],
+) -> ApiResult<(axum::http::StatusCode, Json)> {
+    use axum::http::StatusCode;
+    let input = std::str::from_utf8(body)
+        .map_err(|_| ApiError::new("InvalidExecutionInput", "the input is not UTF-8"))?;
+    let input = if input.trim().is_empty() { "{}" } else { input };
+    let start = check_start(
+        api,
+        StartInput {
+            state_machine_arn: api.arns.state_machine(name),
+            name: None,
+            input: Some(input.to_string()),
+            trace_header: None,
+            included_data: None,
+        },
+    )?;
+    let completion = run_sync(api, &start).await?;
+    Ok(match (&completion.result, completion.status) {
+        (Ok(output), _) => (
+            StatusCode::OK,
+            serde_json::from_str(&output.to_json()).unwrap_or(Json::Null),
+        ),
+        (Err(e), status) => (
+            if status == Status::TimedOut {
+                StatusCode::GATEWAY_TIMEOUT
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            },
+            json!({"error": e.error(), "cause": e.cause()}),
+        ),
+    })
+}
+
+pub(super) async fn start_sync(api: &Api, body: &[u8]) -> ApiResult<Response> {
+    let input: StartInput = parse(body)?;
+    let metadata_only = input.included_data.as_deref() == Some("METADATA_ONLY");
+    let trace_header = input.trace_header.clone();
+    let start = check_start(api, input)?;
+    let record = &start.resolved.entry.record;
+    let completion = run_sync(api, &start).await?;
     let execution_arn = api.arns.make(
         Kind::Express,
         &[&record.name, &start.name, &uuid::Uuid::new_v4().to_string()],

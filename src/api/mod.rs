@@ -148,10 +148,43 @@ async fn handle(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) -> 
     answer.await.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// The routes: every action is a `POST /`.
+/// `POST /start-sync/<state machine name>`, for callers that speak plain
+/// HTTP (the API Gateway case): the body is the input, the answer the
+/// output as JSON, or `{"error", "cause"}` with a 4xx (bad request, unknown
+/// state machine) or 5xx (failed: 500, timed out: 504) status.
+async fn start_sync_plain(
+    State(api): State<Arc<Api>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let answer = async {
+        let limit = spate_engine::limits::PAYLOAD_BYTES;
+        let bytes = read_body(&headers, body, limit).await?;
+        executions::start_sync_plain(&api, &name, &bytes).await
+    };
+    match answer.await {
+        Ok((status, json)) => (status, axum::Json(json)).into_response(),
+        Err(e) => {
+            let status = match e.code {
+                "StateMachineDoesNotExist" => StatusCode::NOT_FOUND,
+                _ => e.status,
+            };
+            (
+                status,
+                axum::Json(serde_json::json!({"error": e.code, "cause": e.message})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The routes: every action is a `POST /`; plain HTTP starts are
+/// `POST /start-sync/<name>`.
 fn router(api: Arc<Api>) -> Router {
     Router::new()
         .route("/", axum::routing::post(handle))
+        .route("/start-sync/{name}", axum::routing::post(start_sync_plain))
         .layer(DefaultBodyLimit::disable())
         .with_state(api)
 }

@@ -7,10 +7,12 @@ and a `.waitForTaskToken` task answered from another thread."""
 import json
 import threading
 import unittest
+import urllib.error
+import urllib.request
 
 from botocore.exceptions import ClientError
 
-from common import PASS, PREFIX, ROLE, client, create, definition, error_code, poll
+from common import ENDPOINT, PASS, PREFIX, ROLE, client, create, definition, error_code, poll
 
 LOG_ALL = {"level": "ALL", "includeExecutionData": True}
 
@@ -181,6 +183,29 @@ class Executions(unittest.TestCase):
             with self.assertRaises(ClientError) as e:
                 self.c.send_task_heartbeat(taskToken=bad)
             self.assertEqual(error_code(e.exception), "InvalidToken", bad)
+
+
+class PlainHttp(unittest.TestCase):
+    def post(self, name, body):
+        request = urllib.request.Request(ENDPOINT + "/start-sync/" + name, data=body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def test_start_sync_over_plain_http(self):
+        c = client()
+        create(c, "plain-ok", definition({"P": {"Type": "Pass", "Parameters": {"got.$": "$.x"}, "End": True}}, "P"))
+        create(c, "plain-fail", FAIL)
+        self.assertEqual(self.post("plain-ok", b'{"x": [1, 2]}'), (200, {"got": [1, 2]}))
+        self.assertEqual(self.post("plain-fail", b"{}"), (500, {"error": "Broken", "cause": "on purpose"}))
+        status, answer = self.post("plain-absent", b"{}")
+        self.assertEqual((status, answer["error"]), (404, "StateMachineDoesNotExist"))
+        status, answer = self.post("plain-ok", b"{oops")
+        self.assertEqual((status, answer["error"]), (400, "InvalidExecutionInput"))
+        status, answer = self.post("plain-ok", b'"' + b"x" * 300_000 + b'"')
+        self.assertEqual(status, 413)
 
 
 if __name__ == "__main__":
