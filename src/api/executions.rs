@@ -197,7 +197,7 @@ async fn run_sync(api: &Api, start: &Start) -> ApiResult<Completion> {
             let _ = s.send(c);
         }
     });
-    let submission = api.submission(&start, sink)?;
+    let submission = api.submission(start, sink)?;
     api.runtime.submit(submission).map_err(submit_error)?;
     receiver
         .await
