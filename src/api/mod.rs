@@ -5,6 +5,7 @@
 //!
 //! * `protocol` and `errors`: actions, bodies, constraints, AWS error shapes;
 //! * `arn`: ARNs of this server's region and account;
+//! * `auth`: none (loopback only), `sigv4` or `api_key`;
 //! * `catalog` and `state_machines`: state machines, revisions, versions;
 //! * `store`, `executions` and `history`: executions and their history;
 //! * `callbacks`: SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat;
@@ -20,6 +21,7 @@
 mod activities;
 mod activity_tasks;
 mod arn;
+mod auth;
 mod callbacks;
 mod catalog;
 mod errors;
@@ -38,7 +40,7 @@ use arn::Arns;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use catalog::Catalog;
 use errors::{ApiError, ApiResult};
@@ -52,6 +54,7 @@ use std::sync::Arc;
 
 /// What every request handler shares.
 pub struct Api {
+    auth: auth::Auth,
     arns: Arns,
     region: String,
     catalog: Catalog,
@@ -139,11 +142,23 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<B
         .map_err(|_| too_large())
 }
 
-async fn handle(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) -> Response {
+async fn handle(
+    State(api): State<Arc<Api>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let answer = async {
-        let action = Action::from_headers(&headers)?;
-        let bytes = read_body(&headers, body, action.body_limit()).await?;
-        api.dispatch(action, &bytes).await
+        let action = Action::from_headers(&headers);
+        // An unknown action is answered after the credentials are checked.
+        let limit = action
+            .as_ref()
+            .map_or(Action::StartExecution.body_limit(), |a| a.body_limit());
+        let bytes = read_body(&headers, body, limit).await?;
+        api.auth
+            .check(&method, &uri, &headers, &bytes, protocol::now())?;
+        api.dispatch(action?, &bytes).await
     };
     answer.await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -155,12 +170,16 @@ async fn handle(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) -> 
 async fn start_sync_plain(
     State(api): State<Arc<Api>>,
     axum::extract::Path(name): axum::extract::Path<String>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let answer = async {
         let limit = spate_engine::limits::PAYLOAD_BYTES;
         let bytes = read_body(&headers, body, limit).await?;
+        api.auth
+            .check(&method, &uri, &headers, &bytes, protocol::now())?;
         executions::start_sync_plain(&api, &name, &bytes).await
     };
     match answer.await {
@@ -228,8 +247,8 @@ impl Drop for ApiServer {
 
 /// Starts the API on `settings.addr` over `registry` and `runtime`,
 /// restoring the state machines and activities of the data directory.
-/// Refuses an address other than loopback (the API has no authentication
-/// configured).
+/// Refuses an address other than loopback unless authentication is
+/// configured.
 pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServer> {
     let Backend {
         registry,
@@ -237,9 +256,9 @@ pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServ
         activities: board,
         resources,
     } = backend;
-    if !settings.addr.ip().is_loopback() {
+    if !settings.addr.ip().is_loopback() && !settings.auth.is_configured() {
         anyhow::bail!(
-            "refusing to listen on {}: without authentication the API only listens on a loopback address (127.0.0.1 or ::1)",
+            "refusing to listen on {}: without authentication ([api.auth] mode = \"sigv4\" or \"api_key\") the API only listens on a loopback address (127.0.0.1 or ::1)",
             settings.addr
         );
     }
@@ -259,6 +278,7 @@ pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServ
         })
         .transpose()?;
     let api = Arc::new(Api {
+        auth: settings.auth.clone(),
         arns: Arns::new(&settings.region, &settings.account),
         region: settings.region.clone(),
         catalog: Catalog::open(registry, dir.clone())?,

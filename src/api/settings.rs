@@ -1,7 +1,8 @@
 //! The `[api]` section of the configuration file, and the settings it
 //! gives: address, ARN region and account, execution store size, data
-//! directory, server threads.
+//! directory, server threads, mock configuration, authentication.
 
+use super::auth::{Auth, AuthSection};
 use serde::Deserialize;
 use spate_ingest::config::{Problem, in_range};
 use std::net::SocketAddr;
@@ -46,6 +47,9 @@ pub struct ApiSection {
     /// A mock configuration in Step Functions Local's format.
     #[serde(default)]
     pub mock_config: Option<PathBuf>,
+    /// Authentication (`[api.auth]`).
+    #[serde(default)]
+    pub auth: AuthSection,
 }
 
 /// Validated API settings.
@@ -65,6 +69,8 @@ pub struct ApiSettings {
     pub threads: usize,
     /// Mock configuration file.
     pub mock_config: Option<PathBuf>,
+    /// Authentication.
+    pub auth: Auth,
 }
 
 impl Default for ApiSettings {
@@ -77,6 +83,7 @@ impl Default for ApiSettings {
             data_dir: None,
             threads: 1,
             mock_config: None,
+            auth: Auth::None,
         }
     }
 }
@@ -125,6 +132,10 @@ impl ApiSection {
                 ));
             }
         }
+        let auth = self.auth.auth().unwrap_or_else(|found| {
+            problems.extend(found);
+            Auth::None
+        });
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -136,6 +147,7 @@ impl ApiSection {
             data_dir: self.data_dir.clone(),
             threads,
             mock_config: self.mock_config.clone(),
+            auth,
         })
     }
 }

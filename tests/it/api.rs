@@ -157,3 +157,36 @@ fn mock_configurations_of_step_functions_local_run_unchanged() {
     let server = Server::start(&["--mock-config".as_ref(), config.as_os_str()]);
     run_script(&clients, &server, "test_mocks.py", &[]);
 }
+
+/// Writes a `spate serve` configuration with `api_auth` as its
+/// `[api.auth]` section; returns its path.
+fn auth_config(name: &str, api_auth: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("spate-api-{name}-{}.toml", std::process::id()));
+    std::fs::write(&path, format!("[api.auth]\n{api_auth}\n"))
+        .expect("the temp folder is writable");
+    path
+}
+
+#[test]
+fn sigv4_checks_signatures_against_configured_keys() {
+    let Some(clients) = clients() else { return };
+    let config = auth_config(
+        "sigv4",
+        "mode = \"sigv4\"\naccess_keys = [{ access_key_id = \"AKIDSPATETEST\", secret_access_key = \"spate-test-secret\" }]",
+    );
+    let server = Server::start(&["--config".as_ref(), config.as_os_str()]);
+    run_script(&clients, &server, "test_auth.py", &["sigv4"]);
+    let _ = std::fs::remove_file(config);
+}
+
+#[test]
+fn api_keys_are_checked_and_expire() {
+    let Some(clients) = clients() else { return };
+    let config = auth_config(
+        "api-key",
+        "mode = \"api_key\"\napi_keys = [{ key = \"spate-valid-key-0001\" }, { key = \"spate-expired-key-01\", expires = \"2020-01-01T00:00:00Z\" }]",
+    );
+    let server = Server::start(&["--config".as_ref(), config.as_os_str()]);
+    run_script(&clients, &server, "test_auth.py", &["api_key"]);
+    let _ = std::fs::remove_file(config);
+}
