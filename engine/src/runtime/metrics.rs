@@ -115,6 +115,13 @@ impl Buckets {
         self.sum_nanos.bump(nanos);
     }
 
+    /// The counts now.
+    pub fn snapshot(&self) -> Histogram {
+        let mut histogram = Histogram::default();
+        self.add_to(&mut histogram);
+        histogram
+    }
+
     /// Adds this histogram's counts into `totals`.
     pub fn add_to(&self, totals: &mut Histogram) {
         for (total, count) in totals.counts.iter_mut().zip(&self.counts) {

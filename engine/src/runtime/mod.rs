@@ -57,7 +57,7 @@ pub use callback::CallbackReply;
 pub use clock::RuntimeClock;
 pub(crate) use metrics::MachineBlock;
 pub use metrics::{
-    BUCKET_BOUNDS_SECONDS, Histogram, MachineLabel, MachineTotals, ResourceTotals, RuntimeMetrics,
+    BUCKET_BOUNDS_SECONDS, Buckets, Count, Histogram, MachineLabel, MachineTotals, ResourceTotals, RuntimeMetrics,
     STATE_TYPES, STATUSES, ShardGauges, TASK_OUTCOMES,
 };
 pub use timer::TimerWheel;
