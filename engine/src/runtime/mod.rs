@@ -57,8 +57,8 @@ pub use callback::CallbackReply;
 pub use clock::RuntimeClock;
 pub(crate) use metrics::MachineBlock;
 pub use metrics::{
-    BUCKET_BOUNDS_SECONDS, Buckets, Count, Histogram, MachineLabel, MachineTotals, ResourceTotals, RuntimeMetrics,
-    STATE_TYPES, STATUSES, ShardGauges, TASK_OUTCOMES,
+    BUCKET_BOUNDS_SECONDS, Buckets, Count, Histogram, MachineLabel, MachineTotals, ResourceTotals,
+    RuntimeMetrics, STATE_TYPES, STATUSES, ShardGauges, TASK_OUTCOMES,
 };
 pub use timer::TimerWheel;
 
