@@ -11,6 +11,7 @@
 //! * `callbacks`: SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat;
 //! * `activities` and `activity_tasks`: activities, and the tasks their workers take;
 //! * `tags`: tags of state machines and activities;
+//! * `test_state`: TestState, one state on one input, with `inspectionData`;
 //! * `mocks`: Step Functions Local's mock configurations (`<ARN>#<test case>`);
 //! * `persist`: the data directory;
 //! * `settings`: the `[api]` configuration section.
@@ -34,6 +35,7 @@ pub mod settings;
 mod state_machines;
 mod store;
 mod tags;
+mod test_state;
 
 pub use activity_tasks::ActivityBoard;
 use arn::Arns;
@@ -117,6 +119,7 @@ impl Api {
             A::ListActivities => activities::list(self, body),
             A::DeleteActivity => activities::delete(self, body),
             A::GetActivityTask => activities::get_task(self, body).await,
+            A::TestState => test_state::test_state(self, body).await,
         }
     }
 }

@@ -45,11 +45,12 @@ pub enum Action {
     ListActivities,
     DeleteActivity,
     GetActivityTask,
+    TestState,
 }
 
 impl Action {
     /// Every action, for lookups by name.
-    const ALL: [Action; 26] = [
+    const ALL: [Action; 27] = [
         Action::CreateStateMachine,
         Action::DescribeStateMachine,
         Action::ListStateMachines,
@@ -76,6 +77,7 @@ impl Action {
         Action::ListActivities,
         Action::DeleteActivity,
         Action::GetActivityTask,
+        Action::TestState,
     ];
 
     /// The action an `X-Amz-Target` header names, or
@@ -129,6 +131,7 @@ impl Action {
             Action::ListActivities => "ListActivities",
             Action::DeleteActivity => "DeleteActivity",
             Action::GetActivityTask => "GetActivityTask",
+            Action::TestState => "TestState",
         }
     }
 
@@ -141,9 +144,8 @@ impl Action {
         match self {
             Action::CreateStateMachine
             | Action::UpdateStateMachine
-            | Action::ValidateStateMachineDefinition => {
-                2 * spate_engine::limits::DEFINITION_BYTES + ENVELOPE
-            }
+            | Action::ValidateStateMachineDefinition
+            | Action::TestState => 2 * spate_engine::limits::DEFINITION_BYTES + ENVELOPE,
             _ => 2 * spate_engine::limits::PAYLOAD_BYTES + ENVELOPE,
         }
     }

@@ -190,3 +190,8 @@ fn api_keys_are_checked_and_expire() {
     run_script(&clients, &server, "test_auth.py", &["api_key"]);
     let _ = std::fs::remove_file(config);
 }
+
+#[test]
+fn test_state_runs_one_state_with_inspection_data() {
+    script_test("test_test_state.py");
+}
