@@ -114,11 +114,12 @@ pub fn load_serve(path: &Path) -> Result<(RuntimeSettings, ApiSection), ConfigEr
     let mut problems = Vec::new();
     let runtime = runtime_settings(&file.runtime, &read).map_err(|found| problems.extend(found));
     let mut api = file.api;
+    api.data_dir = api.data_dir.map(|d| base.join(d));
+    api.mock_config = api.mock_config.map(|d| base.join(d));
+    api.auth.jwks_file = api.auth.jwks_file.map(|d| base.join(d));
     if let Err(found) = api.settings() {
         problems.extend(found);
     }
-    api.data_dir = api.data_dir.map(|d| base.join(d));
-    api.mock_config = api.mock_config.map(|d| base.join(d));
     match runtime {
         Ok(runtime) if problems.is_empty() => Ok((runtime, api)),
         _ => Err(fail(problems)),

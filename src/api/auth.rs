@@ -1,13 +1,15 @@
 //! Authentication, in the spirit of AppSync's modes: none (loopback only),
 //! `sigv4` (AWS Signature Version 4 against access keys in the
 //! configuration, so SDKs and the CLI work with credentials configured) and
-//! `api_key` (the `x-api-key` header, with keys that expire). A missing or
+//! `api_key` (the `x-api-key` header, with keys that expire) and `jwt`
+//! (OIDC bearer tokens, see `jwt`). A missing or
 //! unknown credential is `UnrecognizedClientException` (400); a wrong
 //! signature or an expired key is `AccessDeniedException` (403). Either
 //! way the request is refused before it is read as an action, so nothing
 //! changes.
 
 use super::errors::{ApiError, ApiResult};
+use super::jwt::JwtVerifier;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -27,6 +29,15 @@ pub struct AuthSection {
     /// For `api_key`: the accepted keys.
     #[serde(default)]
     pub api_keys: Vec<ApiKey>,
+    /// For `jwt`: the issuer's keys, a JWKS file.
+    #[serde(default)]
+    pub jwks_file: Option<std::path::PathBuf>,
+    /// For `jwt`: the `iss` tokens must have.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// For `jwt`: the `aud` tokens must name.
+    #[serde(default)]
+    pub audience: Option<String>,
 }
 
 /// An access key for `sigv4`.
@@ -60,6 +71,8 @@ pub enum Auth {
     SigV4(Vec<AccessKey>),
     /// `x-api-key`, with expiry.
     ApiKey(Vec<(String, Option<Timestamp>)>),
+    /// OIDC bearer tokens.
+    Jwt(Box<JwtVerifier>),
 }
 
 impl AuthSection {
@@ -104,10 +117,35 @@ impl AuthSection {
                 }
                 Auth::ApiKey(keys)
             }
+            "jwt" => {
+                let mut need = |field: &str, value: &Option<String>| {
+                    value.clone().unwrap_or_else(|| {
+                        problems.push(Problem::field(format!("api.auth.{field}"), "jwt needs it"));
+                        String::new()
+                    })
+                };
+                let issuer = need("issuer", &self.issuer);
+                let audience = need("audience", &self.audience);
+                let jwks = match &self.jwks_file {
+                    None => {
+                        problems.push(Problem::field(
+                            "api.auth.jwks_file",
+                            "jwt needs the issuer's JWKS file",
+                        ));
+                        None
+                    }
+                    Some(path) => std::fs::read_to_string(path)
+                        .map_err(|e| format!("{}: {e}", path.display()))
+                        .and_then(|text| JwtVerifier::new(&text, &issuer, &audience))
+                        .map_err(|e| problems.push(Problem::field("api.auth.jwks_file", e)))
+                        .ok(),
+                };
+                jwks.map_or(Auth::None, |v| Auth::Jwt(Box::new(v)))
+            }
             other => {
                 problems.push(Problem::field(
                     "api.auth.mode",
-                    format!("'{other}' is not one of none, sigv4, api_key"),
+                    format!("'{other}' is not one of none, sigv4, api_key, jwt"),
                 ));
                 Auth::None
             }
@@ -171,15 +209,29 @@ impl Auth {
                 }
             }
             Auth::SigV4(keys) => verify_sigv4(keys, method, uri, headers, body, now),
+            Auth::Jwt(verifier) => {
+                let token = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .ok_or_else(|| {
+                        unrecognized(
+                            "Missing Authentication Token: no `Authorization: Bearer` token",
+                        )
+                    })?;
+                verifier
+                    .verify(token.trim(), now.unix_millis() / 1000)
+                    .map_err(|why| denied(format!("the bearer token is refused: {why}")))
+            }
         }
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+pub(super) fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     const BLOCK: usize = 64;
     let mut block = [0u8; BLOCK];
     if key.len() > BLOCK {

@@ -5,7 +5,7 @@
 //!
 //! * `protocol` and `errors`: actions, bodies, constraints, AWS error shapes;
 //! * `arn`: ARNs of this server's region and account;
-//! * `auth`: none (loopback only), `sigv4` or `api_key`;
+//! * `auth` and `jwt`: none (loopback only), `sigv4`, `api_key` or `jwt`;
 //! * `catalog` and `state_machines`: state machines, revisions, versions;
 //! * `store`, `executions` and `history`: executions and their history;
 //! * `callbacks`: SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat;
@@ -28,6 +28,7 @@ mod catalog;
 mod errors;
 mod executions;
 mod history;
+mod jwt;
 mod mocks;
 mod persist;
 mod protocol;
@@ -261,7 +262,7 @@ pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServ
     } = backend;
     if !settings.addr.ip().is_loopback() && !settings.auth.is_configured() {
         anyhow::bail!(
-            "refusing to listen on {}: without authentication ([api.auth] mode = \"sigv4\" or \"api_key\") the API only listens on a loopback address (127.0.0.1 or ::1)",
+            "refusing to listen on {}: without authentication ([api.auth] mode = \"sigv4\", \"api_key\" or \"jwt\") the API only listens on a loopback address (127.0.0.1 or ::1)",
             settings.addr
         );
     }

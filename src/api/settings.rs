@@ -41,7 +41,7 @@ pub struct ApiSection {
     /// Where state machines and activities persist (none: in memory).
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
-    /// Threads serving HTTP (default 1).
+    /// Threads serving HTTP (default: one per core).
     #[serde(default)]
     pub threads: Option<u64>,
     /// A mock configuration in Step Functions Local's format.
@@ -81,7 +81,7 @@ impl Default for ApiSettings {
             account: "123456789012".to_string(),
             max_executions: DEFAULT_MAX_EXECUTIONS as usize,
             data_dir: None,
-            threads: 1,
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
             mock_config: None,
             auth: Auth::None,
         }

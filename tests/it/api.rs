@@ -77,12 +77,17 @@ impl Drop for Server {
 /// Runs `tests/api/<script>` with `args` against `server`; panics with its
 /// output unless it succeeds.
 fn run_script(clients: &Path, server: &Server, script: &str, args: &[&str]) {
+    run_python(clients, &server.endpoint, script, args);
+}
+
+/// Runs `tests/api/<script>` with `args`, `SPATE_ENDPOINT` set to `endpoint`.
+fn run_python(clients: &Path, endpoint: &str, script: &str, args: &[&str]) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api");
     let out = Command::new(clients.join("bin/python"))
         .arg(dir.join(script))
         .args(args)
         .current_dir(&dir)
-        .env("SPATE_ENDPOINT", &server.endpoint)
+        .env("SPATE_ENDPOINT", endpoint)
         .output()
         .expect("python runs");
     let shown = format!(
@@ -194,4 +199,30 @@ fn api_keys_are_checked_and_expire() {
 #[test]
 fn test_state_runs_one_state_with_inspection_data() {
     script_test("test_test_state.py");
+}
+
+#[test]
+fn jwt_bearer_tokens_are_verified_against_the_jwks() {
+    let Some(clients) = clients() else { return };
+    let dir = std::env::temp_dir().join(format!("spate-api-jwt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("the temp folder is writable");
+    let folder = dir.to_str().expect("a UTF-8 temp path");
+    run_python(
+        &clients,
+        "http://unused",
+        "test_jwt.py",
+        &["keygen", folder],
+    );
+    let config = auth_config(
+        "jwt",
+        &format!(
+            "mode = \"jwt\"\njwks_file = \"{}\"\nissuer = \"https://issuer.test\"\naudience = \"spate\"",
+            dir.join("jwks.json").display()
+        ),
+    );
+    let server = Server::start(&["--config".as_ref(), config.as_os_str()]);
+    run_script(&clients, &server, "test_jwt.py", &["check", folder]);
+    drop(server);
+    let _ = std::fs::remove_file(config);
+    let _ = std::fs::remove_dir_all(dir);
 }
