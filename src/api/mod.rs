@@ -126,7 +126,9 @@ impl Api {
 }
 
 /// Reads the body up to the action's limit: `413` with AWS's error shape
-/// above it.
+/// above it. An oversized body is read and dropped (up to
+/// [`DRAIN_LIMIT`]) before the answer, so the client, still sending, gets
+/// the answer rather than a broken connection.
 async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {
     let too_large = || {
         ApiError::validation(format!(
@@ -139,11 +141,26 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<B
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
+        drain(body).await;
         return Err(too_large());
     }
     axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| too_large())
+}
+
+/// The most of an oversized body read (and dropped) before answering.
+const DRAIN_LIMIT: usize = 64 << 20;
+
+async fn drain(mut body: Body) {
+    use http_body_util::BodyExt;
+    let mut seen = 0;
+    while let Some(Ok(frame)) = body.frame().await {
+        seen += frame.data_ref().map_or(0, Bytes::len);
+        if seen > DRAIN_LIMIT {
+            break;
+        }
+    }
 }
 
 async fn handle(
