@@ -240,3 +240,78 @@ impl ExecutionStore {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spate_engine::registry::Registry;
+
+    fn record(seq: u64, arn: &str, version: &Arc<Version>) -> ExecutionRecord {
+        ExecutionRecord {
+            seq,
+            arn: arn.to_string(),
+            name: arn.to_string(),
+            machine_arn: String::new(),
+            version_arn: None,
+            machine_name: "m".to_string(),
+            role_arn: String::new(),
+            version: Arc::clone(version),
+            logging: serde_json::Value::Null,
+            input: "{}".to_string(),
+            start: Timestamp::default(),
+            id: OnceLock::new(),
+            history: None,
+            outcome: Mutex::new(Outcome {
+                status: "RUNNING",
+                ..Outcome::default()
+            }),
+            stop_reason: Mutex::new(None),
+        }
+    }
+
+    #[test]
+    fn the_oldest_finished_execution_makes_room() {
+        let registry = Registry::default();
+        let version = registry
+            .create(
+                "m",
+                r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+            )
+            .unwrap()
+            .latest();
+        let store = ExecutionStore::new(2);
+        let a = store.insert("a", |s| record(s, "a", &version)).unwrap();
+        store.insert("b", |s| record(s, "b", &version)).unwrap();
+        assert_eq!(
+            store
+                .insert("a", |s| record(s, "a", &version))
+                .err()
+                .unwrap()
+                .code,
+            "ExecutionAlreadyExists"
+        );
+        assert_eq!(
+            store
+                .insert("c", |s| record(s, "c", &version))
+                .err()
+                .unwrap()
+                .code,
+            "ExecutionLimitExceeded",
+            "every stored execution still runs"
+        );
+        a.outcome.lock().unwrap().status = "SUCCEEDED";
+        store.insert("c", |s| record(s, "c", &version)).unwrap();
+        assert!(store.get("a").is_none(), "the finished one made room");
+        let newest: Vec<String> = store
+            .newest(u64::MAX, 10, |_| true)
+            .iter()
+            .map(|r| r.arn.clone())
+            .collect();
+        assert_eq!(newest, ["c", "b"]);
+        assert_eq!(
+            store.newest(3, 10, |_| true).len(),
+            1,
+            "paging below a sequence number"
+        );
+    }
+}
