@@ -515,6 +515,48 @@ dlq_topic = "dlq"
     }
 
     #[test]
+    fn the_api_section_is_checked_with_the_rest() {
+        let text = format!(
+            "{MINIMAL}\n[api]\nmax_executions = 0\naddr = \"nowhere\"\n[api.auth]\nmode = \"magic\"\n"
+        );
+        let shown = parse(&text).unwrap_err().to_string();
+        assert!(
+            shown.contains("api.addr: 'nowhere' is not a host:port address"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("api.max_executions: 0 is out of range"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("api.auth.mode: 'magic' is not one of"),
+            "{shown}"
+        );
+        let fine = format!("{MINIMAL}\n[api]\naddr = \"127.0.0.1:9000\"\n");
+        assert!(parse(&fine).is_ok());
+    }
+
+    #[test]
+    fn serve_reads_runtime_and_api_and_resolves_paths() {
+        let dir = std::env::temp_dir().join(format!("spate-serve-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("serve.toml");
+        std::fs::write(
+            &path,
+            format!("{MINIMAL}\n[runtime]\nshards = 1\n[api]\ndata_dir = \"state\"\nthreads = 3\n"),
+        )
+        .unwrap();
+        let (runtime, api) = load_serve(&path).unwrap();
+        assert_eq!(runtime.shards, Some(1));
+        assert_eq!(api.data_dir, Some(dir.join("state")));
+        assert_eq!(api.settings().unwrap().threads, 3);
+        std::fs::write(&path, "[api]\nthreadz = 3\n").unwrap();
+        let shown = load_serve(&path).unwrap_err().to_string();
+        assert!(shown.contains("unknown field `threadz`"), "{shown}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn problems_of_every_section_come_together() {
         let text = with_runtime("shards = 0").replace(
             "dlq_topic = \"dlq\"",
