@@ -166,6 +166,11 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
             format!("the request body is not valid JSON: {e}"),
         )
     };
+    // The common case pays for no path tracking; a failure is read again
+    // with it, to name the field.
+    if let Ok(parsed) = serde_json::from_slice(body) {
+        return Ok(parsed);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let parsed = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let field = e.path().to_string();
