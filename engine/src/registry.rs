@@ -10,7 +10,7 @@
 
 use crate::Diagnostics;
 use crate::plan::{CompileOptions, Plan, from_definition};
-use crate::runtime::{CompletionSink, Submission};
+use crate::runtime::{CompletionSink, MachineLabel, Submission};
 use crate::value::{Str, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -31,6 +31,8 @@ pub struct Version {
 #[derive(Debug)]
 pub struct StateMachine {
     name: Str,
+    /// What its executions count under in the runtime's metrics.
+    label: MachineLabel,
     versions: RwLock<Vec<Arc<Version>>>,
 }
 
@@ -38,6 +40,11 @@ impl StateMachine {
     /// Its name.
     pub fn name(&self) -> &Str {
         &self.name
+    }
+
+    /// What its executions count under in the runtime's metrics.
+    pub fn label(&self) -> MachineLabel {
+        self.label
     }
 
     /// Its ARN (`arn:aws:states:<region>:<account>:stateMachine:<name>`).
@@ -73,7 +80,9 @@ impl StateMachine {
         input: Value,
         sink: Arc<dyn CompletionSink>,
     ) -> Submission {
-        Submission::new(Arc::clone(&self.latest().plan), name, input, sink)
+        let mut submission = Submission::new(Arc::clone(&self.latest().plan), name, input, sink);
+        submission.machine = Some(self.label);
+        submission
     }
 }
 
@@ -135,6 +144,7 @@ impl Registry {
         }
         let machine = Arc::new(StateMachine {
             name: Str::from(name),
+            label: MachineLabel::named(name),
             versions: RwLock::new(vec![Arc::new(version)]),
         });
         machines.insert(Str::from(name), Arc::clone(&machine));

@@ -15,8 +15,8 @@ use hdrhistogram::Histogram;
 use spate_engine::plan::Plan;
 use spate_engine::registry::Registry;
 use spate_engine::runtime::{
-    Completion, CompletionSink, Runtime, RuntimeConfig, RuntimeHandle, Status, Submission,
-    SubmitError,
+    Completion, CompletionSink, MachineLabel, Runtime, RuntimeConfig, RuntimeHandle, Status,
+    Submission, SubmitError,
 };
 use spate_engine::task::Resources;
 use spate_engine::value::{Str, Value};
@@ -57,6 +57,17 @@ pub struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Count executions, states and tasks as `spate run` does for its
+    /// Prometheus metrics (`off` measures what counting costs).
+    #[arg(long, value_enum, default_value_t = Toggle::On)]
+    metrics: Toggle,
+}
+
+/// A switch given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Toggle {
+    On,
+    Off,
 }
 
 /// Completions are recorded into per-thread stripes (each shard thread gets
@@ -164,6 +175,8 @@ struct Lane {
     index: usize,
     bench: Arc<Bench>,
     plan: Arc<Plan>,
+    /// What the executions count under, when metrics are on.
+    machine: Option<MachineLabel>,
     inputs: Vec<Value>,
     sequence: AtomicU64,
     me: Weak<Lane>,
@@ -192,6 +205,7 @@ impl Lane {
             sink: self.me.upgrade()?,
             history: None,
             resources: None,
+            machine: self.machine,
         })
     }
 }
@@ -235,6 +249,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         // sink submits the next one: one extra place per shard.
         max_in_flight: args.concurrency + if closed { shards } else { 0 },
         resources,
+        metrics: args.metrics == Toggle::On,
         ..RuntimeConfig::default()
     })
     .context("cannot start the runtime")?;
@@ -271,6 +286,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             index,
             bench: Arc::clone(&bench),
             plan,
+            machine: (args.metrics == Toggle::On).then(|| machine.label()),
             inputs: (0..64).map(|_| deep_copy(&input)).collect(),
             sequence: AtomicU64::new(0),
             me: me.clone(),
@@ -296,6 +312,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let report = serde_json::json!({
         "definition": args.definition.display().to_string(),
         "executions": completed,
+        "metrics": args.metrics == Toggle::On,
         "seconds": seconds,
         "executions_per_sec": completed as f64 / seconds,
         "transitions": transitions,
