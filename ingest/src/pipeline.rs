@@ -458,10 +458,8 @@ impl Pipeline {
         let slot = &mut self.slots[index as usize];
         slot.execution = None;
         slot.ended_at = completion.ended_at;
-        self.stats.record_stage(
-            Stage::Queue,
-            completion.started_at.since(slot.taken_at),
-        );
+        self.stats
+            .record_stage(Stage::Queue, completion.started_at.since(slot.taken_at));
         self.stats.record_stage(
             Stage::Execution,
             completion.ended_at.since(completion.started_at),

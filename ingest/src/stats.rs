@@ -278,7 +278,12 @@ mod tests {
             partition: 0,
             records: 7,
         }]);
-        assert!(stats.readiness(1_000 + 30_000).unwrap_err().contains("7 record"));
+        assert!(
+            stats
+                .readiness(1_000 + 30_000)
+                .unwrap_err()
+                .contains("7 record")
+        );
         stats.progressed(1_000 + 30_000);
         assert_eq!(stats.readiness(1_000 + 30_000), Ok(()));
     }

@@ -253,8 +253,8 @@ pub(crate) struct ShardBlocks {
     /// Fibers waiting to run or messages waiting in the inbox, at the
     /// shard's last loop turn.
     queue_depth: AtomicU64,
-    /// The share of the last second the shard spent working, as `f64` bits.
-    busy_ratio: AtomicU64,
+    /// Nanoseconds the shard has spent working, in all.
+    busy_nanos: AtomicU64,
 }
 
 /// A shard's own handles on its blocks (no lock, no hashing per execution).
@@ -262,12 +262,12 @@ pub(crate) struct ShardBlocks {
 pub(crate) struct ShardRecorder {
     machines: Vec<Option<Arc<MachineBlock>>>,
     resources: HashMap<Str, Arc<ResourceBlock>, foldhash::fast::FixedState>,
-    /// Time spent working since `window_start`.
+    /// Time spent working, in all.
     busy: Duration,
-    window_start: Option<std::time::Instant>,
 }
 
-/// How long a busy-ratio window lasts.
+/// The shortest span a busy ratio is measured over: reads closer together
+/// get the last ratio again.
 const BUSY_WINDOW: Duration = Duration::from_secs(1);
 
 impl ShardRecorder {
@@ -349,7 +349,7 @@ impl ShardRecorder {
     }
 
     /// Accounts one loop turn: `busy` whether it did work, `depth` the work
-    /// waiting after it. Publishes the busy ratio once a window is over.
+    /// waiting after it.
     pub(crate) fn turn(
         &mut self,
         shared: &ShardBlocks,
@@ -357,19 +357,12 @@ impl ShardRecorder {
         started: std::time::Instant,
         depth: usize,
     ) {
-        let now = std::time::Instant::now();
-        let window_start = *self.window_start.get_or_insert(started);
         if busy {
-            self.busy += now.saturating_duration_since(started);
+            self.busy += started.elapsed();
+            let nanos = u64::try_from(self.busy.as_nanos()).unwrap_or(u64::MAX);
+            shared.busy_nanos.store(nanos, Ordering::Relaxed);
         }
         shared.queue_depth.store(depth as u64, Ordering::Relaxed);
-        let window = now.saturating_duration_since(window_start);
-        if window >= BUSY_WINDOW {
-            let ratio = (self.busy.as_secs_f64() / window.as_secs_f64()).min(1.0);
-            shared.busy_ratio.store(ratio.to_bits(), Ordering::Relaxed);
-            self.busy = Duration::ZERO;
-            self.window_start = Some(now);
-        }
     }
 }
 
@@ -427,8 +420,55 @@ pub struct RuntimeMetrics {
     pub in_flight: u64,
 }
 
+/// Turns each shard's total busy time into the share of the last second
+/// (at least) it spent working. Reads closer together than
+/// [`BUSY_WINDOW`] get the last ratio again, so every reader (a scrape,
+/// `/stats`) sees a ratio over a full window, idle shards included.
+#[derive(Debug)]
+pub(crate) struct BusyRatios(Mutex<Vec<BusySample>>);
+
+#[derive(Debug, Clone, Copy)]
+struct BusySample {
+    at: std::time::Instant,
+    busy_nanos: u64,
+    ratio: f64,
+}
+
+impl BusyRatios {
+    pub(crate) fn new(shards: usize) -> BusyRatios {
+        let sample = BusySample {
+            at: std::time::Instant::now(),
+            busy_nanos: 0,
+            ratio: 0.0,
+        };
+        BusyRatios(Mutex::new(vec![sample; shards]))
+    }
+
+    fn read(&self, shards: &[ShardBlocks]) -> Vec<f64> {
+        let now = std::time::Instant::now();
+        let mut samples = lock(&self.0);
+        samples
+            .iter_mut()
+            .zip(shards)
+            .map(|(sample, shard)| {
+                let span = now.saturating_duration_since(sample.at);
+                if span >= BUSY_WINDOW {
+                    let busy = shard.busy_nanos.load(Ordering::Relaxed);
+                    let worked = busy.saturating_sub(sample.busy_nanos) as f64 / 1e9;
+                    *sample = BusySample {
+                        at: now,
+                        busy_nanos: busy,
+                        ratio: (worked / span.as_secs_f64()).clamp(0.0, 1.0),
+                    };
+                }
+                sample.ratio
+            })
+            .collect()
+    }
+}
+
 /// Sums the blocks of every shard.
-pub(crate) fn collect(shards: &[ShardBlocks], in_flight: u64) -> RuntimeMetrics {
+pub(crate) fn collect(shards: &[ShardBlocks], busy: &BusyRatios, in_flight: u64) -> RuntimeMetrics {
     let mut machines: HashMap<MachineLabel, MachineTotals> = HashMap::new();
     let mut resources: HashMap<Str, ResourceTotals> = HashMap::new();
     for shard in shards {
@@ -466,9 +506,10 @@ pub(crate) fn collect(shards: &[ShardBlocks], in_flight: u64) -> RuntimeMetrics 
         resources,
         shards: shards
             .iter()
-            .map(|s| ShardGauges {
+            .zip(busy.read(shards))
+            .map(|(s, busy_ratio)| ShardGauges {
                 queue_depth: s.queue_depth.load(Ordering::Relaxed),
-                busy_ratio: f64::from_bits(s.busy_ratio.load(Ordering::Relaxed)),
+                busy_ratio,
             })
             .collect(),
         in_flight,
@@ -531,7 +572,7 @@ mod tests {
             );
         }
         recorders[0].retried(&Str::from("arn:x"), &shards[0]);
-        let metrics = collect(&shards, 7);
+        let metrics = collect(&shards, &BusyRatios::new(2), 7);
         let (name, totals) = &metrics.machines[0];
         assert_eq!(&**name, "metrics-test-sum");
         assert_eq!(totals.started, 2);

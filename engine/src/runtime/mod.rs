@@ -57,8 +57,8 @@ pub use callback::CallbackReply;
 pub use clock::RuntimeClock;
 pub(crate) use metrics::MachineBlock;
 pub use metrics::{
-    BUCKET_BOUNDS_SECONDS, Buckets, Count, Histogram, MachineLabel, MachineTotals, ResourceTotals, RuntimeMetrics,
-    STATE_TYPES, STATUSES, ShardGauges, TASK_OUTCOMES,
+    BUCKET_BOUNDS_SECONDS, Buckets, Count, Histogram, MachineLabel, MachineTotals, ResourceTotals,
+    RuntimeMetrics, STATE_TYPES, STATUSES, ShardGauges, TASK_OUTCOMES,
 };
 pub use timer::TimerWheel;
 
@@ -297,6 +297,8 @@ pub(crate) struct Shared {
     pub(crate) metrics_on: bool,
     /// Each shard's metric blocks, in shard order.
     pub(crate) metrics: Vec<metrics::ShardBlocks>,
+    /// The shards' busy ratios, as last read.
+    pub(crate) busy: metrics::BusyRatios,
 }
 
 /// Keeps a per-shard counter on its own cache line.
@@ -337,6 +339,7 @@ impl Runtime {
             epoch: rand::random(),
             metrics_on: config.metrics,
             metrics: (0..shards).map(|_| Default::default()).collect(),
+            busy: metrics::BusyRatios::new(shards),
         });
         let mut threads = Vec::with_capacity(shards);
         for index in 0..shards {
@@ -582,6 +585,7 @@ fn submit(shared: &Arc<Shared>, submission: Submission) -> Result<ExecutionId, S
 fn collect_metrics(shared: &Shared) -> RuntimeMetrics {
     metrics::collect(
         &shared.metrics,
+        &shared.busy,
         shared.in_flight.load(Ordering::Relaxed) as u64,
     )
 }

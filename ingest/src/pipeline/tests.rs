@@ -587,7 +587,7 @@ fn stages_topics_and_dead_letter_reasons_are_counted() {
         name: s.name.clone(),
         tag: s.tag,
         status: Status::Succeeded,
-        result: Ok(s.input.clone()),
+        result: Ok(s.input),
         queued_at: now,
         started_at: now,
         ended_at: now.plus(Duration::from_millis(3)),

@@ -202,3 +202,32 @@ fn nothing_is_counted_with_metrics_off_or_without_a_state_machine() {
     assert!(metrics.resources.is_empty());
     h.assert_no_more();
 }
+
+#[test]
+fn busy_ratio_follows_the_work_and_falls_when_idle() {
+    let h = Harness::new(1, Resources::new());
+    // A CPU-only loop that only its one-second timeout ends.
+    let spin = plan(serde_json::json!({
+        "TimeoutSeconds": 1,
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Next": "B"},
+            "B": {"Type": "Choice",
+                "Choices": [{"Variable": "$.never", "IsPresent": true, "Next": "C"}],
+                "Default": "A"},
+            "C": {"Type": "Succeed"}
+        }
+    }));
+    assert_eq!(h.runtime.metrics().shards[0].busy_ratio, 0.0);
+    submit_as(&h, &spin, "metrics-busy", 1, json!({}));
+    assert_eq!(h.collect(1)[0].status, Status::TimedOut);
+    let busy = h.runtime.metrics().shards[0].busy_ratio;
+    assert!(busy > 0.5, "a shard that spun for its whole window: {busy}");
+    std::thread::sleep(BUSY_WINDOW_FOR_TESTS);
+    let idle = h.runtime.metrics().shards[0].busy_ratio;
+    assert!(idle < 0.2, "a shard idle for a whole window: {idle}");
+    h.assert_no_more();
+}
+
+/// A little more than the busy ratio's window.
+const BUSY_WINDOW_FOR_TESTS: Duration = Duration::from_millis(1100);
