@@ -451,7 +451,9 @@ fn every_dashboard_query_and_alert_returns_series_from_a_real_demo() {
     if !tools_present() {
         return;
     }
-    let mut demo = Demo::start(40, 300);
+    // Long enough to outlast the checks even on a loaded machine; stopped
+    // (SIGTERM) as soon as they are done, about 20 s in.
+    let mut demo = Demo::start(60, 300);
     // The first answer may come before the pipeline has its partitions.
     demo.scrape(Duration::from_secs(90));
     let prometheus = Prometheus::start(&demo.addr);
