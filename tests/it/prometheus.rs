@@ -265,7 +265,8 @@ impl Drop for Prometheus {
 }
 
 /// A `spate demo` serving its admin server on a free port; stopped with
-/// SIGTERM (then SIGKILL) when dropped.
+/// SIGTERM (then SIGKILL) when dropped, its log removed unless the test
+/// failed.
 struct Demo {
     child: Child,
     addr: String,
@@ -333,7 +334,11 @@ impl Drop for Demo {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-        let _ = std::fs::remove_file(&self.log);
+        if std::thread::panicking() {
+            eprintln!("kept {}", self.log.display());
+        } else {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 
