@@ -16,7 +16,7 @@ pub use execution::{ExecutionInfo, Hosting};
 pub use fiber::{Fiber, Poll, StepEnv};
 pub use history::{
     EventType, History, HistoryBuffer, HistoryEvent, HistoryReceiver, HistorySender, HistorySink,
-    history_channel,
+    LogLevel, history_channel,
 };
 pub use join::{ChildStart, Fork, ForkKind, Join, JoinOutcome, Tolerance, error_output};
 pub use jsonata_io::StatesBindings;
