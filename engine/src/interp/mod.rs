@@ -12,7 +12,7 @@ mod join;
 mod jsonata_io;
 mod variables;
 
-pub use execution::{ExecutionInfo, Hosting};
+pub use execution::{ExecutionInfo, Hosting, role_arn_in};
 pub use fiber::{Fiber, Poll, StepEnv};
 pub use history::{
     EventType, History, HistoryBuffer, HistoryEvent, HistoryReceiver, HistorySender, HistorySink,
