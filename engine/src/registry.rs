@@ -93,14 +93,19 @@ impl StateMachine {
         sink: Arc<dyn CompletionSink>,
     ) -> Submission {
         let mut submission = Submission::new(Arc::clone(&self.latest().plan), name, input, sink);
-        if self.logging_on.load(Ordering::Relaxed) {
-            submission.history = self
-                .logging
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
-        }
+        submission.history = self.history();
         submission
+    }
+
+    /// The history its executions get: `None` when it does not log.
+    pub fn history(&self) -> Option<History> {
+        if !self.logging_on.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.logging
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Sets how its next executions log; `None` or level `OFF` turns

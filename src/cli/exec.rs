@@ -47,7 +47,8 @@ pub struct ExecArgs {
     log_destination: LogDestination,
 }
 
-fn parse_level(text: &str) -> Result<LogLevel, String> {
+/// Reads a log level as AWS spells it.
+pub(super) fn parse_level(text: &str) -> Result<LogLevel, String> {
     LogLevel::from_name(text)
         .ok_or_else(|| format!("\"{text}\" is not a log level: give ALL, ERROR, FATAL or OFF"))
 }
