@@ -53,7 +53,7 @@ impl Record {
         Record {
             id: event.id.to_string(),
             event_type: event.event_type.to_string(),
-            details: Json::Object(details(event)).to_string(),
+            details: serde_json::to_string(&details(event)).unwrap_or_default(),
             previous_event_id: event.id.saturating_sub(1).to_string(),
             event_timestamp: event.timestamp.unix_millis().to_string(),
             execution_arn: event.execution_arn.to_string(),

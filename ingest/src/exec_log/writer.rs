@@ -103,17 +103,40 @@ impl Visit for JsonLine {
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         self.key(field);
-        let text = format!("{value:?}");
         if field.name() == "details" {
-            self.0.push_str(&text);
+            use std::fmt::Write as _;
+            let _ = write!(self.0, "{value:?}");
         } else {
-            push_json_string(&mut self.0, &text);
+            push_json_string(&mut self.0, &format!("{value:?}"));
         }
     }
 }
 
+/// Appends `text` as a JSON string (quoted, with `"`, `\\` and control
+/// characters escaped).
 fn push_json_string(out: &mut String, text: &str) {
-    out.push_str(&serde_json::Value::from(text).to_string());
+    out.push('"');
+    let mut plain = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&text[plain..i]);
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{b:04x}"));
+        } else {
+            out.push_str(escape);
+        }
+        plain = i + 1;
+    }
+    out.push_str(&text[plain..]);
+    out.push('"');
 }
 
 /// Emits `record` as a `tracing` event of [`TARGET`].
@@ -219,4 +242,26 @@ fn run(
     };
     let error = error.lock().unwrap_or_else(|p| p.into_inner()).take();
     (totals, error.or(flushed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_json_string;
+
+    #[test]
+    fn strings_are_escaped_as_json() {
+        for text in [
+            "plain",
+            "",
+            "a\"b\\c",
+            "line\nbreak\r\ttab",
+            "\u{1}\u{1f}",
+            "é😀",
+        ] {
+            let mut out = String::new();
+            push_json_string(&mut out, text);
+            let back: String = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+            assert_eq!(back, text);
+        }
+    }
 }

@@ -540,8 +540,10 @@ impl Core {
                         self.attempts.clear();
                         self.attempts.resize(state.retry.len(), 0);
                     }
-                    let event = EventType::StateEntered(state.kind.type_name());
-                    if exec.history.as_deref().is_some_and(|h| h.admits(event)) {
+                    if let Some(history) = exec.history.as_deref()
+                        && let event = EventType::StateEntered(state.kind.type_name())
+                        && history.admits(event)
+                    {
                         let input = self.input.clone();
                         self.emit_state(exec, env, event, &input);
                     } else {
