@@ -116,6 +116,11 @@ impl Visit for JsonLine {
 /// characters escaped).
 fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
+    if !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     let mut plain = 0;
     for (i, b) in text.bytes().enumerate() {
         let escape = match b {
