@@ -64,8 +64,42 @@ struct File {
     embedded: EmbeddedSection,
     #[serde(default)]
     runtime: RuntimeSection,
+    #[serde(default)]
+    admin: AdminSection,
     #[serde(default, rename = "pipeline")]
     pipelines: Vec<PipelineSection>,
+}
+
+/// `[admin]`: the admin HTTP server (`/metrics`, `/health`, `/ready`,
+/// `/stats`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdminSection {
+    /// `host:port` to listen on, or `off`.
+    #[serde(default = "default_admin_addr")]
+    addr: String,
+}
+
+impl Default for AdminSection {
+    fn default() -> AdminSection {
+        AdminSection {
+            addr: default_admin_addr(),
+        }
+    }
+}
+
+fn default_admin_addr() -> String {
+    crate::admin::DEFAULT_ADDR.to_string()
+}
+
+/// Where the admin server listens: `host:port`, or `off` (`None`).
+pub fn admin_addr(text: &str) -> Result<Option<std::net::SocketAddr>, String> {
+    if text.trim() == "off" {
+        return Ok(None);
+    }
+    text.trim().parse().map(Some).map_err(|_| {
+        format!("{text:?} is not an address (host:port with a numeric host, e.g. 127.0.0.1:9464) nor off")
+    })
 }
 
 /// `[runtime]`: the execution runtime shared by the pipelines.
@@ -171,6 +205,8 @@ pub struct Config {
     pub ingest: spate_ingest::config::Config,
     /// The runtime.
     pub runtime: RuntimeSettings,
+    /// Where the admin server listens (`None`: off).
+    pub admin_addr: Option<std::net::SocketAddr>,
 }
 
 /// Reads a file the configuration names, given as written and with what it
@@ -211,11 +247,14 @@ impl Config {
         .map_err(|found| problems.extend(found))
         .ok();
         let runtime = runtime_settings(&file.runtime, read).map_err(|found| problems.extend(found));
-        match (ingest, runtime) {
-            (Some(ingest), Ok(runtime)) => Ok(Config {
+        let admin_addr = admin_addr(&file.admin.addr)
+            .map_err(|message| problems.push(Problem::field("admin.addr", message)));
+        match (ingest, runtime, admin_addr) {
+            (Some(ingest), Ok(runtime), Ok(admin_addr)) => Ok(Config {
                 origin: origin.to_string(),
                 ingest,
                 runtime,
+                admin_addr,
             }),
             _ => Err(fail(problems)),
         }

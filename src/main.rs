@@ -1,6 +1,7 @@
 //! The `spate` command line: parses arguments, runs one subcommand, and maps
 //! its outcome to an exit code. Errors become `anyhow` only here, at the edge.
 
+mod admin;
 mod cli;
 mod config;
 

@@ -63,6 +63,7 @@ fn submit_to_complete(c: &mut Criterion) {
                             sink: Arc::clone(&sink),
                             history: None,
                             resources: None,
+                            machine: None,
                         });
                         match runtime.submit(submission) {
                             Ok(_) => sent += 1,

@@ -11,7 +11,7 @@
 use crate::Diagnostics;
 use crate::interp::{History, HistorySink, LogLevel};
 use crate::plan::{CompileOptions, Plan, from_definition};
-use crate::runtime::{CompletionSink, Submission};
+use crate::runtime::{CompletionSink, MachineLabel, Submission};
 use crate::value::{Str, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +33,8 @@ pub struct Version {
 #[derive(Debug)]
 pub struct StateMachine {
     name: Str,
+    /// What its executions count under in the runtime's metrics.
+    label: MachineLabel,
     versions: RwLock<Vec<Arc<Version>>>,
     /// Where its executions' logs go, unless its level is `OFF`.
     logging: RwLock<Option<History>>,
@@ -57,6 +59,11 @@ impl StateMachine {
     /// Its name.
     pub fn name(&self) -> &Str {
         &self.name
+    }
+
+    /// What its executions count under in the runtime's metrics.
+    pub fn label(&self) -> MachineLabel {
+        self.label
     }
 
     /// Its ARN (`arn:aws:states:<region>:<account>:stateMachine:<name>`).
@@ -93,6 +100,7 @@ impl StateMachine {
         sink: Arc<dyn CompletionSink>,
     ) -> Submission {
         let mut submission = Submission::new(Arc::clone(&self.latest().plan), name, input, sink);
+        submission.machine = Some(self.label);
         submission.history = self.history();
         submission
     }
@@ -186,6 +194,7 @@ impl Registry {
         }
         let machine = Arc::new(StateMachine {
             name: Str::from(name),
+            label: MachineLabel::named(name),
             versions: RwLock::new(vec![Arc::new(version)]),
             logging: RwLock::new(None),
             logging_on: AtomicBool::new(false),

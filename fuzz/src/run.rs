@@ -64,6 +64,7 @@ fn runtime() -> RuntimeHandle {
                 resources: Resources::new(),
                 clock: RuntimeClock::Virtual,
                 max_fibers_per_execution: 1000,
+                metrics: true,
             })
             .expect("the runtime starts")
         })

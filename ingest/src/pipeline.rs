@@ -57,12 +57,13 @@ use crate::config::{InputMode, OnFailure, Ordering, PipelineSettings};
 use crate::event::{self, Body, Meta};
 use crate::offsets::OffsetTracker;
 use crate::record::{self, DeadLetter, OutRecord, Source};
-use crate::stats::{self, PipelineStats};
+use crate::stats::{self, PipelineStats, Stage};
 use spate_engine::error::StatesError;
 use spate_engine::registry::StateMachine;
 use spate_engine::runtime::{
     Completion, CompletionSink, ExecutionId, Status, Submission, SubmitError,
 };
+use spate_engine::time::{Clock, SystemClock, Timestamp};
 use spate_engine::value::{Map, Str, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -117,6 +118,10 @@ pub struct JsonCompletion {
     pub status: Status,
     /// The output as JSON text, or the error and cause.
     pub result: Result<Vec<u8>, StatesError>,
+    /// When its shard started it.
+    pub started_at: Timestamp,
+    /// When it ended.
+    pub ended_at: Timestamp,
 }
 
 impl From<Completion> for JsonCompletion {
@@ -126,6 +131,8 @@ impl From<Completion> for JsonCompletion {
             name: completion.name,
             status: completion.status,
             result: completion.result.map(|output| output.to_json_bytes()),
+            started_at: completion.started_at,
+            ended_at: completion.ended_at,
         }
     }
 }
@@ -189,7 +196,12 @@ struct EventSlot {
     keyed: bool,
     /// The record being published is a dead letter.
     dead_letter: bool,
-    taken: Instant,
+    /// Why, when it is one.
+    dead_reason: Option<DeadLetter>,
+    /// When the event was taken from the consumer.
+    taken_at: Timestamp,
+    /// When its execution ended (when it was taken, if it never ran).
+    ended_at: Timestamp,
 }
 
 struct Part {
@@ -228,6 +240,9 @@ pub struct Pipeline {
     next_epoch: u32,
     flow: Vec<Flow>,
     retry_delay: Duration,
+    /// Processing latency collected since the last
+    /// [`Pipeline::publish_gauges`] (merged into the stats there).
+    latency: hdrhistogram::Histogram<u64>,
 }
 
 impl Pipeline {
@@ -265,6 +280,7 @@ impl Pipeline {
             next_epoch: 1,
             flow: Vec::new(),
             retry_delay: RETRY_DELAY,
+            latency: stats::new_histogram(),
         }
     }
 
@@ -357,6 +373,16 @@ impl Pipeline {
             return;
         }
         stats::add(&self.stats.consumed, 1);
+        if let Some(counter) = self.stats.consumed_by_topic.get(tp.topic as usize) {
+            stats::add(counter, 1);
+        }
+        let taken_at = SystemClock.now();
+        self.stats.progressed(taken_at.unix_millis());
+        if let Some(produced) = meta.timestamp_ms {
+            let produced = Timestamp::from_unix_nanos(produced.saturating_mul(1_000_000));
+            self.stats
+                .record_stage(Stage::Fetch, taken_at.since(produced));
+        }
         let epoch = part.epoch;
         let (payload, raw, dead) = match body {
             Body::Json { value, raw } => (value, raw, None),
@@ -390,7 +416,9 @@ impl Pipeline {
             execution: None,
             keyed: false,
             dead_letter: false,
-            taken: Instant::now(),
+            dead_reason: None,
+            taken_at,
+            ended_at: taken_at,
         });
         if let Some((raw, reason, error, cause)) = dead {
             let record = self.dead_letter(index, raw, reason, error, &cause);
@@ -427,7 +455,15 @@ impl Pipeline {
             return;
         };
         self.executing -= 1;
-        self.slots[index as usize].execution = None;
+        let slot = &mut self.slots[index as usize];
+        slot.execution = None;
+        slot.ended_at = completion.ended_at;
+        self.stats
+            .record_stage(Stage::Queue, completion.started_at.since(slot.taken_at));
+        self.stats.record_stage(
+            Stage::Execution,
+            completion.ended_at.since(completion.started_at),
+        );
         self.complete(
             index,
             Some(completion.name),
@@ -458,19 +494,31 @@ impl Pipeline {
             Ok(()) => {
                 let slot = &self.slots[index as usize];
                 let (tp, epoch, offset) = (slot.tp, slot.epoch, slot.meta.offset);
-                let dead = slot.dead_letter;
-                let micros = slot.taken.elapsed().as_micros() as u64;
+                let dead = slot.dead_reason.filter(|_| slot.dead_letter);
+                let acknowledged = SystemClock.now();
+                let event_time = slot.meta.timestamp_ms.map_or(slot.taken_at, |ms| {
+                    Timestamp::from_unix_nanos(ms.saturating_mul(1_000_000))
+                });
+                let (taken_at, ended_at) = (slot.taken_at, slot.ended_at);
                 if let Some(part) = self.parts.get_mut(&tp)
                     && part.epoch == epoch
                 {
                     let released = part.tracker.mark_done(offset);
                     debug_assert!(released, "offset {offset} acknowledged twice");
-                    if dead {
-                        stats::add(&self.stats.dead_letters, 1);
-                    } else {
-                        stats::add(&self.stats.outputs, 1);
+                    match dead {
+                        Some(reason) => {
+                            stats::add(&self.stats.dead_letters, 1);
+                            stats::add(&self.stats.dead_letters_by_reason[reason as usize], 1);
+                        }
+                        None => stats::add(&self.stats.outputs, 1),
                     }
-                    self.stats.record_latency(micros);
+                    self.stats
+                        .record_stage(Stage::Publish, acknowledged.since(ended_at));
+                    self.stats
+                        .record_stage(Stage::EndToEnd, acknowledged.since(event_time));
+                    self.stats.progressed(acknowledged.unix_millis());
+                    let micros = acknowledged.since(taken_at).as_micros() as u64;
+                    self.latency.saturating_record(micros.max(1));
                     self.check_window(tp);
                 }
                 self.release(index);
@@ -594,8 +642,10 @@ impl Pipeline {
         self.abandon_where(io, |_| true);
     }
 
-    /// Refreshes the gauges in the stats.
-    pub fn publish_gauges(&self) {
+    /// Refreshes the gauges in the stats and hands over the latency
+    /// collected since the last call.
+    pub fn publish_gauges(&mut self) {
+        self.stats.merge_latency(&mut self.latency);
         stats::set(&self.stats.executing, self.executing as i64);
         stats::set(
             &self.stats.pending,
@@ -949,6 +999,7 @@ impl Pipeline {
     ) -> OutRecord {
         let source = self.source(index, None);
         let slot = &mut self.slots[index as usize];
+        slot.dead_reason = Some(reason);
         record::dead_letter(
             &self.dlq_topic,
             slot.meta.key.take(),

@@ -81,6 +81,15 @@ pub enum DeadLetter {
 }
 
 impl DeadLetter {
+    /// Every reason, in declaration order (`reason as usize` indexes it).
+    pub const ALL: [DeadLetter; 5] = [
+        DeadLetter::InvalidJson,
+        DeadLetter::TooLarge,
+        DeadLetter::ExecutionFailed,
+        DeadLetter::ExecutionTimedOut,
+        DeadLetter::OutputRejected,
+    ];
+
     /// The `spate-dlq-reason` header value.
     pub fn name(self) -> &'static str {
         match self {

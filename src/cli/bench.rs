@@ -16,8 +16,8 @@ use spate_engine::interp::{History, LogLevel};
 use spate_engine::plan::Plan;
 use spate_engine::registry::Registry;
 use spate_engine::runtime::{
-    Completion, CompletionSink, Runtime, RuntimeConfig, RuntimeHandle, Status, Submission,
-    SubmitError,
+    Completion, CompletionSink, MachineLabel, Runtime, RuntimeConfig, RuntimeHandle, Status,
+    Submission, SubmitError,
 };
 use spate_engine::task::Resources;
 use spate_engine::value::{Str, Value};
@@ -70,6 +70,17 @@ pub struct BenchArgs {
     /// measures the cost without the disk).
     #[arg(long, value_parser = LogDestination::parse, default_value = "stderr")]
     log_destination: LogDestination,
+    /// Count executions, states and tasks as `spate run` does for its
+    /// Prometheus metrics (`off` measures what counting costs).
+    #[arg(long, value_enum, default_value_t = Toggle::On)]
+    metrics: Toggle,
+}
+
+/// A switch given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Toggle {
+    On,
+    Off,
 }
 
 /// Completions are recorded into per-thread stripes (each shard thread gets
@@ -179,6 +190,8 @@ struct Lane {
     plan: Arc<Plan>,
     /// The state machine's execution logging, if on.
     history: Option<History>,
+    /// What the executions count under, when metrics are on.
+    machine: Option<MachineLabel>,
     inputs: Vec<Value>,
     sequence: AtomicU64,
     me: Weak<Lane>,
@@ -207,6 +220,7 @@ impl Lane {
             sink: self.me.upgrade()?,
             history: self.history.clone(),
             resources: None,
+            machine: self.machine,
         })
     }
 }
@@ -259,6 +273,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         // sink submits the next one: one extra place per shard.
         max_in_flight: args.concurrency + if closed { shards } else { 0 },
         resources,
+        metrics: args.metrics == Toggle::On,
         ..RuntimeConfig::default()
     })
     .context("cannot start the runtime")?;
@@ -296,6 +311,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             bench: Arc::clone(&bench),
             plan,
             history: machine.history(),
+            machine: (args.metrics == Toggle::On).then(|| machine.label()),
             inputs: (0..64).map(|_| deep_copy(&input)).collect(),
             sequence: AtomicU64::new(0),
             me: me.clone(),
@@ -325,6 +341,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let report = serde_json::json!({
         "definition": args.definition.display().to_string(),
         "executions": completed,
+        "metrics": args.metrics == Toggle::On,
         "seconds": seconds,
         "executions_per_sec": completed as f64 / seconds,
         "transitions": transitions,

@@ -6,7 +6,7 @@
 //! summary.
 
 use super::run::{Generate, Session, handle_signals, init_logging};
-use crate::config::Config;
+use crate::config::{Config, admin_addr};
 use anyhow::{anyhow, bail};
 use clap::Args;
 use spate_ingest::kafka::loadgen::Measurer;
@@ -45,6 +45,10 @@ pub struct DemoArgs {
     /// (0: none).
     #[arg(long, default_value_t = 1000)]
     poison_every: u64,
+    /// Serve /metrics, /health, /ready and /stats here while the demo runs
+    /// (`host:port`, port 0 for any free one, or `off`).
+    #[arg(long, default_value = crate::admin::DEFAULT_ADDR)]
+    admin_addr: String,
 }
 
 /// Runs the subcommand.
@@ -78,6 +82,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     config.ingest.embedded.partitions = partitions.max(1);
+    config.admin_addr = admin_addr(&args.admin_addr).map_err(|e| anyhow!("--admin-addr: {e}"))?;
     let pipeline = config.ingest.pipelines[0].clone();
 
     let shutdown = Shutdown::new();
@@ -105,6 +110,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         partitions,
         session.bootstrap
     );
+    if let Some(admin) = &session.admin {
+        println!(
+            "metrics for Prometheus at http://{0}/metrics (also /stats, /ready, /health)",
+            admin.addr()
+        );
+    }
     println!(
         "{:>5}  {:>9}  {:>9}  {:>9}  {:>8}  {:>8}  {:>8}  {:>8}  {:>6}",
         "sec", "sent/s", "done/s", "in flight", "p50 ms", "p90 ms", "p99 ms", "max ms", "dlq"

@@ -7,7 +7,9 @@
 //! the runtime and the pipelines, and the status line.
 
 use super::load;
-use crate::config::Config;
+use crate::admin::window::Windows;
+use crate::admin::{AdminServer, PipelineView, Sources};
+use crate::config::{Config, admin_addr};
 use anyhow::{Context, anyhow};
 use clap::Args;
 use spate_engine::runtime::Runtime;
@@ -15,7 +17,6 @@ use spate_engine::task::Resources;
 use spate_ingest::exec_log::ExecutionLogs;
 use spate_ingest::kafka::loadgen::{Generator, GeneratorSpec};
 use spate_ingest::kafka::{self, EmbeddedCluster, KafkaProduceTask, RunningPipeline, Shutdown};
-use spate_ingest::stats::Snapshot;
 use spate_ingest::synth::IotEvents;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -36,12 +37,19 @@ pub struct RunArgs {
     /// Validate the configuration and every definition, then exit.
     #[arg(long)]
     check: bool,
+    /// Serve /metrics, /health, /ready and /stats here (`host:port`, port 0
+    /// for any free one, or `off`); overrides `[admin] addr`.
+    #[arg(long)]
+    admin_addr: Option<String>,
 }
 
 /// Runs the subcommand.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     init_logging(log::LevelFilter::Info);
-    let config = Config::load(&args.config).map_err(|e| anyhow!("{e}"))?;
+    let mut config = Config::load(&args.config).map_err(|e| anyhow!("{e}"))?;
+    if let Some(addr) = &args.admin_addr {
+        config.admin_addr = admin_addr(addr).map_err(|e| anyhow!("--admin-addr: {e}"))?;
+    }
     if args.check {
         println!(
             "{}: {} pipeline(s), every definition valid",
@@ -53,14 +61,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let shutdown = Shutdown::new();
     handle_signals(Arc::clone(&shutdown))?;
     let session = Session::start(&config, Arc::clone(&shutdown), None)?;
+    if let Some(admin) = &session.admin {
+        log::info!(
+            "admin endpoints at http://{0}/metrics, /health, /ready, /stats",
+            admin.addr()
+        );
+    }
     let interval = Duration::from_secs(args.status_interval_secs);
-    let mut status = Status::new(&session);
     let mut next = Instant::now() + interval;
     while !session.finished() {
         std::thread::sleep(Duration::from_millis(50));
         if !interval.is_zero() && Instant::now() >= next {
             next += interval;
-            for line in status.lines(&session) {
+            for line in session.status_lines(interval) {
                 log::info!("{line}");
             }
         }
@@ -75,6 +88,10 @@ pub(super) struct Session {
     pub(super) bootstrap: String,
     pub(super) pipelines: Vec<RunningPipeline>,
     pub(super) generators: Vec<Generator>,
+    /// The admin server, when configured.
+    pub(super) admin: Option<AdminServer>,
+    /// Throughput and latency windows of the pipelines.
+    windows: Arc<Windows>,
     runtime: Arc<Runtime>,
     shutdown: Arc<Shutdown>,
     exec_logs: ExecutionLogs,
@@ -225,15 +242,67 @@ impl Session {
                 );
             }
         }
+        let windows = Windows::start(pipelines.iter().map(|p| Arc::clone(&p.stats)).collect())
+            .context("cannot start the statistics thread")?;
+        let admin = match config.admin_addr {
+            Some(addr) => {
+                let sources = Sources {
+                    runtime: Arc::clone(&runtime),
+                    registry: Arc::clone(&ingest.registry),
+                    pipelines: ingest
+                        .pipelines
+                        .iter()
+                        .zip(&pipelines)
+                        .map(|(settings, running)| PipelineView {
+                            settings: Arc::new(settings.clone()),
+                            stats: Arc::clone(&running.stats),
+                        })
+                        .collect(),
+                    windows: Arc::clone(&windows),
+                    started: Instant::now(),
+                };
+                Some(AdminServer::start(&addr.to_string(), Arc::new(sources))?)
+            }
+            None => None,
+        };
         Ok(Session {
             bootstrap,
             pipelines,
             generators,
+            admin,
+            windows,
             runtime,
             shutdown,
             exec_logs,
             _embedded: embedded,
         })
+    }
+
+    /// One line per pipeline over the last `interval`: rates, gauges now,
+    /// latency percentiles from taking an event to its outcome's
+    /// acknowledgement.
+    pub(super) fn status_lines(&self, interval: Duration) -> Vec<String> {
+        self.pipelines
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let s = self.windows.summary(i, interval);
+                format!(
+                    "{}: {:.0} events/s in, {:.0} outputs/s, {:.0} dead letters/s; {} running, {} pending, {}/{} partitions paused; latency ms p50 {:.1} p99 {:.1} max {:.1}",
+                    p.name,
+                    s.rate(|c| c.consumed),
+                    s.rate(|c| c.outputs),
+                    s.rate(|c| c.dead_letters),
+                    s.now.executing,
+                    s.now.pending,
+                    s.now.paused,
+                    s.now.assigned,
+                    s.latency.p50,
+                    s.latency.p99,
+                    s.latency.max,
+                )
+            })
+            .collect()
     }
 
     /// `true` once every pipeline thread ended.
@@ -260,6 +329,9 @@ impl Session {
                 log::warn!("event generator: {e}");
             }
         }
+        self.windows.stop();
+        // The admin server holds the runtime: stopped first.
+        drop(self.admin);
         if let Ok(runtime) = Arc::try_unwrap(self.runtime) {
             runtime.shutdown(Duration::ZERO);
         }
@@ -278,55 +350,6 @@ impl Session {
             Some(e) => Err(e.into()),
             None => Ok(()),
         }
-    }
-}
-
-/// Builds the periodic status lines from counter differences.
-pub(super) struct Status {
-    last: Vec<Snapshot>,
-    at: Instant,
-}
-
-impl Status {
-    pub(super) fn new(session: &Session) -> Status {
-        Status {
-            last: session
-                .pipelines
-                .iter()
-                .map(|p| p.stats.snapshot())
-                .collect(),
-            at: Instant::now(),
-        }
-    }
-
-    /// One line per pipeline: rates since the last call, gauges now,
-    /// latency percentiles from taking an event to its outcome's
-    /// acknowledgement.
-    pub(super) fn lines(&mut self, session: &Session) -> Vec<String> {
-        let seconds = self.at.elapsed().as_secs_f64().max(1e-3);
-        self.at = Instant::now();
-        let mut lines = Vec::new();
-        for (p, last) in session.pipelines.iter().zip(&mut self.last) {
-            let now = p.stats.snapshot();
-            let latency = p.stats.take_latency();
-            let rate = |a: u64, b: u64| (a - b) as f64 / seconds;
-            lines.push(format!(
-                "{}: {:.0} events/s in, {:.0} outputs/s, {:.0} dead letters/s; {} running, {} pending, {}/{} partitions paused; latency ms p50 {:.1} p99 {:.1} max {:.1}",
-                p.name,
-                rate(now.consumed, last.consumed),
-                rate(now.outputs, last.outputs),
-                rate(now.dead_letters, last.dead_letters),
-                now.executing,
-                now.pending,
-                now.paused,
-                now.assigned,
-                latency.value_at_quantile(0.5) as f64 / 1000.0,
-                latency.value_at_quantile(0.99) as f64 / 1000.0,
-                latency.max() as f64 / 1000.0,
-            ));
-            *last = now;
-        }
-        lines
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::history::History;
 use crate::plan::Plan;
+use crate::runtime::MachineLabel;
 use crate::task::Resources;
 use crate::time::Timestamp;
 use crate::value::{Map, Str, Value};
@@ -24,6 +25,8 @@ pub struct Hosting {
     /// When it must have ended (its `TimeoutSeconds` or the host's cap),
     /// on the host's clock: JSONata evaluations stop there too.
     pub deadline: Option<Timestamp>,
+    /// Its state machine, for the host's metrics (`None`: not counted).
+    pub machine: Option<MachineLabel>,
 }
 
 /// One execution's identity and input.
@@ -57,6 +60,8 @@ pub struct ExecutionInfo {
     pub host_id: u64,
     /// When it must have ended (see [`Hosting::deadline`]).
     pub deadline: Option<Timestamp>,
+    /// Its state machine, for the host's metrics (see [`Hosting::machine`]).
+    pub machine: Option<MachineLabel>,
 }
 
 impl ExecutionInfo {
@@ -96,6 +101,7 @@ impl ExecutionInfo {
             live_fibers: AtomicU32::new(0),
             host_id: hosting.id,
             deadline: hosting.deadline,
+            machine: hosting.machine,
         }
     }
 

@@ -79,6 +79,22 @@ impl Plan {
         &self.branches[branch.0 as usize].states[id.0 as usize]
     }
 
+    /// The `Resource` of every Task state, each once, in order.
+    pub fn task_resources(&self) -> Vec<Str> {
+        let mut resources: Vec<Str> = self
+            .branches
+            .iter()
+            .flat_map(|b| &b.states)
+            .filter_map(|s| match &s.kind {
+                StateKind::Task(spec) => Some(spec.resource.clone()),
+                _ => None,
+            })
+            .collect();
+        resources.sort();
+        resources.dedup();
+        resources
+    }
+
     /// Total number of states in all branches.
     pub fn state_count(&self) -> usize {
         self.branches.iter().map(|b| b.states.len()).sum()

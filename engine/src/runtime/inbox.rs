@@ -133,6 +133,11 @@ impl Inbox {
         self.queue.pop()
     }
 
+    /// Messages waiting.
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len()
+    }
+
     /// `true` when no message waits.
     pub(crate) fn is_empty(&self) -> bool {
         self.queue.is_empty()

@@ -48,12 +48,18 @@
 mod callback;
 mod clock;
 mod inbox;
+mod metrics;
 mod shard;
 mod timer;
 mod token_waits;
 
 pub use callback::CallbackReply;
 pub use clock::RuntimeClock;
+pub(crate) use metrics::MachineBlock;
+pub use metrics::{
+    BUCKET_BOUNDS_SECONDS, Buckets, Count, Histogram, MachineLabel, MachineTotals, ResourceTotals,
+    RuntimeMetrics, STATE_TYPES, STATUSES, ShardGauges, TASK_OUTCOMES,
+};
 pub use timer::TimerWheel;
 
 use crate::error::StatesError;
@@ -151,6 +157,8 @@ pub struct Submission {
     /// Task handlers for this execution alone (mocked responses of a test
     /// case, for instance) instead of the runtime's.
     pub resources: Option<Arc<Resources>>,
+    /// The state machine its metrics count under (`None`: not counted).
+    pub machine: Option<MachineLabel>,
 }
 
 impl Submission {
@@ -170,6 +178,7 @@ impl Submission {
             sink,
             history: None,
             resources: None,
+            machine: None,
         }
     }
 }
@@ -226,6 +235,10 @@ pub struct RuntimeConfig {
     /// one execution may have alive at once; an execution that needs more fails with `States.Runtime`, and
     /// its neighbours are unaffected.
     pub max_fibers_per_execution: u32,
+    /// Whether the shards count executions, states and tasks for
+    /// [`Runtime::metrics`] (the counters are per shard and cost a few
+    /// plain stores per state).
+    pub metrics: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -238,6 +251,7 @@ impl Default for RuntimeConfig {
             resources: Resources::new(),
             clock: RuntimeClock::Real,
             max_fibers_per_execution: DEFAULT_MAX_FIBERS_PER_EXECUTION,
+            metrics: true,
         }
     }
 }
@@ -279,6 +293,12 @@ pub(crate) struct Shared {
     /// Random per runtime: task tokens carry it, so a token of another
     /// process is told apart from one this runtime issued.
     pub(crate) epoch: u64,
+    /// Whether the shards record metrics.
+    pub(crate) metrics_on: bool,
+    /// Each shard's metric blocks, in shard order.
+    pub(crate) metrics: Vec<metrics::ShardBlocks>,
+    /// The shards' busy ratios, as last read.
+    pub(crate) busy: metrics::BusyRatios,
 }
 
 /// Keeps a per-shard counter on its own cache line.
@@ -317,6 +337,9 @@ impl Runtime {
             transitions: (0..shards).map(|_| CacheLine::default()).collect(),
             clock: SharedClock::new(config.clock, shards),
             epoch: rand::random(),
+            metrics_on: config.metrics,
+            metrics: (0..shards).map(|_| Default::default()).collect(),
+            busy: metrics::BusyRatios::new(shards),
         });
         let mut threads = Vec::with_capacity(shards);
         for index in 0..shards {
@@ -384,6 +407,12 @@ impl Runtime {
                 .map(|c| c.0.load(Ordering::Relaxed))
                 .sum(),
         }
+    }
+
+    /// Every execution metric, summed over the shards (see
+    /// [`RuntimeHandle::metrics`]).
+    pub fn metrics(&self) -> RuntimeMetrics {
+        collect_metrics(&self.shared)
     }
 
     /// Starts an execution, or refuses it when the runtime is full or
@@ -456,6 +485,14 @@ impl RuntimeHandle {
     /// Cancels an execution (see [`Runtime::cancel`]).
     pub fn cancel(&self, id: ExecutionId) {
         cancel(&self.shared, id)
+    }
+
+    /// Every execution metric, summed over the shards: per state machine
+    /// (submissions with a [`Submission::machine`]), per task resource,
+    /// per shard. Each shard writes only its own counters; this reads them
+    /// all, so a scrape costs the shards nothing.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        collect_metrics(&self.shared)
     }
 
     /// Completes the `.waitForTaskToken` task that was given `token` with
@@ -543,6 +580,14 @@ fn submit(shared: &Arc<Shared>, submission: Submission) -> Result<ExecutionId, S
         queued_at,
     })));
     Ok(id)
+}
+
+fn collect_metrics(shared: &Shared) -> RuntimeMetrics {
+    metrics::collect(
+        &shared.metrics,
+        &shared.busy,
+        shared.in_flight.load(Ordering::Relaxed) as u64,
+    )
 }
 
 fn cancel(shared: &Shared, id: ExecutionId) {

@@ -22,6 +22,8 @@ pub const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     ("fetch.queue.backoff.ms", "10"),
     // Prefetched data is bounded (librdkafka's default is 64 MiB).
     ("queued.max.messages.kbytes", "16384"),
+    // Statistics every 2 s give each partition's consumer lag (a metric).
+    ("statistics.interval.ms", "2000"),
 ];
 
 /// Consumer settings Spate owns: offsets are committed by the pipeline,

@@ -47,12 +47,12 @@ use crate::config::{KafkaSettings, PipelineSettings};
 use crate::event::{self, Meta};
 use crate::pipeline::{Flow, Io, JsonCompletion, Pipeline, Refused, Tp};
 use crate::record::OutRecord;
-use crate::stats::PipelineStats;
+use crate::stats::{PartitionLag, PipelineStats};
 use crossbeam::channel::{Receiver, Sender, unbounded};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers as _, Message};
-use rdkafka::{ClientContext, TopicPartitionList};
+use rdkafka::{ClientContext, Statistics, TopicPartitionList};
 use spate_engine::runtime::{
     Completion, CompletionSink, ExecutionId, Runtime, Submission, SubmitError,
 };
@@ -327,6 +327,10 @@ impl Driver {
             );
         }
         if consumer.assignment_lost() {
+            self.pipeline
+                .stats()
+                .in_group
+                .store(false, Ordering::Relaxed);
             log::warn!(
                 "{}: lost {} partition(s) without a clean handover; their uncommitted events will be read again",
                 self.who,
@@ -353,6 +357,12 @@ impl Driver {
         consumer: &BaseConsumer<C>,
         list: &TopicPartitionList,
     ) {
+        // In the group, even with nothing assigned (more members than
+        // partitions).
+        self.pipeline
+            .stats()
+            .in_group
+            .store(true, Ordering::Relaxed);
         let tps = self.tps(list);
         if tps.is_empty() {
             return;
@@ -376,6 +386,8 @@ struct Context {
     /// an event it served itself; this tells the two apart, so a queue of
     /// such events is served at once, not one per turn of the loop.
     served: AtomicU64,
+    /// Where the consumer's statistics (partition lag) go.
+    stats: Arc<PipelineStats>,
 }
 
 impl Context {
@@ -397,6 +409,26 @@ impl ClientContext for Context {
     fn error(&self, error: KafkaError, reason: &str) {
         self.count_served();
         self.throttle.error(&self.who, &error, reason);
+    }
+
+    /// librdkafka's statistics (every `statistics.interval.ms`): keeps the
+    /// lag of each partition this consumer is assigned.
+    fn stats(&self, statistics: Statistics) {
+        self.count_served();
+        let mut lag = Vec::new();
+        for (topic, t) in &statistics.topics {
+            for (&partition, p) in &t.partitions {
+                if partition >= 0 && p.desired && p.consumer_lag >= 0 {
+                    lag.push(PartitionLag {
+                        topic: topic.clone(),
+                        partition,
+                        records: p.consumer_lag,
+                    });
+                }
+            }
+        }
+        lag.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        self.stats.set_lag(lag);
     }
 }
 
@@ -472,6 +504,7 @@ pub(super) fn run(
         driver: Mutex::new(driver),
         throttle: Arc::clone(&throttle),
         served: AtomicU64::new(0),
+        stats: Arc::clone(&stats),
     };
     let instance_id =
         match &settings.group_instance_id {

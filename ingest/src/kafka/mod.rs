@@ -110,7 +110,7 @@ pub fn start_pipeline(
     runtime: Arc<Runtime>,
     shutdown: Arc<Shutdown>,
 ) -> std::io::Result<RunningPipeline> {
-    let stats = Arc::new(PipelineStats::default());
+    let stats = Arc::new(PipelineStats::new(settings.source_topics.len()));
     let name = settings.name.clone();
     let thread = {
         let kafka = kafka.clone();

@@ -4,6 +4,7 @@ use super::*;
 use crate::record::header;
 use spate_engine::json;
 use spate_engine::time::Timestamp;
+use std::sync::atomic::Ordering::Relaxed;
 
 #[derive(Default)]
 struct FakeIo {
@@ -51,7 +52,8 @@ fn settings(edit: impl FnOnce(&mut PipelineSettings)) -> Arc<PipelineSettings> {
 
 fn pipeline(settings: Arc<PipelineSettings>) -> Pipeline {
     let sink: Arc<dyn CompletionSink> = Arc::new(|_: Completion| {});
-    let mut pipeline = Pipeline::new(settings, sink, Arc::new(PipelineStats::default()));
+    let stats = Arc::new(PipelineStats::new(settings.source_topics.len()));
+    let mut pipeline = Pipeline::new(settings, sink, stats);
     pipeline.assign(&[tp(0), tp(1)]);
     pipeline.set_retry_delay(Duration::ZERO);
     pipeline
@@ -564,4 +566,52 @@ fn envelope_input_and_duplicates() {
         json!({"key": "k", "value": {"offset": 7}, "headers": {"trace": "t"},
                "topic": "in", "partition": 0, "offset": 7, "timestamp": 5})
     );
+}
+
+#[test]
+fn stages_topics_and_dead_letter_reasons_are_counted() {
+    let mut io = FakeIo::default();
+    let mut pipeline = pipeline(settings(|_| {}));
+    let stats = Arc::clone(pipeline.stats());
+    pipeline.on_event(
+        &mut io,
+        tp(0),
+        meta(0, 0, None),
+        crate::event::decode(Some(b"{nope")),
+    );
+    event(&mut pipeline, &mut io, 1, 0, None);
+    let s = io.submitted.remove(0);
+    let now = SystemClock.now();
+    let c = JsonCompletion::from(Completion {
+        id: ExecutionId(0),
+        name: s.name.clone(),
+        tag: s.tag,
+        status: Status::Succeeded,
+        result: Ok(s.input),
+        queued_at: now,
+        started_at: now,
+        ended_at: now.plus(Duration::from_millis(3)),
+        transitions: 1,
+    });
+    pipeline.on_completion(&mut io, c);
+    while let Some((_, tag)) = io.produced.pop() {
+        pipeline.on_delivery(&mut io, tag, Ok(()));
+    }
+    pipeline.publish_gauges();
+
+    assert_eq!(stats.consumed_by_topic[0].load(Relaxed), 2);
+    let reasons: Vec<u64> = stats
+        .dead_letters_by_reason
+        .iter()
+        .map(|c| c.load(Relaxed))
+        .collect();
+    assert_eq!(reasons, [1, 0, 0, 0, 0], "one invalid-json dead letter");
+    let counts: Vec<u64> = stats.stages.iter().map(|b| b.snapshot().count()).collect();
+    // fetch and end-to-end for both events (both carry a timestamp), queue
+    // and execution for the one that ran, publish for both.
+    assert_eq!(counts, [2, 1, 1, 2, 2]);
+    let execution = stats.stages[Stage::Execution as usize].snapshot();
+    assert_eq!(execution.sum_nanos, 3_000_000);
+    assert_eq!(stats.take_latency().len(), 2, "merged by publish_gauges");
+    assert!(stats.last_progress_ms.load(Relaxed) > 0);
 }

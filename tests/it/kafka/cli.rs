@@ -35,6 +35,8 @@ fn the_demo_runs_with_nothing_installed() {
         "300",
         "--poison-every",
         "100",
+        "--admin-addr",
+        "off",
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

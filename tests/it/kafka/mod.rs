@@ -173,7 +173,7 @@ impl Spate {
         let child = Command::new(env!("CARGO_BIN_EXE_spate"))
             .args(["run", "--config"])
             .arg(config)
-            .args(["--status-interval-secs", "1"])
+            .args(["--status-interval-secs", "1", "--admin-addr", "127.0.0.1:0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)

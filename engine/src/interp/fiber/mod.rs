@@ -32,6 +32,7 @@ use super::jsonata_io::StatesBindings;
 use super::variables::{PendingAssign, Variables};
 use crate::error::{StatesError, names};
 use crate::plan::*;
+use crate::runtime::MachineBlock;
 use crate::task::{TaskCall, TaskResult, TokenMint, WAIT_FOR_TASK_TOKEN};
 use crate::template::{Roots, select};
 use crate::time::Timestamp;
@@ -76,12 +77,18 @@ pub struct StepEnv<'a> {
     /// Issues task tokens for `.waitForTaskToken` tasks; without one, such a
     /// task fails (`States.Runtime`).
     pub tokens: Option<&'a TokenMint>,
+    /// Where the host counts states entered, by type (`None`: not counted).
+    pub(crate) metrics: Option<&'a MachineBlock>,
 }
 
 impl<'a> StepEnv<'a> {
     /// An environment at `now` that issues no task tokens.
     pub fn at(now: Timestamp) -> StepEnv<'a> {
-        StepEnv { now, tokens: None }
+        StepEnv {
+            now,
+            tokens: None,
+            metrics: None,
+        }
     }
 }
 
@@ -205,6 +212,19 @@ impl Fiber {
     /// The id the next history event will get.
     pub fn next_event_id(&self) -> u32 {
         self.core.next_event
+    }
+
+    /// Retries of the current state so far (`$$.State.RetryCount`).
+    pub fn retry_count(&self) -> u32 {
+        self.core.retry_count
+    }
+
+    /// The `Resource` of the Task state the fiber is in, if it is in one.
+    pub fn task_resource(&self) -> Option<&Str> {
+        match &self.exec.plan.state(self.core.branch, self.core.state).kind {
+            StateKind::Task(spec) => Some(&spec.resource),
+            _ => None,
+        }
     }
 
     /// The name of the state the fiber is in.
@@ -533,6 +553,9 @@ impl Core {
                     budget -= 1;
                     self.transitions += 1;
                     let state = exec.plan.state(self.branch, self.state);
+                    if let Some(metrics) = env.metrics {
+                        metrics.entered(&state.kind);
+                    }
                     self.entered_at = env.now;
                     self.entered_event = self.next_event;
                     self.retry_count = 0;

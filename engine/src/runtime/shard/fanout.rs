@@ -23,6 +23,7 @@ impl Shard {
             fan: None,
             forks: 0,
             wait_seq: 0,
+            task_started: self.now,
         });
         self.adopted.entry((parent, fork)).or_default().push(slot);
         self.queue(slot, Resume::Run);
@@ -108,9 +109,14 @@ impl Shard {
                 fork,
                 index: child_index as u32,
             };
+            let metrics = fiber.execution().machine.map(|label| {
+                let blocks = &self.shared.metrics[self.index as usize];
+                self.recorder.machine(label, blocks)
+            });
             let mut env = StepEnv {
                 now: self.now,
                 tokens: Some(&self.mint),
+                metrics,
             };
             match fiber.run(&mut env) {
                 Poll::Done(result) => {
@@ -166,6 +172,7 @@ impl Shard {
             fan: None,
             forks: 0,
             wait_seq: 0,
+            task_started: self.now,
         });
         if let Some(fan) = self.slot_mut(parent).and_then(|s| s.fan.as_mut()) {
             fan.local.push(child);

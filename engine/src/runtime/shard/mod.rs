@@ -15,12 +15,14 @@
 use super::inbox::{
     Callback, CallbackAction, ChildDone, ChildFiber, FiberRef, Inbox, Message, Start,
 };
+use super::metrics::{ShardRecorder, TaskOutcome};
 use super::timer::TimerWheel;
 use super::token_waits::TokenWaits;
 use super::{Completion, CompletionSink, ExecutionId, Shared, Status};
 use crate::error::{StatesError, names};
 use crate::interp::{
-    ChildStart, EventType, ExecutionInfo, Fiber, Hosting, Join, JoinOutcome, Poll, StepEnv,
+    ChildStart, EventType, ExecutionInfo, Fiber, ForkKind, Hosting, Join, JoinOutcome, Poll,
+    StepEnv,
 };
 use crate::task::{CallbackError, TaskCall, TaskReply, TaskResult, TaskToken, TokenMint};
 use crate::time::Timestamp;
@@ -134,6 +136,8 @@ struct FiberSlot {
     fan: Option<Box<FanOut>>,
     forks: u32,
     wait_seq: u32,
+    /// When its last task attempt started (for the task latency metric).
+    task_started: Timestamp,
 }
 
 struct Entry {
@@ -190,6 +194,8 @@ pub(crate) struct Shard {
     /// `.waitForTaskToken` tasks waiting for their callbacks.
     token_waits: TokenWaits,
     now: Timestamp,
+    /// This shard's metric counters.
+    recorder: ShardRecorder,
 }
 
 impl Shard {
@@ -214,6 +220,7 @@ impl Shard {
             mint,
             token_waits: TokenWaits::default(),
             now,
+            recorder: ShardRecorder::default(),
         }
     }
 
@@ -223,6 +230,7 @@ impl Shard {
         CURRENT_SHARD.with(|c| c.set(Some((runtime, self.index as usize))));
         loop {
             let mut busy = false;
+            let turn_started = std::time::Instant::now();
             self.now = self.shared.clock.now();
             for _ in 0..INBOX_BATCH {
                 match self.inbox.pop() {
@@ -254,6 +262,11 @@ impl Shard {
                 {
                     break;
                 }
+            }
+            if self.shared.metrics_on {
+                let depth = self.ready.len() + self.inbox.len();
+                let blocks = &self.shared.metrics[self.index as usize];
+                self.recorder.turn(blocks, busy, turn_started, depth);
             }
             if !busy && self.ready.is_empty() {
                 self.idle();
@@ -412,7 +425,17 @@ impl Shard {
                 t.min(self.shared.max_duration)
             });
         let deadline = started_at.plus(limit);
+        let machine = submission.machine.filter(|_| self.shared.metrics_on);
+        if let Some(label) = machine {
+            let blocks = &self.shared.metrics[self.index as usize];
+            self.recorder.started(label, blocks);
+        }
         if size::exceeds(&submission.input, submission.plan.payload_limit) {
+            if let Some(label) = machine {
+                let blocks = &self.shared.metrics[self.index as usize];
+                self.recorder
+                    .finished(label, blocks, Status::Failed, Duration::ZERO);
+            }
             let completion = Completion {
                 id,
                 name: submission.name,
@@ -442,6 +465,7 @@ impl Shard {
                 history: submission.history,
                 resources: submission.resources,
                 deadline: Some(deadline),
+                machine,
             },
         ));
         let slot = self.alloc(FiberSlot {
@@ -460,6 +484,7 @@ impl Shard {
             fan: None,
             forks: 0,
             wait_seq: 0,
+            task_started: started_at,
         });
         self.resume(slot, Resume::Run);
     }
@@ -478,9 +503,35 @@ impl Shard {
         else {
             return;
         };
+        let metrics = match slot.fiber.execution().machine {
+            Some(label) => {
+                let blocks = &self.shared.metrics[self.index as usize];
+                if let Resume::Task(result) = &resume
+                    && let Some(resource) = slot.fiber.task_resource()
+                {
+                    let outcome = match result {
+                        Ok(_) => TaskOutcome::Succeeded,
+                        Err(e)
+                            if matches!(
+                                e.error(),
+                                Some(names::TIMEOUT | names::HEARTBEAT_TIMEOUT)
+                            ) =>
+                        {
+                            TaskOutcome::TimedOut
+                        }
+                        Err(_) => TaskOutcome::Failed,
+                    };
+                    let elapsed = self.now.since(slot.task_started);
+                    self.recorder.task_ended(resource, blocks, outcome, elapsed);
+                }
+                Some(self.recorder.machine(label, blocks))
+            }
+            None => None,
+        };
         let mut env = StepEnv {
             now: self.now,
             tokens: Some(&self.mint),
+            metrics,
         };
         let poll = match resume {
             Resume::Run => slot.fiber.run(&mut env),
@@ -538,9 +589,15 @@ impl Shard {
                     self.queue(index, Resume::Join(Join::empty_outcome()));
                     return;
                 }
-                let Some(slot) = self.slot_mut(index) else {
+                let Some(slot) = self.entries[index as usize].slot.as_mut() else {
                     return;
                 };
+                if let Some(label) = slot.fiber.execution().machine {
+                    let blocks = &self.shared.metrics[self.index as usize];
+                    let map = fork.kind == ForkKind::Map;
+                    self.recorder
+                        .forked(label, blocks, map, fork.children.len());
+                }
                 slot.forks = slot.forks.wrapping_add(1);
                 slot.waiting = Waiting::Children;
                 slot.fan = Some(Box::new(FanOut {
@@ -630,10 +687,15 @@ impl Shard {
         // end time (latency histograms are built from it).
         self.now = self.shared.clock.now();
         let now = self.now;
-        let Some(slot) = self.slot_mut(index) else {
+        let Some(slot) = self.entries[index as usize].slot.as_mut() else {
             return;
         };
         let transitions = slot.fiber.transitions();
+        if let (Some(label), Owner::Top(top)) = (slot.fiber.execution().machine, &slot.owner) {
+            let blocks = &self.shared.metrics[self.index as usize];
+            let elapsed = now.since(top.started_at);
+            self.recorder.finished(label, blocks, status, elapsed);
+        }
         // A fiber records its own success or failure; a timeout or a stop
         // comes from outside it.
         let closing = match status {
@@ -745,11 +807,12 @@ mod size_tests {
     /// the last additions are the task token (a box pointer per fiber) and,
     /// per execution, its history subscriber, its own task handlers and its
     /// per-resource invocation counts (a pointer each), its live fiber
-    /// count, its host id and its deadline for JSONata.
+    /// count, its host id and its deadline for JSONata; per fiber, when its
+    /// last task attempt started (for the task latency metric).
     #[test]
     fn parked_execution_stays_small() {
         assert!(
-            std::mem::size_of::<Entry>() <= 248,
+            std::mem::size_of::<Entry>() <= 256,
             "Entry {}",
             std::mem::size_of::<Entry>()
         );

@@ -92,12 +92,20 @@ impl Shard {
             None => self.mint.next_task(),
         };
         let now = self.now;
-        if let Some(slot) = self.slot_mut(index) {
+        if let Some(slot) = self.entries[index as usize].slot.as_mut() {
             slot.waiting = Waiting::Task {
                 task,
                 abort: None,
                 delayed: None,
             };
+            slot.task_started = now;
+            if slot.fiber.retry_count() > 0
+                && slot.fiber.execution().machine.is_some()
+                && let Some(resource) = slot.fiber.task_resource()
+            {
+                let blocks = &self.shared.metrics[self.index as usize];
+                self.recorder.retried(resource, blocks);
+            }
         }
         if let Some(t) = timeout {
             self.add_timer(now.plus(t), index, TimerKind::TaskTimeout(task));

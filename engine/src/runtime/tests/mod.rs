@@ -56,6 +56,7 @@ impl Harness {
                 sink: Arc::clone(&self.sink),
                 history: None,
                 resources: None,
+                machine: None,
             })
             .expect("admitted")
     }
@@ -333,6 +334,7 @@ fn admission_is_bounded() {
         sink: Arc::clone(&h.sink),
         history: None,
         resources: None,
+        machine: None,
     });
     match refused {
         Err(SubmitError::Full(submission)) => assert_eq!(submission.tag, 99),
@@ -438,6 +440,7 @@ fn a_sink_chains_executions_through_a_handle_on_its_own_shard() {
                     sink: Arc::clone(&sink),
                     history: None,
                     resources: None,
+                    machine: None,
                 })
                 .expect("admitted");
         }
@@ -488,6 +491,7 @@ impl CompletionSink for Chain {
                 sink: self.me.upgrade().expect("the test holds the sink"),
                 history: None,
                 resources: None,
+                machine: None,
             };
             self.handle.submit(next).expect("admitted");
         }
@@ -530,3 +534,4 @@ fn an_execution_over_its_fiber_budget_fails_and_spares_its_neighbours() {
 
 mod callbacks;
 mod history;
+mod metrics;
