@@ -272,7 +272,7 @@ pub struct LoggingSection {
     #[serde(default)]
     pub include_execution_data: bool,
     /// `"stdout"`, `"stderr"` or `"file:PATH"` (PATH relative to the
-    /// working directory; appended to).
+    /// configuration file's folder; appended to).
     #[serde(default = "defaults::log_destination")]
     pub destination: String,
 }
@@ -758,6 +758,29 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Resolves relative execution log files against `base` (the
+    /// configuration file's folder, as for definitions); a problem for each
+    /// file whose folder does not exist.
+    pub fn resolve_log_files(&mut self, base: &Path) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (i, p) in self.pipelines.iter_mut().enumerate() {
+            if let LogDestination::File(path) = &mut p.logging.destination {
+                *path = base.join(&*path);
+                if let Some(folder) = path.parent()
+                    && !folder.is_dir()
+                {
+                    problems.push(Problem::field(
+                        format!("pipeline[{i}].logging.destination"),
+                        format!("{}: the folder does not exist", folder.display()),
+                    ));
+                }
+            }
+        }
+        problems
+    }
+}
+
 /// The state machine's name: the definition's file name without its
 /// extensions, else the pipeline's name.
 fn state_machine_name(definition: &Path, pipeline: &str) -> String {
@@ -779,15 +802,6 @@ fn check_logging(section: &LoggingSection) -> Result<LogSettings, (&'static str,
     })?;
     let destination =
         LogDestination::parse(&section.destination).map_err(|e| ("destination", e))?;
-    if let LogDestination::File(path) = &destination
-        && let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty())
-        && !folder.is_dir()
-    {
-        return Err((
-            "destination",
-            format!("{}: the folder does not exist", folder.display()),
-        ));
-    }
     Ok(LogSettings {
         level,
         include_execution_data: section.include_execution_data,
@@ -966,10 +980,6 @@ dlq_topic = "dlq"
                 "destination = \"syslog\"",
                 "pipeline[0].logging.destination: \"syslog\" is not a destination",
             ),
-            (
-                "destination = \"file:/no/such/folder/x.log\"",
-                "pipeline[0].logging.destination: /no/such/folder: the folder does not exist",
-            ),
         ] {
             let shown = parse(&format!("{MINIMAL}\n[pipeline.logging]\n{section}\n")).unwrap_err();
             assert!(shown.starts_with(expected), "{shown}");
@@ -985,6 +995,19 @@ dlq_topic = "dlq"
                         .replace("\"out\"", "\"out2\"")
                 ))
                 .unwrap()
+        );
+        let mut c = parse(&format!(
+            "{MINIMAL}\n[pipeline.logging]\ndestination = \"file:logs/x.log\"\n"
+        ))
+        .unwrap();
+        let problems = c.resolve_log_files(Path::new("/no/such/folder"));
+        assert_eq!(
+            c.pipelines[0].logging.destination,
+            LogDestination::File("/no/such/folder/logs/x.log".into())
+        );
+        assert_eq!(
+            problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["pipeline[0].logging.destination: /no/such/folder/logs: the folder does not exist"]
         );
         let shown = parse(&two).unwrap_err();
         assert!(

@@ -1,7 +1,7 @@
 //! Execution logs under `spate run`: two pipelines on the embedded cluster,
 //! fed by its event generator, each logging its state machine at its own
-//! level to its own file; the files hold AWS Express log records, exactly
-//! the events each level keeps.
+//! level to its own file (a relative one next to the configuration); the
+//! files hold AWS Express log records, exactly the events each level keeps.
 
 use crate::kafka::{signal, wait_for};
 use std::collections::BTreeMap;
@@ -66,7 +66,7 @@ dlq_topic = "dlq-ok"
 [pipeline.logging]
 level = "ALL"
 include_execution_data = true
-destination = "file:{all}"
+destination = "file:all.log"
 
 [[pipeline]]
 name = "bad"
@@ -78,7 +78,6 @@ dlq_topic = "dlq-bad"
 level = "ERROR"
 destination = "file:{error}"
 "#,
-            all = all_log.display(),
             error = error_log.display()
         ),
     )
@@ -94,6 +93,27 @@ destination = "file:{error}"
         String::from_utf8_lossy(&check.stderr)
     );
     assert!(!all_log.exists(), "--check opens no log");
+    let broken = dir.join("broken.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &broken,
+        text.replace("file:all.log", "file:nowhere/all.log"),
+    )
+    .expect("config");
+    let check = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["run", "--check", "--config"])
+        .arg(&broken)
+        .output()
+        .expect("spate runs");
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(check.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "pipeline[0].logging.destination: {}: the folder does not exist",
+            dir.join("nowhere").display()
+        )),
+        "{stderr}"
+    );
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
         .args(["run", "--status-interval-secs", "0", "--config"])
