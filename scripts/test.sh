@@ -9,6 +9,11 @@
 # starts one with scripts/kafka-broker.sh on a free 127.0.0.1 port, and
 # stops it (by PID) when it exits, whether the tests pass or fail.
 # SPATE_KAFKA_REQUIRED=1 makes those tests fail, not skip, if it is gone.
+#
+# The monitoring tests (tests/it/prometheus.rs) need Prometheus and
+# promtool: scripts/prometheus.sh installs Debian's package if missing (the
+# test starts its own server), and SPATE_PROMETHEUS_REQUIRED=1 makes those
+# tests fail, not skip, without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +32,10 @@ SPATE_KAFKA_BROKER_PID="$(scripts/kafka-broker.sh start)"
 export SPATE_KAFKA_BROKER_PID
 export SPATE_KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 export SPATE_KAFKA_REQUIRED=1
+
+echo "== Prometheus for the monitoring tests"
+scripts/prometheus.sh install
+export SPATE_PROMETHEUS_REQUIRED=1
 
 echo "== cargo test"
 cargo test --workspace --locked

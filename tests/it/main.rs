@@ -10,4 +10,5 @@ mod hostile_input;
 mod hostile_jsonata;
 mod jsonata_suite;
 mod kafka;
+mod prometheus;
 mod validate;
