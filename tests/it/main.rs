@@ -5,6 +5,7 @@ mod bench;
 mod common;
 mod conformance;
 mod exec;
+mod exec_log;
 mod hostile_input;
 mod hostile_jsonata;
 mod jsonata_suite;
