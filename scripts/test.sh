@@ -14,6 +14,11 @@
 # AWS CLI from PyPI: scripts/aws-clients.sh makes their virtual environment
 # under target/ once, and SPATE_API_CLIENTS_REQUIRED=1 makes those tests
 # fail, not skip, without it.
+#
+# The monitoring tests (tests/it/prometheus.rs) need Prometheus and
+# promtool: scripts/prometheus.sh installs Debian's package if missing (the
+# test starts its own server), and SPATE_PROMETHEUS_REQUIRED=1 makes those
+# tests fail, not skip, without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +42,10 @@ echo "== boto3 and the AWS CLI for the API tests"
 SPATE_AWS_CLIENTS="$(scripts/aws-clients.sh)"
 export SPATE_AWS_CLIENTS
 export SPATE_API_CLIENTS_REQUIRED=1
+
+echo "== Prometheus for the monitoring tests"
+scripts/prometheus.sh install
+export SPATE_PROMETHEUS_REQUIRED=1
 
 echo "== cargo test"
 cargo test --workspace --locked

@@ -279,10 +279,15 @@ impl Config {
             problems: vec![Problem::field("", message)],
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Config::parse(&text, &origin, &|p: &Path, kind| {
+        let mut config = Config::parse(&text, &origin, &|p: &Path, kind| {
             let resolved = base.join(p);
             load::read_text(&resolved, kind).map(|text| (resolved, text))
-        })
+        })?;
+        let problems = config.ingest.resolve_log_files(base);
+        if !problems.is_empty() {
+            return Err(ConfigError { origin, problems });
+        }
+        Ok(config)
     }
 
     /// Validates configuration text. `read` reads a file named in it

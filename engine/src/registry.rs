@@ -9,10 +9,12 @@
 //! entry of a registry ([`StateMachine::submission`]).
 
 use crate::Diagnostics;
+use crate::interp::{History, HistorySink, LogLevel};
 use crate::plan::{CompileOptions, Plan, from_definition};
 use crate::runtime::{CompletionSink, MachineLabel, Submission};
 use crate::value::{Str, Value};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// One version of a state machine: its definition and compiled plan.
@@ -34,6 +36,23 @@ pub struct StateMachine {
     /// What its executions count under in the runtime's metrics.
     label: MachineLabel,
     versions: RwLock<Vec<Arc<Version>>>,
+    /// Where its executions' logs go, unless its level is `OFF`.
+    logging: RwLock<Option<History>>,
+    /// `logging` is set: read before the lock, so that a state machine
+    /// that does not log pays one relaxed load per execution.
+    logging_on: AtomicBool,
+}
+
+/// How a state machine's executions log: AWS's `loggingConfiguration`
+/// (level and `includeExecutionData`), with the host's destination.
+#[derive(Clone)]
+pub struct Logging {
+    /// Which events are logged (default `OFF`).
+    pub level: LogLevel,
+    /// Whether events carry inputs and outputs.
+    pub include_execution_data: bool,
+    /// Where the records go (the host's writer).
+    pub sink: Arc<dyn HistorySink>,
 }
 
 impl StateMachine {
@@ -72,8 +91,8 @@ impl StateMachine {
             .clone()
     }
 
-    /// An execution of the latest version (no placement key, tag or
-    /// history: set those on the result).
+    /// An execution of the latest version, logged as [`StateMachine::set_logging`]
+    /// said (no placement key or tag: set those on the result).
     pub fn submission(
         &self,
         name: impl Into<Str>,
@@ -82,7 +101,38 @@ impl StateMachine {
     ) -> Submission {
         let mut submission = Submission::new(Arc::clone(&self.latest().plan), name, input, sink);
         submission.machine = Some(self.label);
+        submission.history = self.history();
         submission
+    }
+
+    /// The history its executions get: `None` when it does not log.
+    pub fn history(&self) -> Option<History> {
+        if !self.logging_on.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.logging
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sets how its next executions log; `None` or level `OFF` turns
+    /// logging off (executions then carry no history at all).
+    pub fn set_logging(&self, logging: Option<Logging>) {
+        let history =
+            logging.and_then(|l| History::logging(l.sink, l.level, l.include_execution_data));
+        let on = history.is_some();
+        *self.logging.write().unwrap_or_else(|p| p.into_inner()) = history;
+        self.logging_on.store(on, Ordering::Relaxed);
+    }
+
+    /// Its logging level and `includeExecutionData` (`OFF` and `false`
+    /// when it does not log).
+    pub fn logging_level(&self) -> (LogLevel, bool) {
+        match &*self.logging.read().unwrap_or_else(|p| p.into_inner()) {
+            Some(history) => (history.level, history.include_data),
+            None => (LogLevel::Off, false),
+        }
     }
 }
 
@@ -146,6 +196,8 @@ impl Registry {
             name: Str::from(name),
             label: MachineLabel::named(name),
             versions: RwLock::new(vec![Arc::new(version)]),
+            logging: RwLock::new(None),
+            logging_on: AtomicBool::new(false),
         });
         machines.insert(Str::from(name), Arc::clone(&machine));
         Ok(machine)
@@ -238,6 +290,42 @@ mod tests {
     const V2: &str =
         r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 2, "End": true}}}"#;
     const SLOW_V1: &str = r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "P"}, "P": {"Type": "Pass", "Result": 1, "End": true}}}"#;
+
+    #[test]
+    fn logging_is_attached_to_submissions_until_turned_off() {
+        let registry = Registry::default();
+        let machine = registry.create("orders", V1).unwrap();
+        let sink: Arc<dyn CompletionSink> = Arc::new(|_: Completion| {});
+        assert!(
+            machine
+                .submission("a", json!({}), Arc::clone(&sink))
+                .history
+                .is_none()
+        );
+        assert_eq!(machine.logging_level(), (LogLevel::Off, false));
+        let log: Arc<dyn HistorySink> = Arc::new(crate::interp::HistoryBuffer::default());
+        machine.set_logging(Some(Logging {
+            level: LogLevel::Error,
+            include_execution_data: true,
+            sink: Arc::clone(&log),
+        }));
+        let history = machine
+            .submission("b", json!({}), Arc::clone(&sink))
+            .history;
+        let history = history.expect("logging on");
+        assert_eq!(
+            (history.level, history.include_data),
+            (LogLevel::Error, true)
+        );
+        assert_eq!(machine.logging_level(), (LogLevel::Error, true));
+        machine.set_logging(Some(Logging {
+            level: LogLevel::Off,
+            include_execution_data: true,
+            sink: log,
+        }));
+        assert!(machine.submission("c", json!({}), sink).history.is_none());
+        assert_eq!(machine.logging_level(), (LogLevel::Off, false));
+    }
 
     #[test]
     fn versions_accumulate_and_running_executions_keep_theirs() {

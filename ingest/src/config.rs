@@ -11,7 +11,9 @@
 //! [`ranges`], nowhere else; the shipped `config/spate.toml` documents every
 //! field with the same text as the doc comments here.
 
+use crate::exec_log::{LogDestination, LogSettings};
 use serde::Deserialize;
+use spate_engine::interp::LogLevel;
 use spate_engine::registry::{Registry, RegistryError, StateMachine};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -75,6 +77,12 @@ pub mod defaults {
     }
     pub(super) fn yes() -> bool {
         true
+    }
+    pub(super) fn log_level() -> String {
+        "OFF".into()
+    }
+    pub(super) fn log_destination() -> String {
+        "stdout".into()
     }
 }
 
@@ -246,6 +254,37 @@ pub struct PipelineSection {
     /// executions may take to finish before they are abandoned.
     #[serde(default = "defaults::rebalance_grace_ms")]
     pub rebalance_grace_ms: u64,
+    /// Execution logs of the pipeline's state machine (`[pipeline.logging]`;
+    /// default: off).
+    #[serde(default)]
+    pub logging: LoggingSection,
+}
+
+/// `[pipeline.logging]`: execution logs as AWS Express workflows have them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingSection {
+    /// `"ALL"`, `"ERROR"` (failures and the execution's bad end), `"FATAL"`
+    /// (the execution's bad end only) or `"OFF"`.
+    #[serde(default = "defaults::log_level")]
+    pub level: String,
+    /// Whether records carry inputs and outputs.
+    #[serde(default)]
+    pub include_execution_data: bool,
+    /// `"stdout"`, `"stderr"` or `"file:PATH"` (PATH relative to the
+    /// configuration file's folder; appended to).
+    #[serde(default = "defaults::log_destination")]
+    pub destination: String,
+}
+
+impl Default for LoggingSection {
+    fn default() -> LoggingSection {
+        LoggingSection {
+            level: defaults::log_level(),
+            include_execution_data: false,
+            destination: defaults::log_destination(),
+        }
+    }
 }
 
 /// What happens to failed executions.
@@ -377,6 +416,8 @@ pub struct PipelineSettings {
     pub shutdown_grace: Duration,
     /// Rebalance grace.
     pub rebalance_grace: Duration,
+    /// Execution logs of its state machine.
+    pub logging: LogSettings,
 }
 
 impl PipelineSettings {
@@ -408,6 +449,7 @@ impl PipelineSettings {
             forward_headers: true,
             shutdown_grace: Duration::from_millis(defaults::SHUTDOWN_GRACE_MS),
             rebalance_grace: Duration::from_millis(defaults::REBALANCE_GRACE_MS),
+            logging: LogSettings::default(),
         }
     }
 }
@@ -622,6 +664,13 @@ impl Config {
             {
                 invalid(field("group_instance_id"), "is empty".into());
             }
+            let logging = match check_logging(&p.logging) {
+                Ok(logging) => logging,
+                Err((name, why)) => {
+                    invalid(field(&format!("logging.{name}")), why);
+                    LogSettings::default()
+                }
+            };
             let plan = match read(&p.definition) {
                 Err(e) => {
                     invalid(
@@ -657,6 +706,21 @@ impl Config {
                 }
             };
             if let Some((definition_path, plan)) = plan {
+                if let Some(other) = validated.iter().find(|o: &&PipelineSettings| {
+                    o.state_machine
+                        .as_ref()
+                        .is_some_and(|m| Arc::ptr_eq(m, &plan))
+                        && o.logging != logging
+                }) {
+                    invalid(
+                        field("logging"),
+                        format!(
+                            "differs from pipeline \"{}\"'s, which runs the same state machine \"{}\": a state machine logs one way",
+                            other.name,
+                            plan.name()
+                        ),
+                    );
+                }
                 validated.push(PipelineSettings {
                     name: p.name.clone(),
                     source_topics: p.source_topics.clone(),
@@ -678,6 +742,7 @@ impl Config {
                     forward_headers: p.forward_headers,
                     shutdown_grace: Duration::from_millis(shutdown_grace_ms),
                     rebalance_grace: Duration::from_millis(rebalance_grace_ms),
+                    logging,
                 });
             }
         }
@@ -693,12 +758,55 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Resolves relative execution log files against `base` (the
+    /// configuration file's folder, as for definitions); a problem for each
+    /// file whose folder does not exist.
+    pub fn resolve_log_files(&mut self, base: &Path) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (i, p) in self.pipelines.iter_mut().enumerate() {
+            if let LogDestination::File(path) = &mut p.logging.destination {
+                *path = base.join(&*path);
+                if let Some(folder) = path.parent()
+                    && !folder.is_dir()
+                {
+                    problems.push(Problem::field(
+                        format!("pipeline[{i}].logging.destination"),
+                        format!("{}: the folder does not exist", folder.display()),
+                    ));
+                }
+            }
+        }
+        problems
+    }
+}
+
 /// The state machine's name: the definition's file name without its
 /// extensions, else the pipeline's name.
 fn state_machine_name(definition: &Path, pipeline: &str) -> String {
     spate_engine::registry::name_from_path(definition)
         .unwrap_or(pipeline)
         .to_string()
+}
+
+/// `[pipeline.logging]` validated, or the field that is wrong and why.
+fn check_logging(section: &LoggingSection) -> Result<LogSettings, (&'static str, String)> {
+    let level = LogLevel::from_name(&section.level).ok_or_else(|| {
+        (
+            "level",
+            format!(
+                "\"{}\" is not a log level: give \"ALL\", \"ERROR\", \"FATAL\" or \"OFF\"",
+                section.level
+            ),
+        )
+    })?;
+    let destination =
+        LogDestination::parse(&section.destination).map_err(|e| ("destination", e))?;
+    Ok(LogSettings {
+        level,
+        include_execution_data: section.include_execution_data,
+        destination,
+    })
 }
 
 /// Kafka's topic name rules: 1 to 249 of `[a-zA-Z0-9._-]`, not `.` or `..`.
@@ -839,6 +947,72 @@ dlq_topic = "dlq"
                 "pipeline[0].shutdown_grace_ms: 99999999999 is out of range 0..=3600000",
                 "pipeline[0].rebalance_grace_ms: 99999999999 is out of range 0..=3600000",
             ]
+        );
+    }
+
+    #[test]
+    fn logging_defaults_to_off_and_is_read_from_its_section() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.pipelines[0].logging, LogSettings::default());
+        assert_eq!(c.pipelines[0].logging.level, LogLevel::Off);
+        let text = format!(
+            "{MINIMAL}\n[pipeline.logging]\nlevel = \"ERROR\"\ninclude_execution_data = true\ndestination = \"file:exec.log\"\n"
+        );
+        let c = parse(&text).unwrap();
+        assert_eq!(
+            c.pipelines[0].logging,
+            LogSettings {
+                level: LogLevel::Error,
+                include_execution_data: true,
+                destination: LogDestination::File("exec.log".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn bad_logging_settings_name_their_field() {
+        for (section, expected) in [
+            (
+                "level = \"error\"",
+                "pipeline[0].logging.level: \"error\" is not a log level: give \"ALL\", \"ERROR\", \"FATAL\" or \"OFF\"",
+            ),
+            (
+                "destination = \"syslog\"",
+                "pipeline[0].logging.destination: \"syslog\" is not a destination",
+            ),
+        ] {
+            let shown = parse(&format!("{MINIMAL}\n[pipeline.logging]\n{section}\n")).unwrap_err();
+            assert!(shown.starts_with(expected), "{shown}");
+        }
+        let two = format!(
+            "{MINIMAL}\n[pipeline.logging]\nlevel = \"ALL\"\n\n{}",
+            MINIMAL
+                .split("[[pipeline]]")
+                .nth(1)
+                .map(|p| format!(
+                    "[[pipeline]]{}",
+                    p.replace("\"iot\"", "\"iot2\"")
+                        .replace("\"out\"", "\"out2\"")
+                ))
+                .unwrap()
+        );
+        let mut c = parse(&format!(
+            "{MINIMAL}\n[pipeline.logging]\ndestination = \"file:logs/x.log\"\n"
+        ))
+        .unwrap();
+        let problems = c.resolve_log_files(Path::new("/no/such/folder"));
+        assert_eq!(
+            c.pipelines[0].logging.destination,
+            LogDestination::File("/no/such/folder/logs/x.log".into())
+        );
+        assert_eq!(
+            problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["pipeline[0].logging.destination: /no/such/folder/logs: the folder does not exist"]
+        );
+        let shown = parse(&two).unwrap_err();
+        assert!(
+            shown.contains("pipeline[1].logging: differs from pipeline \"iot\"'s"),
+            "{shown}"
         );
     }
 

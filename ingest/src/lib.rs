@@ -14,10 +14,13 @@
 //! - [`kafka`]: the only module that touches rdkafka: the driver loop,
 //!   producer, embedded cluster, the `arn:spate:::kafka:produce` task, the
 //!   load generator and small admin helpers.
+//! - [`exec_log`]: execution logs as AWS Express workflows have them
+//!   (levels, AWS's log records, a writer thread per destination).
 //! - [`synth`]: synthetic IoT events for the demo and the load generator.
 
 pub mod config;
 pub mod event;
+pub mod exec_log;
 pub mod kafka;
 pub mod offsets;
 pub mod pipeline;

@@ -137,11 +137,6 @@ fn describe(process: &metrics_process::Collector) {
             "Fibers and messages waiting for a shard.",
         ),
         (
-            "spate_shard_busy_ratio",
-            Unit::Percent,
-            "Share of the last second a shard spent working (0 to 1).",
-        ),
-        (
             "spate_kafka_consumer_lag_records",
             Unit::Count,
             "Records between the consumer's position and the end of the partition.",
@@ -159,6 +154,11 @@ fn describe(process: &metrics_process::Collector) {
     ] {
         describe_gauge!(name, unit, help);
     }
+    // A ratio from 0 to 1: no unit.
+    describe_gauge!(
+        "spate_shard_busy_ratio",
+        "Share of the last second (at least) a shard spent working, from 0 to 1."
+    );
 }
 
 /// State machines: every registered one (at zero until it runs), and any

@@ -15,7 +15,7 @@ use super::store::{ExecutionRecord, Outcome, RecordedHistory};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
-use spate_engine::interp::History;
+use spate_engine::interp::{History, LogLevel};
 use spate_engine::runtime::{Completion, CompletionSink, Status, Submission, SubmitError};
 use spate_engine::value::{Value, parse_json_str};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -152,6 +152,7 @@ pub(super) fn start(api: &Api, body: &[u8]) -> ApiResult<Response> {
         submission.history = history.map(|h| History {
             sink: h,
             include_data: record.logging.include_execution_data,
+            level: LogLevel::All,
         });
         api.runtime.submit(submission).map_err(submit_error)
     });

@@ -12,6 +12,7 @@ use super::load;
 use anyhow::{Context, bail};
 use clap::Args;
 use hdrhistogram::Histogram;
+use spate_engine::interp::{History, LogLevel};
 use spate_engine::plan::Plan;
 use spate_engine::registry::Registry;
 use spate_engine::runtime::{
@@ -20,6 +21,7 @@ use spate_engine::runtime::{
 };
 use spate_engine::task::Resources;
 use spate_engine::value::{Str, Value};
+use spate_ingest::exec_log::{ExecutionLogs, LogDestination, LogSettings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -57,6 +59,17 @@ pub struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Log every execution as AWS Express does at this level (ALL, ERROR,
+    /// FATAL or OFF), to measure what execution logs cost.
+    #[arg(long, value_parser = super::exec::parse_level, default_value = "OFF")]
+    log_level: LogLevel,
+    /// Log records carry inputs and outputs.
+    #[arg(long)]
+    include_execution_data: bool,
+    /// Where log records go: stdout, stderr or file:PATH (file:/dev/null
+    /// measures the cost without the disk).
+    #[arg(long, value_parser = LogDestination::parse, default_value = "stderr")]
+    log_destination: LogDestination,
     /// Count executions, states and tasks as `spate run` does for its
     /// Prometheus metrics (`off` measures what counting costs).
     #[arg(long, value_enum, default_value_t = Toggle::On)]
@@ -175,6 +188,8 @@ struct Lane {
     index: usize,
     bench: Arc<Bench>,
     plan: Arc<Plan>,
+    /// The state machine's execution logging, if on.
+    history: Option<History>,
     /// What the executions count under, when metrics are on.
     machine: Option<MachineLabel>,
     inputs: Vec<Value>,
@@ -203,7 +218,7 @@ impl Lane {
             key: None,
             tag: sequence,
             sink: self.me.upgrade()?,
-            history: None,
+            history: self.history.clone(),
             resources: None,
             machine: self.machine,
         })
@@ -239,6 +254,15 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }
+    let mut logs = ExecutionLogs::new();
+    logs.attach(
+        &machine,
+        &LogSettings {
+            level: args.log_level,
+            include_execution_data: args.include_execution_data,
+            destination: args.log_destination.clone(),
+        },
+    )?;
     let shards = args
         .shards
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
@@ -286,6 +310,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             index,
             bench: Arc::clone(&bench),
             plan,
+            history: machine.history(),
             machine: (args.metrics == Toggle::On).then(|| machine.label()),
             inputs: (0..64).map(|_| deep_copy(&input)).collect(),
             sequence: AtomicU64::new(0),
@@ -303,6 +328,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let seconds = started.elapsed().as_secs_f64();
     runtime.shutdown(Duration::ZERO);
+    let (logged, log_errors) = logs.shutdown();
+    if let Some(e) = log_errors.first() {
+        bail!("{e}");
+    }
     let histogram = bench.merged();
     let Totals {
         completed,
@@ -328,6 +357,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "shards": shards,
         "concurrency": args.concurrency,
         "peak_rss_bytes": peak_rss_bytes(),
+        "log_level": args.log_level.name(),
+        "log_records": logged.written,
+        "log_records_dropped": logged.dropped,
     });
     if args.json {
         println!("{report}");
@@ -353,6 +385,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             );
         }
         println!("  shards {shards}, concurrency {}", args.concurrency);
+        if args.log_level != LogLevel::Off {
+            println!(
+                "  execution logs {} to {}: {} records, {} dropped",
+                args.log_level, args.log_destination, logged.written, logged.dropped
+            );
+        }
     }
     let lost = bench.lost.load(Ordering::Relaxed);
     if lost > 0 {

@@ -14,6 +14,7 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use spate_engine::runtime::Runtime;
 use spate_engine::task::Resources;
+use spate_ingest::exec_log::ExecutionLogs;
 use spate_ingest::kafka::loadgen::{Generator, GeneratorSpec};
 use spate_ingest::kafka::{self, EmbeddedCluster, KafkaProduceTask, RunningPipeline, Shutdown};
 use spate_ingest::synth::IotEvents;
@@ -93,6 +94,7 @@ pub(super) struct Session {
     windows: Arc<Windows>,
     runtime: Arc<Runtime>,
     shutdown: Arc<Shutdown>,
+    exec_logs: ExecutionLogs,
     // Dropped last: the cluster outlives its clients.
     _embedded: Option<EmbeddedCluster>,
 }
@@ -164,6 +166,14 @@ impl Session {
                 .context("cannot start the runtime")?,
         );
 
+        let mut exec_logs = ExecutionLogs::new();
+        for p in &ingest.pipelines {
+            if let Some(machine) = &p.state_machine {
+                exec_logs.attach(machine, &p.logging).with_context(|| {
+                    format!("cannot open the execution log of pipeline {}", p.name)
+                })?;
+            }
+        }
         let mut pipelines = Vec::new();
         for p in &ingest.pipelines {
             pipelines.push(
@@ -263,6 +273,7 @@ impl Session {
             windows,
             runtime,
             shutdown,
+            exec_logs,
             _embedded: embedded,
         })
     }
@@ -323,6 +334,17 @@ impl Session {
         drop(self.admin);
         if let Ok(runtime) = Arc::try_unwrap(self.runtime) {
             runtime.shutdown(Duration::ZERO);
+        }
+        let (logged, errors) = self.exec_logs.shutdown();
+        for e in errors {
+            log::error!("{e}");
+        }
+        if logged.dropped > 0 {
+            log::warn!(
+                "execution logs: {} records written, {} dropped (the writer fell behind)",
+                logged.written,
+                logged.dropped
+            );
         }
         match first_error {
             Some(e) => Err(e.into()),

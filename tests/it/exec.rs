@@ -186,3 +186,111 @@ fn a_long_jsonata_evaluation_ends_by_the_execution_timeout() {
         started.elapsed()
     );
 }
+
+/// A task that fails (caught) and a Fail state, with the failing mock.
+const FAILING: &str = r#"{"StartAt": "Call", "States": {
+    "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+             "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Give up"}], "End": true},
+    "Give up": {"Type": "Fail", "Error": "Custom", "Cause": "why"}}}"#;
+
+/// `spate exec FAILING --log-level LEVEL ...`: the JSON records it wrote to
+/// standard error.
+fn logged(extra: &[&str]) -> Vec<serde_json::Value> {
+    let dir = std::env::temp_dir().join(format!("spate-exec-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    let resources = dir.join(format!("{}.json", extra.join("_")));
+    std::fs::write(
+        &resources,
+        r#"{"arn:aws:states:::lambda:invoke": {"kind": "fail", "error": "Boom", "cause": "it broke"}}"#,
+    )
+    .expect("resources written");
+    let mut args = vec!["--resources", resources.to_str().expect("utf-8 path")];
+    args.extend_from_slice(extra);
+    let output = exec(FAILING, &args, Duration::from_secs(60));
+    let _ = std::fs::remove_file(&resources);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: Custom"), "{stderr}");
+    stderr
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn types(records: &[serde_json::Value]) -> Vec<&str> {
+    records.iter().filter_map(|r| r["type"].as_str()).collect()
+}
+
+#[test]
+fn log_level_all_prints_aws_express_log_records() {
+    let records = logged(&["--log-level", "ALL", "--include-execution-data"]);
+    assert_eq!(
+        types(&records),
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskFailed",
+            "TaskStateExited",
+            "FailStateEntered",
+            "ExecutionFailed"
+        ]
+    );
+    let started = &records[0];
+    let keys: Vec<&String> = started.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "type",
+            "details",
+            "previous_event_id",
+            "event_timestamp",
+            "execution_arn",
+            "redrive_count"
+        ]
+    );
+    assert_eq!(started["id"], "1");
+    assert_eq!(started["previous_event_id"], "0");
+    assert_eq!(started["redrive_count"], "0");
+    assert_eq!(started["details"]["input"], "{}");
+    assert_eq!(
+        started["details"]["inputDetails"],
+        serde_json::json!({"truncated": false})
+    );
+    assert!(
+        started["event_timestamp"]
+            .as_str()
+            .is_some_and(|t| t.len() == 13 && t.bytes().all(|b| b.is_ascii_digit())),
+        "{started}"
+    );
+    assert!(
+        started["execution_arn"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:aws:states:") && a.ends_with(":exec")),
+        "{started}"
+    );
+    assert_eq!(
+        records[4]["details"],
+        serde_json::json!({"resourceType": "lambda", "resource": "invoke", "error": "Boom", "cause": "it broke"})
+    );
+}
+
+#[test]
+fn log_levels_error_and_fatal_keep_only_failures() {
+    let errors = logged(&["--log-level", "ERROR"]);
+    assert_eq!(
+        types(&errors),
+        ["TaskFailed", "FailStateEntered", "ExecutionFailed"]
+    );
+    assert_eq!(
+        errors[2]["details"],
+        serde_json::json!({"error": "Custom", "cause": "why"})
+    );
+    assert_eq!(errors[2]["id"], "8");
+    let fatal = logged(&["--log-level", "FATAL"]);
+    assert_eq!(types(&fatal), ["ExecutionFailed"]);
+    assert!(logged(&["--log-level", "OFF"]).is_empty());
+}

@@ -149,8 +149,7 @@ impl ExecutionInfo {
 
     /// `$$.Execution.RoleArn`: a role in the state machine's account.
     pub fn role_arn(&self) -> String {
-        let account = self.plan.arn.split(':').nth(4).unwrap_or("000000000000");
-        format!("arn:aws:iam::{account}:role/spate-execution")
+        role_arn_in(self.plan.arn.split(':').nth(4).unwrap_or("000000000000"))
     }
 
     /// `$$.Execution` and `$$.StateMachine`.
@@ -172,4 +171,10 @@ impl ExecutionInfo {
             (Value::object(execution), Value::object(machine))
         })
     }
+}
+
+/// The role executions run as (`$$.Execution.RoleArn`, the `roleArn` of
+/// `ExecutionStarted`) in `account`.
+pub fn role_arn_in(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/spate-execution")
 }

@@ -78,6 +78,110 @@ pub enum EventType {
     MapIterationFailed,
 }
 
+impl EventType {
+    /// Logged at level `FATAL` (and `ERROR` and `ALL`): the execution ended
+    /// badly (`ExecutionFailed`, `ExecutionTimedOut`, `ExecutionAborted`).
+    pub fn is_fatal(self) -> bool {
+        matches!(
+            self,
+            EventType::ExecutionFailed | EventType::ExecutionTimedOut | EventType::ExecutionAborted
+        )
+    }
+
+    /// Logged at level `ERROR` (and `ALL`): the fatal events, a Fail state
+    /// entered, and every failure or timeout of a task, a Map or Parallel
+    /// state or a Map iteration (AWS's table of log levels).
+    pub fn is_error(self) -> bool {
+        self.is_fatal()
+            || matches!(
+                self,
+                EventType::StateEntered("Fail")
+                    | EventType::TaskFailed
+                    | EventType::TaskTimedOut
+                    | EventType::LambdaFunctionFailed
+                    | EventType::LambdaFunctionTimedOut
+                    | EventType::ParallelStateFailed
+                    | EventType::MapStateFailed
+                    | EventType::MapIterationFailed
+            )
+    }
+
+    /// A `Task*` or `LambdaFunction*` event (it names the task's resource).
+    pub fn is_task(self) -> bool {
+        matches!(
+            self,
+            EventType::TaskScheduled
+                | EventType::TaskStarted
+                | EventType::TaskSucceeded
+                | EventType::TaskFailed
+                | EventType::TaskTimedOut
+                | EventType::LambdaFunctionScheduled
+                | EventType::LambdaFunctionStarted
+                | EventType::LambdaFunctionSucceeded
+                | EventType::LambdaFunctionFailed
+                | EventType::LambdaFunctionTimedOut
+        )
+    }
+}
+
+/// Which events an execution's log keeps: AWS's `loggingConfiguration`
+/// level. `OFF` (the default) records nothing and attaches no history at
+/// all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogLevel {
+    /// Every event.
+    All,
+    /// Failures ([`EventType::is_error`]).
+    Error,
+    /// The execution's bad ends ([`EventType::is_fatal`]).
+    Fatal,
+    /// Nothing.
+    #[default]
+    Off,
+}
+
+impl LogLevel {
+    /// Every level, in AWS's spelling order.
+    pub const ALL_LEVELS: [LogLevel; 4] = [
+        LogLevel::All,
+        LogLevel::Error,
+        LogLevel::Fatal,
+        LogLevel::Off,
+    ];
+
+    /// Whether events of `event_type` are logged at this level.
+    #[inline]
+    pub fn admits(self, event_type: EventType) -> bool {
+        match self {
+            LogLevel::All => true,
+            LogLevel::Error => event_type.is_error(),
+            LogLevel::Fatal => event_type.is_fatal(),
+            LogLevel::Off => false,
+        }
+    }
+
+    /// AWS's name: `ALL`, `ERROR`, `FATAL` or `OFF`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::All => "ALL",
+            LogLevel::Error => "ERROR",
+            LogLevel::Fatal => "FATAL",
+            LogLevel::Off => "OFF",
+        }
+    }
+
+    /// The level AWS names `name` (exactly as AWS spells it).
+    pub fn from_name(name: &str) -> Option<LogLevel> {
+        LogLevel::ALL_LEVELS.into_iter().find(|l| l.name() == name)
+    }
+}
+
+impl fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl fmt::Display for EventType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -93,6 +197,8 @@ impl fmt::Display for EventType {
 pub struct HistoryEvent {
     /// Its number in the execution (from 1).
     pub id: u32,
+    /// The execution's ARN.
+    pub execution_arn: Str,
     /// When it happened.
     pub timestamp: Timestamp,
     /// What happened.
@@ -101,6 +207,8 @@ pub struct HistoryEvent {
     pub state: Option<Str>,
     /// The Map iteration it belongs to, if any.
     pub map_index: Option<u32>,
+    /// The task's `Resource`, for `Task*` and `LambdaFunction*` events.
+    pub resource: Option<Str>,
     /// Input, output or result carried by the event.
     pub payload: Option<Value>,
     /// The error of a failure event.
@@ -122,12 +230,16 @@ pub struct History {
     /// Whether events carry inputs, outputs and results (AWS's
     /// `includeExecutionData`); without it they carry names, ids and errors.
     pub include_data: bool,
+    /// Which events are recorded: the others are not even built (their ids
+    /// are used all the same).
+    pub level: LogLevel,
 }
 
 impl fmt::Debug for History {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("History")
             .field("include_data", &self.include_data)
+            .field("level", &self.level)
             .finish_non_exhaustive()
     }
 }
@@ -138,7 +250,28 @@ impl History {
         History {
             sink,
             include_data: true,
+            level: LogLevel::All,
         }
+    }
+
+    /// The events `level` keeps, to `sink`; `None` (no history at all) for
+    /// [`LogLevel::Off`].
+    pub fn logging(
+        sink: Arc<dyn HistorySink>,
+        level: LogLevel,
+        include_data: bool,
+    ) -> Option<History> {
+        (level != LogLevel::Off).then_some(History {
+            sink,
+            include_data,
+            level,
+        })
+    }
+
+    /// Whether events of `event_type` are recorded.
+    #[inline]
+    pub fn admits(&self, event_type: EventType) -> bool {
+        self.level.admits(event_type)
     }
 }
 

@@ -12,11 +12,11 @@ mod join;
 mod jsonata_io;
 mod variables;
 
-pub use execution::{ExecutionInfo, Hosting};
+pub use execution::{ExecutionInfo, Hosting, role_arn_in};
 pub use fiber::{Fiber, Poll, StepEnv};
 pub use history::{
     EventType, History, HistoryBuffer, HistoryEvent, HistoryReceiver, HistorySender, HistorySink,
-    history_channel,
+    LogLevel, history_channel,
 };
 pub use join::{ChildStart, Fork, ForkKind, Join, JoinOutcome, Tolerance, error_output};
 pub use jsonata_io::StatesBindings;

@@ -392,6 +392,8 @@ impl Core {
         }
     }
 
+    /// Uses the next event id for `event_type`, and records the event when
+    /// the execution's history keeps that type (only then is it built).
     fn emit(
         &mut self,
         exec: &ExecutionInfo,
@@ -402,19 +404,29 @@ impl Core {
     ) {
         let id = self.next_event;
         self.next_event += 1;
-        if let Some(history) = exec.history.as_deref() {
+        if let Some(history) = exec.history.as_deref()
+            && history.admits(event_type)
+        {
+            let resource = if event_type.is_task() {
+                self.task_resource(exec)
+            } else {
+                None
+            };
             history.sink.record(HistoryEvent {
                 id,
+                execution_arn: exec.arn().clone(),
                 timestamp: env.now,
                 event_type,
                 state: None,
                 map_index: self.map_index(),
+                resource,
                 payload: payload.filter(|_| history.include_data).cloned(),
                 error: error.cloned(),
             });
         }
     }
 
+    /// As [`Core::emit`], for the current state's own events.
     fn emit_state(
         &mut self,
         exec: &ExecutionInfo,
@@ -424,18 +436,38 @@ impl Core {
     ) {
         let id = self.next_event;
         self.next_event += 1;
-        if let Some(history) = exec.history.as_deref() {
+        if let Some(history) = exec.history.as_deref()
+            && history.admits(event_type)
+        {
             let state = exec.plan.state(self.branch, self.state);
             history.sink.record(HistoryEvent {
                 id,
+                execution_arn: exec.arn().clone(),
                 timestamp: env.now,
                 event_type,
                 state: Some(state.name.clone()),
                 map_index: self.map_index(),
+                resource: None,
                 payload: history.include_data.then(|| payload.clone()),
                 error: None,
             });
         }
+    }
+
+    /// The current state's task `Resource`, if it is a Task state.
+    fn task_resource(&self, exec: &ExecutionInfo) -> Option<Str> {
+        match &exec.plan.state(self.branch, self.state).kind {
+            StateKind::Task(spec) => Some(spec.resource.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the execution records events of `event_type` with their
+    /// data (else the data need not be copied for it).
+    fn records_data(exec: &ExecutionInfo, event_type: EventType) -> bool {
+        exec.history
+            .as_deref()
+            .is_some_and(|h| h.include_data && h.admits(event_type))
     }
 
     fn map_index(&self) -> Option<u32> {
@@ -500,7 +532,7 @@ impl Core {
                 Phase::Begin => {
                     match self.role {
                         Role::Top => {
-                            let input = if exec.history.is_some() {
+                            let input = if Core::records_data(exec, EventType::ExecutionStarted) {
                                 self.input.clone()
                             } else {
                                 Value::Null
@@ -531,9 +563,11 @@ impl Core {
                         self.attempts.clear();
                         self.attempts.resize(state.retry.len(), 0);
                     }
-                    if exec.history.is_some() {
+                    if let Some(history) = exec.history.as_deref()
+                        && let event = EventType::StateEntered(state.kind.type_name())
+                        && history.admits(event)
+                    {
                         let input = self.input.clone();
-                        let event = EventType::StateEntered(state.kind.type_name());
                         self.emit_state(exec, env, event, &input);
                     } else {
                         // nobody records: only the numbering moves on

@@ -3,7 +3,7 @@
 //! runs the branch; virtual time skips waits on any number of shards.
 
 use super::*;
-use crate::interp::{EventType, HistoryBuffer, HistoryEvent, history_channel};
+use crate::interp::{EventType, HistoryBuffer, HistoryEvent, LogLevel, history_channel};
 
 fn virtual_harness(shards: usize) -> Harness {
     let mut resources = Resources::new();
@@ -27,11 +27,21 @@ fn run_with_history(
     input: Value,
     include_data: bool,
 ) -> (Completion, Vec<HistoryEvent>) {
+    run_logged(h, plan, input, include_data, LogLevel::All)
+}
+
+fn run_logged(
+    h: &Harness,
+    plan: Arc<Plan>,
+    input: Value,
+    include_data: bool,
+    level: LogLevel,
+) -> (Completion, Vec<HistoryEvent>) {
     let buffer = Arc::new(HistoryBuffer::default());
     let sink: Arc<dyn crate::interp::HistorySink> = buffer.clone();
     h.runtime
         .submit(Submission {
-            history: Some(History { sink, include_data }),
+            history: History::logging(sink, level, include_data),
             ..Submission::new(plan, "recorded", input, Arc::clone(&h.sink))
         })
         .expect("admitted");
@@ -71,7 +81,95 @@ fn events_carry_aws_names_ids_and_data() {
     assert_eq!(events[0].payload, Some(json!(21)));
     assert_eq!(events[4].payload, Some(json!(42)));
     assert_eq!(events[1].state.as_deref(), Some("Call"));
+    assert!(
+        events.iter().all(|e| e
+            .execution_arn
+            .ends_with(":execution:StateMachine:recorded")),
+        "{events:?}"
+    );
+    let resources: Vec<Option<&str>> = events.iter().map(|e| e.resource.as_deref()).collect();
+    assert_eq!(
+        resources,
+        [
+            None,
+            None,
+            Some("double"),
+            Some("double"),
+            Some("double"),
+            None,
+            None,
+            None,
+            None
+        ]
+    );
     h.assert_no_more();
+}
+
+/// A task that fails once (caught), then a Fail state.
+fn failing_plan() -> Arc<Plan> {
+    plan(serde_json::json!({"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": "boom", "Catch": [
+            {"ErrorEquals": ["States.ALL"], "Next": "Give up"}
+        ], "End": true},
+        "Give up": {"Type": "Fail", "Error": "Custom", "Cause": "why"}
+    }}))
+}
+
+fn failing_harness() -> Harness {
+    let mut resources = Resources::new();
+    resources.register(
+        "boom",
+        Arc::new(|_: TaskCall| TaskReply::Ready(Err(StatesError::new("Boom", "it broke")))),
+    );
+    Harness::with(RuntimeConfig {
+        shards: 1,
+        resources,
+        ..RuntimeConfig::default()
+    })
+}
+
+#[test]
+fn level_error_keeps_failures_with_their_all_level_ids() {
+    let h = failing_harness();
+    let (_, all) = run_logged(&h, failing_plan(), json!({}), true, LogLevel::All);
+    let (_, errors) = run_logged(&h, failing_plan(), json!({}), true, LogLevel::Error);
+    assert_eq!(
+        names(&errors),
+        ["TaskFailed", "FailStateEntered", "ExecutionFailed"]
+    );
+    for event in &errors {
+        let same = all.iter().find(|e| e.event_type == event.event_type);
+        assert_eq!(same.map(|e| e.id), Some(event.id), "{event:?}");
+    }
+    assert_eq!(errors[0].resource.as_deref(), Some("boom"));
+    assert_eq!(
+        errors[0].error.as_ref().and_then(|e| e.error()),
+        Some("Boom")
+    );
+    h.assert_no_more();
+}
+
+#[test]
+fn level_fatal_keeps_the_bad_end_only() {
+    let h = failing_harness();
+    let (_, events) = run_logged(&h, failing_plan(), json!({}), false, LogLevel::Fatal);
+    assert_eq!(names(&events), ["ExecutionFailed"]);
+    // started, entered, scheduled, started, failed, exited, Fail entered
+    assert_eq!(events[0].id, 8);
+    let ok =
+        plan(serde_json::json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}));
+    for level in [LogLevel::Fatal, LogLevel::Error] {
+        let (done, events) = run_logged(&h, Arc::clone(&ok), json!({}), true, level);
+        assert_eq!(done.status, Status::Succeeded);
+        assert!(events.is_empty(), "{level}: {events:?}");
+    }
+    h.assert_no_more();
+}
+
+#[test]
+fn level_off_attaches_no_history() {
+    let sink: Arc<dyn crate::interp::HistorySink> = Arc::new(HistoryBuffer::default());
+    assert!(History::logging(sink, LogLevel::Off, true).is_none());
 }
 
 #[test]
