@@ -114,9 +114,7 @@ pub fn load_serve(path: &Path) -> Result<(RuntimeSettings, ApiSection), ConfigEr
     let mut problems = Vec::new();
     let runtime = runtime_settings(&file.runtime, &read).map_err(|found| problems.extend(found));
     let mut api = file.api;
-    api.data_dir = api.data_dir.map(|d| base.join(d));
-    api.mock_config = api.mock_config.map(|d| base.join(d));
-    api.auth.jwks_file = api.auth.jwks_file.map(|d| base.join(d));
+    api.resolve_paths(base);
     if let Err(found) = api.settings() {
         problems.extend(found);
     }
@@ -263,6 +261,9 @@ pub struct Config {
     pub runtime: RuntimeSettings,
     /// Where the admin server listens (`None`: off).
     pub admin_addr: Option<std::net::SocketAddr>,
+    /// The Step Functions-compatible API beside the pipelines, when the
+    /// file has an `[api]` section (checked).
+    pub api: Option<ApiSection>,
 }
 
 /// Reads a file the configuration names, given as written and with what it
@@ -283,6 +284,9 @@ impl Config {
             let resolved = base.join(p);
             load::read_text(&resolved, kind).map(|text| (resolved, text))
         })?;
+        if let Some(api) = &mut config.api {
+            api.resolve_paths(base);
+        }
         let problems = config.ingest.resolve_log_files(base);
         if !problems.is_empty() {
             return Err(ConfigError { origin, problems });
@@ -310,8 +314,6 @@ impl Config {
         let runtime = runtime_settings(&file.runtime, read).map_err(|found| problems.extend(found));
         let admin_addr = admin_addr(&file.admin.addr)
             .map_err(|message| problems.push(Problem::field("admin.addr", message)));
-        // `[api]` is checked with the rest; `spate serve` reads it
-        // (`load_serve`).
         if let Some(Err(found)) = file.api.as_ref().map(ApiSection::settings) {
             problems.extend(found);
         }
@@ -321,6 +323,7 @@ impl Config {
                 ingest,
                 runtime,
                 admin_addr,
+                api: file.api,
             }),
             _ => Err(fail(problems)),
         }

@@ -89,6 +89,14 @@ impl Default for ApiSettings {
 }
 
 impl ApiSection {
+    /// Makes the paths in the section (data folder, mock configuration,
+    /// JWKS file) relative to `base`, the configuration file's folder.
+    pub fn resolve_paths(&mut self, base: &std::path::Path) {
+        self.data_dir = self.data_dir.take().map(|d| base.join(d));
+        self.mock_config = self.mock_config.take().map(|d| base.join(d));
+        self.auth.jwks_file = self.auth.jwks_file.take().map(|d| base.join(d));
+    }
+
     /// Validates the section; every problem names its key.
     pub fn settings(&self) -> Result<ApiSettings, Vec<Problem>> {
         let mut problems = Vec::new();

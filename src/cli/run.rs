@@ -9,6 +9,7 @@
 use super::load;
 use crate::admin::window::Windows;
 use crate::admin::{AdminServer, PipelineView, Sources};
+use crate::api;
 use crate::config::{Config, admin_addr};
 use anyhow::{Context, anyhow};
 use clap::Args;
@@ -90,6 +91,8 @@ pub(super) struct Session {
     pub(super) generators: Vec<Generator>,
     /// The admin server, when configured.
     pub(super) admin: Option<AdminServer>,
+    /// The Step Functions-compatible API, when `[api]` is configured.
+    api: Option<api::ApiServer>,
     /// Throughput and latency windows of the pipelines.
     windows: Arc<Windows>,
     runtime: Arc<Runtime>,
@@ -155,6 +158,25 @@ impl Session {
         KafkaProduceTask::new(&kafka_settings, &bootstrap)
             .context("cannot create the producer of the kafka:produce task")?
             .register(&mut resources);
+        // The API (when `[api]` is configured) hands activity tasks to
+        // workers through handlers installed before the runtime starts.
+        let api = config
+            .api
+            .as_ref()
+            .map(|section| {
+                section.settings().map_err(|problems| {
+                    let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                    anyhow!("{}: {}", config.origin, problems.join("\n"))
+                })
+            })
+            .transpose()?;
+        let activities = api
+            .as_ref()
+            .map(|settings| api::ActivityBoard::new(&settings.region, &settings.account));
+        if let Some(board) = &activities {
+            board.install(&mut resources);
+        }
+        let api_resources = resources.clone();
         let runtime = Arc::new(
             config
                 .runtime
@@ -242,6 +264,26 @@ impl Session {
                 );
             }
         }
+        let api = match (api, activities) {
+            (Some(settings), Some(activities)) => {
+                let server = api::serve(
+                    &settings,
+                    api::Backend {
+                        registry: Arc::clone(&ingest.registry),
+                        runtime: runtime.handle(),
+                        activities,
+                        resources: api_resources,
+                    },
+                )
+                .context("cannot start the Step Functions API")?;
+                log::info!(
+                    "Step Functions API at http://{} (the pipelines' state machines are in its registry)",
+                    server.addr()
+                );
+                Some(server)
+            }
+            _ => None,
+        };
         let windows = Windows::start(pipelines.iter().map(|p| Arc::clone(&p.stats)).collect())
             .context("cannot start the statistics thread")?;
         let admin = match config.admin_addr {
@@ -270,6 +312,7 @@ impl Session {
             pipelines,
             generators,
             admin,
+            api,
             windows,
             runtime,
             shutdown,
@@ -330,8 +373,11 @@ impl Session {
             }
         }
         self.windows.stop();
-        // The admin server holds the runtime: stopped first.
+        // The admin server and the API hold the runtime: stopped first.
         drop(self.admin);
+        if let Some(api) = self.api {
+            api.shutdown(Duration::from_secs(1));
+        }
         if let Ok(runtime) = Arc::try_unwrap(self.runtime) {
             runtime.shutdown(Duration::ZERO);
         }

@@ -12,4 +12,5 @@ mod hostile_jsonata;
 mod jsonata_suite;
 mod kafka;
 mod prometheus;
+mod run_api;
 mod validate;

@@ -1,0 +1,97 @@
+//! `spate run` with an `[api]` section: the Step Functions-compatible API
+//! beside the pipelines, with the pipelines' state machines in its
+//! registry.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// One AWS JSON 1.0 call: the status code and the body.
+fn call(addr: &str, action: &str, body: &str) -> (u16, serde_json::Value) {
+    let mut stream = TcpStream::connect(addr).expect("the API accepts");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: AWSStepFunctions.{action}\r\n\
+         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    (status, serde_json::from_str(body).expect("a JSON body"))
+}
+
+#[test]
+fn run_serves_the_api_over_its_pipelines_state_machines() {
+    let dir = std::env::temp_dir().join(format!("spate-run-api-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let config = dir.join("spate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[kafka]\nbootstrap_servers = \"embedded\"\n[embedded]\ngenerate_events_per_sec = 0\n\
+             [admin]\naddr = \"off\"\n[api]\naddr = \"127.0.0.1:0\"\n\
+             [[pipeline]]\nname = \"iot\"\nsource_topics = [\"iot-events\"]\n\
+             definition = \"{root}/config/workflows/iot-enrich.asl.json\"\n\
+             output_topic = \"out\"\ndlq_topic = \"dlq\"\n"
+        ),
+    )
+    .expect("config written");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spate starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("Step Functions API at http://") {
+                let addr: String = line[at + 29..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
+                let _ = sender.send(addr);
+            }
+        }
+    });
+    let addr = receiver
+        .recv_timeout(Duration::from_secs(60))
+        .expect("spate run logs the API's address");
+
+    let (status, listed) = call(&addr, "ListStateMachines", "{}");
+    assert_eq!(status, 200, "{listed}");
+    let machine = &listed["stateMachines"][0];
+    assert_eq!(machine["name"], "iot-enrich", "{listed}");
+    let arn = machine["stateMachineArn"]
+        .as_str()
+        .expect("an ARN")
+        .to_string();
+
+    let input = std::fs::read_to_string(format!("{root}/config/workflows/iot-enrich.input.json"))
+        .expect("example input");
+    let request = serde_json::json!({"stateMachineArn": arn, "input": input}).to_string();
+    let (status, run) = call(&addr, "StartSyncExecution", &request);
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    let output: serde_json::Value =
+        serde_json::from_str(run["output"].as_str().expect("output")).expect("JSON output");
+    assert_eq!(output["key"], "plant-7/dev-0042");
+
+    let _ = child.kill();
+    let _ = child.wait();
+}
