@@ -9,6 +9,7 @@
 //! submits on schedule instead (an open loop) and latency includes queueing.
 
 use super::load;
+use super::log_args::LogArgs;
 use anyhow::{Context, bail};
 use clap::Args;
 use hdrhistogram::Histogram;
@@ -21,7 +22,6 @@ use spate_engine::runtime::{
 };
 use spate_engine::task::Resources;
 use spate_engine::value::{Str, Value};
-use spate_ingest::exec_log::{ExecutionLogs, LogDestination, LogSettings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -59,17 +59,9 @@ pub struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-    /// Log every execution as AWS Express does at this level (ALL, ERROR,
-    /// FATAL or OFF), to measure what execution logs cost.
-    #[arg(long, value_parser = super::exec::parse_level, default_value = "OFF")]
-    log_level: LogLevel,
-    /// Log records carry inputs and outputs.
-    #[arg(long)]
-    include_execution_data: bool,
-    /// Where log records go: stdout, stderr or file:PATH (file:/dev/null
-    /// measures the cost without the disk).
-    #[arg(long, value_parser = LogDestination::parse, default_value = "stderr")]
-    log_destination: LogDestination,
+    /// Execution logs, to measure what they cost.
+    #[command(flatten)]
+    logs: LogArgs,
     /// Count executions, states and tasks as `spate run` does for its
     /// Prometheus metrics (`off` measures what counting costs).
     #[arg(long, value_enum, default_value_t = Toggle::On)]
@@ -254,15 +246,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }
-    let mut logs = ExecutionLogs::new();
-    logs.attach(
-        &machine,
-        &LogSettings {
-            level: args.log_level,
-            include_execution_data: args.include_execution_data,
-            destination: args.log_destination.clone(),
-        },
-    )?;
+    let logs = args.logs.attach(&machine)?;
     let shards = args
         .shards
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
@@ -357,7 +341,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "shards": shards,
         "concurrency": args.concurrency,
         "peak_rss_bytes": peak_rss_bytes(),
-        "log_level": args.log_level.name(),
+        "log_level": args.logs.log_level.name(),
         "log_records": logged.written,
         "log_records_dropped": logged.dropped,
     });
@@ -385,10 +369,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             );
         }
         println!("  shards {shards}, concurrency {}", args.concurrency);
-        if args.log_level != LogLevel::Off {
+        if args.logs.log_level != LogLevel::Off {
             println!(
                 "  execution logs {} to {}: {} records, {} dropped",
-                args.log_level, args.log_destination, logged.written, logged.dropped
+                args.logs.log_level, args.logs.log_destination, logged.written, logged.dropped
             );
         }
     }

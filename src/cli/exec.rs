@@ -1,14 +1,14 @@
 //! `spate exec`: runs one execution and prints its output.
 
 use super::load;
+use super::log_args::LogArgs;
 use clap::Args;
-use spate_engine::interp::{History, HistoryEvent, HistorySink, LogLevel};
+use spate_engine::interp::{History, HistoryEvent, HistorySink};
 use spate_engine::registry::Registry;
 use spate_engine::runtime::{Completion, CompletionSink, Runtime, RuntimeConfig};
 use spate_engine::task::Resources;
 use spate_engine::time::Timestamp;
 use spate_engine::value::Value;
-use spate_ingest::exec_log::{ExecutionLogs, LogDestination, LogSettings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -34,23 +34,8 @@ pub struct ExecArgs {
     /// standard error as the execution runs.
     #[arg(long, conflicts_with = "log_level")]
     trace: bool,
-    /// Write the execution's log records, as AWS Step Functions Express
-    /// writes them to CloudWatch Logs, at this level: ALL, ERROR (failures
-    /// and a failed end), FATAL (a failed, timed-out or aborted end) or OFF.
-    #[arg(long, value_parser = parse_level, default_value = "OFF")]
-    log_level: LogLevel,
-    /// Log records carry inputs and outputs.
-    #[arg(long)]
-    include_execution_data: bool,
-    /// Where log records go: stdout, stderr or file:PATH.
-    #[arg(long, value_parser = LogDestination::parse, default_value = "stderr")]
-    log_destination: LogDestination,
-}
-
-/// Reads a log level as AWS spells it.
-pub(super) fn parse_level(text: &str) -> Result<LogLevel, String> {
-    LogLevel::from_name(text)
-        .ok_or_else(|| format!("\"{text}\" is not a log level: give ALL, ERROR, FATAL or OFF"))
+    #[command(flatten)]
+    logs: LogArgs,
 }
 
 /// Prints history events to standard error as the runtime records them.
@@ -105,15 +90,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
         resources,
         ..RuntimeConfig::default()
     })?;
-    let mut logs = ExecutionLogs::new();
-    logs.attach(
-        &machine,
-        &LogSettings {
-            level: args.log_level,
-            include_execution_data: args.include_execution_data,
-            destination: args.log_destination.clone(),
-        },
-    )?;
+    let logs = args.logs.attach(&machine)?;
     let sink: Arc<dyn CompletionSink> = Arc::new(|_: Completion| {});
     let mut submission = machine.submission("exec", input, sink);
     if args.trace {

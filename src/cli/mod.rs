@@ -9,6 +9,7 @@ mod exec;
 mod jsonata_suite;
 pub(crate) mod load;
 mod loadgen;
+mod log_args;
 mod run;
 mod serve;
 mod validate;
