@@ -12,6 +12,7 @@
 //! polled with generous deadlines.
 
 mod backpressure;
+mod callback;
 mod cli;
 mod crash;
 mod failures;
