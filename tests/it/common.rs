@@ -74,3 +74,36 @@ pub fn check_against_known(list_file: &str, failing: &[String]) -> Result<(), St
         Err(message)
     }
 }
+
+/// Sends `request` (a whole HTTP/1.1 request with `Connection: close`) to
+/// `addr` and returns the response's status code and body.
+pub fn http_exchange(addr: &str, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("the server accepts");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    stream.write_all(request.as_bytes()).expect("request sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status code");
+    (status, body.to_string())
+}
+
+/// One Step Functions API call (AWS JSON 1.0) to `addr`: the status code
+/// and the body.
+pub fn aws_call(addr: &str, action: &str, body: &str) -> (u16, String) {
+    http_exchange(
+        addr,
+        &format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: AWSStepFunctions.{action}\r\n\
+             Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}

@@ -308,3 +308,18 @@ fn a_configuration_that_is_not_utf8_names_the_byte() {
         &format!("{file}: not UTF-8: invalid byte at line 2 column 25 (byte offset 32)"),
     );
 }
+
+#[test]
+fn a_bad_admin_address_is_refused_naming_the_key_or_flag() {
+    let dir = Scratch::new("admin-addr");
+    let file = config(&dir, "[admin]\naddr = \"localhost:nine\"");
+    let out = spate(&["run", "--config", &file, "--check"]);
+    assert_fails(
+        &out,
+        2,
+        &format!("{file}: admin.addr: \"localhost:nine\" is not an address"),
+    );
+    let file = config(&dir, "");
+    let out = spate(&["run", "--config", &file, "--admin-addr", "9464"]);
+    assert_fails(&out, 2, "--admin-addr: \"9464\" is not an address");
+}

@@ -3,32 +3,7 @@
 //! as a worker reading the task's topic would answer it.
 
 use super::*;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
-/// One AWS JSON 1.0 call; the status code and the body.
-fn call(addr: &str, action: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("the API accepts");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: AWSStepFunctions.{action}\r\n\
-         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("request sent");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response read");
-    let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    (status, body.to_string())
-}
+use crate::common::aws_call;
 
 #[test]
 fn a_streaming_task_token_is_answered_through_the_api() {
@@ -85,11 +60,11 @@ fn a_streaming_task_token_is_answered_through_the_api() {
     let token = task.header("spate-task-token").expect("the task's token");
     let request = serde_json::json!({"taskToken": token, "output": "{\"answer\":42}"}).to_string();
     assert_eq!(
-        call(&api, "SendTaskSuccess", &request),
+        aws_call(&api, "SendTaskSuccess", &request),
         (200, "{}".to_string())
     );
     // The same token again: the task has its answer.
-    let (status, body) = call(&api, "SendTaskSuccess", &request);
+    let (status, body) = aws_call(&api, "SendTaskSuccess", &request);
     assert_eq!(status, 400);
     assert!(body.contains("TaskTimedOut"), "{body}");
 
