@@ -319,6 +319,12 @@ pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServ
         .thread_name("spate-api")
         .enable_all()
         .build()?;
+    let refresh = threads
+        .block_on(api.auth.prepare())
+        .map_err(|e| anyhow::anyhow!("[api.auth]: cannot fetch the JWKS: {e}"))?;
+    if let Some(refresh) = refresh {
+        threads.spawn(refresh);
+    }
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let done = threads.block_on(async {
         let listener = tokio::net::TcpListener::from_std(listener)?;
