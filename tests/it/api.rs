@@ -307,3 +307,23 @@ fn jwt_keys_are_fetched_from_a_jwks_url_and_refreshed() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn logging_configuration_writes_execution_logs() {
+    let Some(clients) = clients() else { return };
+    let log = std::env::temp_dir().join(format!("spate-api-exec-log-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let config =
+        std::env::temp_dir().join(format!("spate-api-logging-{}.toml", std::process::id()));
+    std::fs::write(
+        &config,
+        format!("[api]\nlog_destination = \"file:{}\"\n", log.display()),
+    )
+    .expect("the temp folder is writable");
+    let server = Server::start(&["--config".as_ref(), config.as_os_str()]);
+    let path = log.to_str().expect("a UTF-8 temp path");
+    run_script(&clients, &server, "test_logging.py", &[path]);
+    drop(server);
+    let _ = std::fs::remove_file(config);
+    let _ = std::fs::remove_file(log);
+}
