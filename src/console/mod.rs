@@ -194,7 +194,11 @@ async fn websocket(
                             data.insert(Granted(scope));
                             Ok(data)
                         }
-                        Grant::Refused(why) => Err(coded("UNAUTHENTICATED", why)),
+                        // The protocol closes the socket with the message as
+                        // its reason: the code leads it.
+                        Grant::Refused(why) => {
+                            Err(coded("UNAUTHENTICATED", format!("UNAUTHENTICATED: {why}")))
+                        }
                     }
                 })
                 .serve()

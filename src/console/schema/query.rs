@@ -80,9 +80,9 @@ impl ExecutionFilter {
     fn journal_filter(self) -> Result<Filter> {
         let time = |field: &str, t: Option<String>| -> Result<Option<Timestamp>> {
             t.map(|text| {
-                Timestamp::parse(&text).ok_or_else(|| {
+                Timestamp::parse_checked(&text).map_err(|e| {
                     async_graphql::Error::new(format!(
-                        "filter.{field}: '{text}' is not an ISO-8601 time (2026-01-02T03:04:05.000Z)"
+                        "filter.{field}: '{text}' is refused ({e}); give an ISO-8601 time like 2026-01-02T03:04:05.000Z"
                     ))
                 })
             })
