@@ -15,6 +15,12 @@
 # under target/ once, and SPATE_API_CLIENTS_REQUIRED=1 makes those tests
 # fail, not skip, without it.
 #
+# The console's GraphQL tests (tests/it/console.rs) drive `spate serve` and
+# `spate demo` with the `gql` client from PyPI: scripts/graphql-clients.sh
+# makes its virtual environment under target/ once, and
+# SPATE_GRAPHQL_CLIENTS_REQUIRED=1 makes those tests fail, not skip,
+# without it.
+#
 # The monitoring tests (tests/it/prometheus.rs) need Prometheus and
 # promtool: scripts/prometheus.sh installs Debian's package if missing (the
 # test starts its own server), and SPATE_PROMETHEUS_REQUIRED=1 makes those
@@ -42,6 +48,11 @@ echo "== boto3 and the AWS CLI for the API tests"
 SPATE_AWS_CLIENTS="$(scripts/aws-clients.sh)"
 export SPATE_AWS_CLIENTS
 export SPATE_API_CLIENTS_REQUIRED=1
+
+echo "== gql for the console's GraphQL tests"
+SPATE_GRAPHQL_CLIENTS="$(scripts/graphql-clients.sh)"
+export SPATE_GRAPHQL_CLIENTS
+export SPATE_GRAPHQL_CLIENTS_REQUIRED=1
 
 echo "== Prometheus for the monitoring tests"
 scripts/prometheus.sh install

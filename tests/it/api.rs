@@ -49,9 +49,13 @@ impl Server {
             .spawn()
             .expect("spate serve starts");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout"))
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        stdout
             .read_line(&mut line)
             .expect("spate serve prints its address");
+        // The rest (execution logs go to standard output by default) is
+        // read and dropped, so the server never writes to a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         let endpoint = line
             .trim()
             .strip_prefix("spate serve: listening on ")
