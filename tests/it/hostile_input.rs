@@ -7,17 +7,17 @@ use std::path::PathBuf;
 use std::process::Output;
 
 /// A folder of its own under the system's temporary folder, removed on drop.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new(test: &str) -> Scratch {
+    pub(crate) fn new(test: &str) -> Scratch {
         let dir = std::env::temp_dir().join(format!("spate-hostile-{}-{test}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create the scratch folder");
         Scratch(dir)
     }
 
     /// Writes `bytes` to `name` and returns the file's path as text.
-    fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
+    pub(crate) fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
         let path = self.0.join(name);
         std::fs::write(&path, bytes).expect("write a scratch file");
         path.to_str().expect("a UTF-8 path").to_string()

@@ -7,6 +7,7 @@ mod common;
 mod conformance;
 mod exec;
 mod exec_log;
+mod hostile_depth;
 mod hostile_input;
 mod hostile_jsonata;
 mod jsonata_suite;

@@ -430,7 +430,12 @@ impl Shard {
             let blocks = &self.shared.metrics[self.index as usize];
             self.recorder.started(label, blocks);
         }
-        if size::exceeds(&submission.input, submission.plan.payload_limit) {
+        let over = size::check(
+            &submission.input,
+            submission.plan.payload_limit,
+            crate::value::MAX_DEPTH,
+        );
+        if let Err(over) = over {
             if let Some(label) = machine {
                 let blocks = &self.shared.metrics[self.index as usize];
                 self.recorder
@@ -441,10 +446,16 @@ impl Shard {
                 name: submission.name,
                 tag: submission.tag,
                 status: Status::Failed,
-                result: Err(StatesError::new(
-                    names::DATA_LIMIT_EXCEEDED,
-                    "The execution input has a size exceeding the maximum number of bytes service limit.",
-                )),
+                result: Err(match over {
+                    size::Over::Bytes => StatesError::new(
+                        names::DATA_LIMIT_EXCEEDED,
+                        "The execution input has a size exceeding the maximum number of bytes service limit.",
+                    ),
+                    size::Over::Depth => StatesError::runtime(format!(
+                        "The execution input is nested more than {} levels deep (arrays and objects), over the nesting limit for JSON values.",
+                        crate::value::MAX_DEPTH
+                    )),
+                }),
                 queued_at,
                 started_at,
                 ended_at: started_at,
