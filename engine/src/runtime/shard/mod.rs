@@ -27,12 +27,14 @@ use crate::interp::{
 use crate::task::{CallbackError, TaskCall, TaskReply, TaskResult, TaskToken, TokenMint};
 use crate::time::Timestamp;
 use crate::value::{Str, Value, size};
+use budget::Collected;
 use crossbeam::sync::Parker;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+mod budget;
 mod fanout;
 mod tasks;
 mod timers;
@@ -127,6 +129,9 @@ struct FanOut {
     /// Shards running some of the children (bit per shard, up to 64 shards;
     /// beyond that children stay local).
     remote: u64,
+    /// The bytes of the results collected so far, held by the execution
+    /// until the fan-out is dropped (see `budget.rs`).
+    collected: Collected,
 }
 
 struct FiberSlot {
@@ -617,6 +622,7 @@ impl Shard {
                     starts: fork.children,
                     local: Vec::new(),
                     remote: 0,
+                    collected: Collected::new(slot.fiber.execution()),
                 }));
                 self.start_children(index);
             }
