@@ -8,6 +8,7 @@ mod conformance;
 mod console;
 mod exec;
 mod exec_log;
+mod hostile_depth;
 mod hostile_input;
 mod hostile_jsonata;
 mod jsonata_suite;

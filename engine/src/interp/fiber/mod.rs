@@ -135,6 +135,9 @@ enum Step {
 pub struct Fiber {
     exec: Arc<ExecutionInfo>,
     core: Core,
+    /// The size of its input, counted in its execution's held bytes while
+    /// it lives (0 for the top level, whose input the execution owns).
+    held: u64,
 }
 
 #[derive(Debug)]
@@ -168,6 +171,7 @@ impl Fiber {
         Fiber {
             core: Core::new(Role::Top, Plan::TOP, start, input, 1),
             exec,
+            held: 0,
         }
     }
 
@@ -187,9 +191,12 @@ impl Fiber {
         );
         core.vars = Variables::child_of(self.core.fork_vars.clone());
         self.exec.fiber_started();
+        let held = size::json_size(&start.input) as u64;
+        self.exec.hold(held);
         Fiber {
             exec: Arc::clone(&self.exec),
             core,
+            held,
         }
     }
 
@@ -352,12 +359,14 @@ impl Fiber {
 }
 
 /// Map iterations and Parallel branches count against their execution's
-/// live fibers while they exist (the top level is always there: it is not
+/// live fibers, and their input's size against its held bytes, while they
+/// exist (the top level is always there: it is not
 /// counted, so an execution that never forks pays nothing).
 impl Drop for Fiber {
     fn drop(&mut self) {
         if self.core.role != Role::Top {
             self.exec.fiber_ended();
+            self.exec.release(self.held);
         }
     }
 }
