@@ -181,3 +181,21 @@ fn every_consumer_reads_a_value_at_the_limit() {
         assert_eq!(out.status.code(), Some(0), "{consumer}: {}", text(&out));
     }
 }
+
+#[test]
+fn an_iteration_input_that_shares_one_part_many_times_stops_at_the_payload_limit() {
+    // three references to one 100 KiB string: 300 KiB of JSON, in memory
+    // once; the check stops walking at the limit
+    let input = format!(r#"{{"s":"{}","l":[1]}}"#, "x".repeat(100 * 1024));
+    let definition = r#"{"StartAt":"Fan","States":{"Fan":{"Type":"Map","ItemsPath":"$.l",
+        "ItemSelector":{"a.$":"$.s","b.$":"$.s","c.$":"$.s"},
+        "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}"#;
+    let out = exec("shared-item", definition, &input);
+    let text = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("error: States.DataLimitExceeded"), "{text}");
+    assert!(
+        text.contains("The state 'Fan' built an iteration input with a size exceeding"),
+        "{text}"
+    );
+}

@@ -152,7 +152,7 @@ impl Core {
         }
         if matches!(spec.item_selector, Some(Payload::Template(_))) || spec.batcher.is_some() {
             for input in &inputs {
-                Core::check_depth(state, input, 0, "an iteration input")?;
+                Core::check_built(exec, state, input, 0, "an iteration input")?;
             }
         }
         Ok(Fork {

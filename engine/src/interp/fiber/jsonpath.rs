@@ -72,8 +72,15 @@ impl Core {
             ResultPath::Path(path) => path.steps(),
             _ => 0,
         };
-        if below > 0 || state.io.result_selector.is_some() {
-            Core::check_depth(state, &result, below, "an output")?;
+        if state.io.result_selector.is_some() {
+            Core::check_built(exec, state, &result, below, "an output")?;
+        } else if below > 0 {
+            // the result was checked (`check_size`): within the payload
+            // limit, so walking its containers is bounded
+            let room = MAX_DEPTH.checked_sub(below);
+            if room.is_none_or(|room| size::check_depth(&result, room).is_err()) {
+                return Err(too_deep(state, "an output"));
+            }
         }
         let mut output = match &state.io.result_path {
             ResultPath::Replace => result,
@@ -154,19 +161,31 @@ impl Core {
         }
     }
 
-    /// Fails with `States.Runtime` when `value`, put `below` levels deep,
-    /// would nest deeper than [`MAX_DEPTH`]. Used where a state builds a
-    /// value that no other check walks (`ResultSelector`, `ResultPath`, a
-    /// Parallel's or a Map iteration's input from a template).
-    pub(super) fn check_depth(
+    /// Checks a value a state built that no other check walks (the output
+    /// of `ResultSelector`, a Parallel's or a Map iteration's input from a
+    /// template): over the payload limit it fails with
+    /// `States.DataLimitExceeded`, and put `below` levels deep, nested
+    /// deeper than [`MAX_DEPTH`], with `States.Runtime`. The walk stops at
+    /// the byte limit, so a value that shares one part many times costs no
+    /// more than the limit.
+    pub(super) fn check_built(
+        exec: &ExecutionInfo,
         state: &State,
         value: &Value,
         below: usize,
         what: &str,
     ) -> Result<(), StatesError> {
-        match MAX_DEPTH.checked_sub(below) {
-            Some(room) if size::check_depth(value, room).is_ok() => Ok(()),
-            _ => Err(too_deep(state, what)),
+        let room = MAX_DEPTH.checked_sub(below);
+        match room.map(|room| size::check(value, exec.plan.payload_limit, room)) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(size::Over::Bytes)) => Err(StatesError::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The state '{}' built {what} with a size exceeding the maximum number of bytes service limit.",
+                    state.name
+                ),
+            )),
+            Some(Err(size::Over::Depth)) | None => Err(too_deep(state, what)),
         }
     }
 
@@ -268,7 +287,7 @@ impl Core {
             StateKind::Parallel { branches } => {
                 let input = self.effective_input(exec, state)?;
                 if state.io.parameters.is_some() {
-                    Core::check_depth(state, &input, 0, "a branch input")?;
+                    Core::check_built(exec, state, &input, 0, "a branch input")?;
                 }
                 Ok(self.fork_parallel(exec, env, branches, input))
             }

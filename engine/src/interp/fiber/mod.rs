@@ -135,9 +135,6 @@ enum Step {
 pub struct Fiber {
     exec: Arc<ExecutionInfo>,
     core: Core,
-    /// The size of its input, counted in its execution's held bytes while
-    /// it lives (0 for the top level, whose input the execution owns).
-    held: u64,
 }
 
 #[derive(Debug)]
@@ -155,6 +152,9 @@ struct Core {
     attempts: Vec<u32>,
     /// States entered plus retries, this fiber's and its finished children's.
     transitions: u32,
+    /// The size of its input, counted in its execution's held bytes while
+    /// it lives (0 for the top level, whose input the execution owns).
+    held: u32,
     /// The workflow variables this fiber sees and assigns.
     vars: Variables,
     /// The token of the running `.waitForTaskToken` task attempt (boxed:
@@ -171,7 +171,6 @@ impl Fiber {
         Fiber {
             core: Core::new(Role::Top, Plan::TOP, start, input, 1),
             exec,
-            held: 0,
         }
     }
 
@@ -191,12 +190,12 @@ impl Fiber {
         );
         core.vars = Variables::child_of(self.core.fork_vars.clone());
         self.exec.fiber_started();
-        let held = size::json_size(&start.input) as u64;
-        self.exec.hold(held);
+        // saturates: a child's input is far below 4 GiB
+        core.held = u32::try_from(size::json_size(&start.input)).unwrap_or(u32::MAX);
+        self.exec.hold(core.held);
         Fiber {
             exec: Arc::clone(&self.exec),
             core,
-            held,
         }
     }
 
@@ -366,7 +365,7 @@ impl Drop for Fiber {
     fn drop(&mut self) {
         if self.core.role != Role::Top {
             self.exec.fiber_ended();
-            self.exec.release(self.held);
+            self.exec.release(self.core.held);
         }
     }
 }
@@ -386,6 +385,7 @@ impl Core {
             retry_count: 0,
             attempts: Vec::new(),
             transitions: 0,
+            held: 0,
             vars: Variables::new(),
             task_token: None,
             fork_vars: None,
