@@ -824,8 +824,9 @@ mod size_tests {
     /// the last additions are the task token (a box pointer per fiber) and,
     /// per execution, its history subscriber, its own task handlers and its
     /// per-resource invocation counts (a pointer each), its live fiber
-    /// count, its host id and its deadline for JSONata; per fiber, when its
-    /// last task attempt started (for the task latency metric).
+    /// count, its host id, its deadline for JSONata and its held bytes (for
+    /// `max_bytes_per_execution`); per fiber, when its last task attempt
+    /// started (for the task latency metric) and its input's size.
     #[test]
     fn parked_execution_stays_small() {
         assert!(
@@ -844,7 +845,7 @@ mod size_tests {
             std::mem::size_of::<Fiber>()
         );
         assert!(
-            std::mem::size_of::<ExecutionInfo>() <= 216,
+            std::mem::size_of::<ExecutionInfo>() <= 224,
             "ExecutionInfo {}",
             std::mem::size_of::<ExecutionInfo>()
         );
