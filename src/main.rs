@@ -5,6 +5,7 @@ mod admin;
 mod api;
 mod cli;
 mod config;
+mod console;
 
 use std::process::ExitCode;
 

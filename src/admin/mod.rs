@@ -94,6 +94,7 @@ impl AdminServer {
             .route("/health", get(health))
             .route("/ready", get(ready))
             .route("/stats", get(stats))
+            .merge(crate::console::assets::routes())
             .with_state(state);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
