@@ -103,14 +103,23 @@ test('the IoT workflow: Choice rules label their edges', () => {
   assert.ok(labels.includes('$.value > 60'));
 });
 
-test('the 40-state definition: a loop back to an earlier state is a back edge on the right', () => {
+test('the 40-state definition: a loop back to an earlier state is a back edge beside its states', () => {
   const graph = forty();
   const { edges, nodes } = layoutGraph(graph);
   const back = edges.filter((e) => e.back);
   assert.deepEqual(back.map((e) => [e.from, e.to]), [['/States/AckCheck', '/States/Escalate']]);
   const [e] = back;
-  const right = Math.max(nodes.get(e.from).x + nodes.get(e.from).w, nodes.get(e.to).x + nodes.get(e.to).w);
-  assert.ok(e.points.some((p) => p.x > right), 'routed right of both states');
+  const [s, t] = [nodes.get(e.from), nodes.get(e.to)];
+  const lane = e.points[2].x;
+  assert.equal(e.points[3].x, lane, 'one vertical lane');
+  assert.ok(lane < Math.min(s.x, t.x) || lane > Math.max(s.x + s.w, t.x + t.w), 'the lane is beside both states');
+  // The lane crosses no state of the ranks it spans.
+  const [top, bottom] = [e.points[3].y, e.points[2].y];
+  for (const n of nodes.values()) {
+    if (n.y < bottom && n.y + n.h > top && !['Map', 'Parallel'].includes(n.node.type)) {
+      assert.ok(lane < n.x || lane > n.x + n.w, `the lane crosses ${n.id}`);
+    }
+  }
 });
 
 test('ranking: longest path from the start; cycles broken at the edge closing them', () => {

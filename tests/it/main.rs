@@ -5,6 +5,7 @@ mod api;
 mod bench;
 mod common;
 mod conformance;
+mod console;
 mod exec;
 mod exec_log;
 mod hostile_input;

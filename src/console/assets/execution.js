@@ -80,7 +80,12 @@ export async function executionPage(main, id) {
 
   function drawDetail() {
     const e = execution;
-    const runs = e.states.filter((r) => r.node === selected);
+    // A failed execution's error belongs to its failing state when the
+    // state's own run does not carry it (a Fail state's error is the
+    // execution's).
+    const failing = failingNode(e);
+    const runs = e.states.filter((r) => r.node === selected)
+      .map((r) => (r === failing && !r.error && e.error ? { ...r, error: e.error, cause: r.cause ?? e.cause } : r));
     const node = graph.nodes.find((n) => n.id === selected);
     if (!node) {
       replace(detail, h('h3', {}, 'Execution'), h('h4', {}, 'Input'), jsonBlock(e.input), h('h4', {}, 'Output'), jsonBlock(e.output),

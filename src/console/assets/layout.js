@@ -5,7 +5,7 @@
 // Each scope (the top level, or one branch of a Map or Parallel state) is
 // laid out on its own: states are ranked by their longest path from the
 // scope's start (edges that loop back to a state on the current path are
-// back edges, drawn around the right side); edges spanning several ranks
+// back edges, drawn beside the ranks they span); edges spanning several ranks
 // pass through virtual points; a few barycentre sweeps order each rank to
 // reduce crossings; x positions follow the neighbours' while keeping the
 // order and the gaps. A Map or Parallel state is a box holding its branches'
@@ -319,8 +319,7 @@ function layoutScope(index, key, start) {
   let width = Math.max(0, ...all.map((i) => i.x + i.w));
 
   // Routes: forward edges leave the bottom of their source and enter the
-  // top of their target, spread when several share an end; back edges run
-  // up a lane of their own right of the scope.
+  // top of their target, spread when several share an end.
   const ports = (item, list, side) => {
     const sorted = [...list].sort((a, b) => a.other.cx - b.other.cx);
     const step = Math.min(14, (item.w - 24) / Math.max(1, sorted.length));
@@ -348,17 +347,25 @@ function layoutScope(index, key, start) {
   for (const [e, route] of routes) {
     routed.push({ edge: e, back: false, points: [route.start, ...route.middle, route.end] });
   }
-  let lane = 0;
+  // Back edges: down into the gap below the source, out to a lane of
+  // their own beside the ranks they span (on the side nearer to their
+  // states), up to the gap above the target, and down into it: no state is
+  // crossed.
+  const lanes = { left: 0, right: 0 };
   for (const e of edges.filter((e) => back.has(e))) {
-    // Down into the gap below the source, right to the lane, up to the gap
-    // above the target, left, and down into it: no state is crossed.
     const s = items.get(e.from);
     const t = items.get(e.to);
-    const laneX = width + SIZE.laneGap * (1 + lane++);
-    const below = rankTop[s.rank] + rankHeight[s.rank] + SIZE.rankGap / 2 - 6 + lane * 3;
-    const above = rankTop[t.rank] - SIZE.rankGap / 2 + 6 - lane * 3;
-    const sx = s.cx + s.w / 4;
-    const tx = t.cx + t.w / 4;
+    const spanned = all.filter((i) => !i.virtual && i.rank >= t.rank && i.rank <= s.rank);
+    const minLeft = Math.min(...spanned.map((i) => i.x));
+    const maxRight = Math.max(...spanned.map((i) => i.x + i.w));
+    const side = (s.cx + t.cx) / 2 - minLeft < maxRight - (s.cx + t.cx) / 2 ? 'left' : 'right';
+    const k = ++lanes[side];
+    const laneX = side === 'left' ? minLeft - SIZE.laneGap * k : maxRight + SIZE.laneGap * k;
+    const below = rankTop[s.rank] + rankHeight[s.rank] + SIZE.rankGap / 2 - 6 + k * 3;
+    const above = rankTop[t.rank] - SIZE.rankGap / 2 + 6 - k * 3;
+    const quarter = side === 'left' ? -0.25 : 0.25;
+    const sx = s.cx + s.w * quarter;
+    const tx = t.cx + t.w * quarter;
     routed.push({
       edge: e,
       back: true,
@@ -368,7 +375,16 @@ function layoutScope(index, key, start) {
       ],
     });
   }
-  width += SIZE.laneGap * (lane ? lane + 1 : 0);
+  // Left lanes may lie left of 0: shift everything right.
+  const shift = Math.max(0, ...routed.flatMap((r) => r.points.map((p) => SIZE.laneGap - p.x)));
+  if (shift > 0) {
+    for (const item of all) {
+      item.x += shift;
+      item.cx += shift;
+    }
+    for (const r of routed) for (const p of r.points) p.x += shift;
+  }
+  width = Math.max(width + shift, ...routed.flatMap((r) => r.points.map((p) => p.x + SIZE.laneGap)));
 
   // Labels: on the route, where they overlap no node and no other label.
   const obstacles = [...items.values()].map((i) => ({ x: i.x, y: i.y, w: i.w, h: i.h }));

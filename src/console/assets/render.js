@@ -198,10 +198,13 @@ export function renderGraph(graph, { diagnostics = [], runs = null, execution = 
     const box = layout.nodes.get(failing.node);
     if (box) {
       const text = [failing.error ?? execution.error, failing.cause ?? execution.cause].filter(Boolean).join(': ') || execution.status;
-      const x = Math.max(4, Math.min(box.x, layout.width - 300));
+      const shown = `⚠ ${truncate(text, 48)}`;
+      const w = shown.length * SIZE.labelCharWidth + 12;
+      const x = Math.max(4, Math.min(box.x, layout.width - w - 4));
       labels.append(svg('g', { class: 'node-error', 'data-node': failing.node },
         svg('title', {}, text),
-        svg('text', { x, y: box.y + box.h + 16 }, `⚠ ${truncate(text, 48)}`)));
+        svg('rect', { x, y: box.y + box.h + 4, width: w, height: 20, rx: 4 }),
+        svg('text', { x: x + 6, y: box.y + box.h + 18 }, shown)));
     }
   }
   return root;
