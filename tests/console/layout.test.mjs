@@ -85,8 +85,10 @@ for (const [name, make] of [['the IoT workflow', iot], ['the 40-state definition
     const labels = edges.filter((e) => e.labelBox).map((e) => e.labelBox);
     assert.equal(labels.length, graph.edges.filter((e) => e.label).length);
     const leaves = [...nodes.values()].filter((n) => !['Map', 'Parallel'].includes(n.node.type));
+    const { width, height } = layoutGraph(graph);
     for (const l of labels) {
       for (const n of leaves) assert.ok(!overlaps(l, n), `label ${l.text} on ${n.id}`);
+      assert.ok(l.x >= 0 && l.y >= 0 && l.x + l.w <= width && l.y + l.h <= height, `label ${l.text} outside the drawing`);
     }
     for (let i = 0; i < labels.length; i++) {
       for (let j = i + 1; j < labels.length; j++) {

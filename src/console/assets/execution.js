@@ -130,15 +130,27 @@ export async function executionPage(main, id) {
   }
 
   if (!(await load())) return () => {};
+  // Without the subscription, poll once a second until the execution ends.
+  let polling = null;
+  const poll = () => {
+    polling = setTimeout(async () => {
+      await load().catch(() => {});
+      if (execution?.status === 'RUNNING') poll();
+    }, 1000);
+  };
   if (execution.status === 'RUNNING') {
     unsubscribe = subscribe('subscription Events($id: ID!) { executionEvents(id: $id) { id type } }', { id }, {
       next: reload,
       complete: reload,
-      error: reload,
+      error: () => {
+        reload();
+        poll();
+      },
     });
   }
   return () => {
     unsubscribe();
     clearTimeout(reloading);
+    clearTimeout(polling);
   };
 }

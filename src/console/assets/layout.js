@@ -397,7 +397,7 @@ function layoutScope(index, key, start) {
     for (const f of [0.5, 0.35, 0.65, 0.25, 0.75, 0.15, 0.85, 0.08, 0.92]) {
       const p = pointAlong(r.points, f);
       const box = { x: p.x - w / 2, y: p.y - h / 2, w, h };
-      if (!obstacles.some((o) => overlaps(o, box))) {
+      if (box.x >= 0 && box.y >= -SIZE.labelHeight && !obstacles.some((o) => overlaps(o, box))) {
         chosen = box;
         break;
       }

@@ -132,7 +132,13 @@ export async function livePage(main) {
   const all = livePanel(null);
   stops.push(all.stop);
   replace(main, h('h2', {}, 'Live'), h('h3', {}, 'All state machines'), all.el);
-  const data = await request('{ stateMachines { name } }');
+  let data;
+  try {
+    data = await request('{ stateMachines { name } }');
+  } catch (err) {
+    all.stop();
+    throw err;
+  }
   for (const m of data.stateMachines) {
     const panel = livePanel(m.name);
     stops.push(panel.stop);
