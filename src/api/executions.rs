@@ -99,6 +99,9 @@ impl Api {
             start.input.clone(),
             sink,
         );
+        let machine = &start.resolved.entry.machine;
+        submission.machine = Some(machine.label());
+        submission.history = machine.history();
         if let Some(case) = &start.mock_case {
             let Some(mocks) = &self.mocks else {
                 return Err(ApiError::validation(format!(
@@ -120,7 +123,10 @@ pub(super) fn start(api: &Api, body: &[u8]) -> ApiResult<Response> {
     let start = check_start(api, parse(body)?)?;
     let record = &start.resolved.entry.record;
     let arn = api.arns.execution(&record.name, &start.name);
-    let history = (record.logging.level == "ALL").then(|| Arc::new(RecordedHistory::default()));
+    let history = (record.logging.level == "ALL").then(|| {
+        let log = start.resolved.entry.machine.history().map(|h| h.sink);
+        Arc::new(RecordedHistory::logged_to(log))
+    });
     let started = now();
     let stored = api.store.insert(&arn, |seq| ExecutionRecord {
         seq,

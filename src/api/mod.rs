@@ -232,6 +232,7 @@ fn router(api: Arc<Api>) -> Router {
 /// A running API server. Dropping it stops it.
 pub struct ApiServer {
     addr: SocketAddr,
+    api: Arc<Api>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     runtime: Option<tokio::runtime::Runtime>,
     done: Option<tokio::task::JoinHandle<()>>,
@@ -257,6 +258,7 @@ impl ApiServer {
             let _ = runtime.block_on(async { tokio::time::timeout(grace, done).await });
             runtime.shutdown_background();
         }
+        self.api.catalog.close_logs();
     }
 }
 
@@ -302,7 +304,7 @@ pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServ
         auth: settings.auth.clone(),
         arns: Arns::new(&settings.region, &settings.account),
         region: settings.region.clone(),
-        catalog: Catalog::open(registry, dir.clone())?,
+        catalog: Catalog::open(registry, dir.clone(), settings.log_destination.clone())?,
         activities: activities::Activities::open(dir, Arc::clone(&board))?,
         board,
         store: store::ExecutionStore::new(settings.max_executions),
@@ -319,12 +321,19 @@ pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServ
         .thread_name("spate-api")
         .enable_all()
         .build()?;
+    let refresh = threads
+        .block_on(api.auth.prepare())
+        .map_err(|e| anyhow::anyhow!("[api.auth]: cannot fetch the JWKS: {e}"))?;
+    if let Some(refresh) = refresh {
+        threads.spawn(refresh);
+    }
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let done = threads.block_on(async {
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let server = axum::serve(listener, router(api)).with_graceful_shutdown(async {
-            let _ = stopped.await;
-        });
+        let server =
+            axum::serve(listener, router(Arc::clone(&api))).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
         Ok::<_, std::io::Error>(tokio::spawn(async move {
             if let Err(e) = server.await {
                 log::error!("the API server stopped: {e}");
@@ -333,6 +342,7 @@ pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServ
     })?;
     Ok(ApiServer {
         addr,
+        api,
         shutdown: Some(shutdown),
         runtime: Some(threads),
         done: Some(done),
