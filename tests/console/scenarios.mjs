@@ -85,7 +85,14 @@ export function scenarios(base) {
       for (const name of ['Rejected', 'Critical', 'RaiseAlert', 'Normal', 'Maintenance', 'Dry']) {
         assert.doesNotMatch(await node(page, name).getAttribute('class'), /visited/, `${name} off the path`);
       }
-      assert.ok(await page.locator('svg.graph path.edge.taken').count() >= 8, 'the transitions taken are highlighted');
+      const taken = await page.locator('svg.graph path.edge.taken').evaluateAll((ps) => ps.map((p) => `${p.dataset.from}>${p.dataset.to}`));
+      for (const step of ['/States/Validate>/States/Route', '/States/Route>/States/Warning', '/States/Warning>/States/Enrich',
+        '/States/Enrich>/States/Readings', '/States/Readings>/States/Checks', '/States/Checks>/States/Shape',
+        '/States/Readings/ItemProcessor/States/Classify>/States/Readings/ItemProcessor/States/High',
+        '/States/Checks/Branches/0/States/Humidity>/States/Checks/Branches/0/States/Humid']) {
+        assert.ok(taken.includes(step), `${step} highlighted: ${taken.join(' ')}`);
+      }
+      assert.ok(!taken.includes('/States/Validate>/States/Rejected'), 'a step not taken is not highlighted');
       await page.locator('.execution-header .status-succeeded').waitFor();
       // Map iterations are browsable in the timeline.
       const picker = page.locator('select[name=map-iteration]');

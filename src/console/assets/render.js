@@ -28,12 +28,17 @@ export function failingNode(execution) {
   return null;
 }
 
-/** The transitions taken: "from→to" for consecutive runs in the same Map iteration. */
-export function takenEdges(runs) {
+/**
+ * The transitions taken, as "from→to": consecutive runs in the same scope
+ * (the same branch and Map iteration), so a Parallel's branches, run
+ * interleaved, do not hide the step after the Parallel state.
+ */
+export function takenEdges(runs, graph) {
+  const branchOf = new Map(graph.nodes.map((n) => [n.id, n.branch ?? '']));
   const taken = new Set();
   const last = new Map();
   for (const r of runs) {
-    const key = r.mapIndex ?? '';
+    const key = `${branchOf.get(r.node) ?? ''}#${r.mapIndex ?? ''}`;
     const prev = last.get(key);
     if (prev) taken.add(`${prev}→${r.node}`);
     last.set(key, r.node);
@@ -79,7 +84,7 @@ export function renderGraph(graph, { diagnostics = [], runs = null, execution = 
     byNode.get(r.node).push(r);
   }
   const failing = execution ? failingNode(execution) : null;
-  const taken = runs ? takenEdges(runs) : new Set();
+  const taken = runs ? takenEdges(runs, graph) : new Set();
   const diagnosticsOf = new Map();
   for (const d of diagnostics) {
     if (!d.node) continue;
