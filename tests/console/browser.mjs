@@ -38,9 +38,10 @@ export async function launch() {
 /**
  * Runs `scenarios` ([name, fn(page)]) each in a new page of `context`;
  * a page error or a failed assertion fails the scenario; a full-page
- * screenshot of each goes to `shots/<n>-<name>.png`. Returns the number failed.
+ * screenshot of each goes to `shots/<n>-<name>.png` (n counts from
+ * `first`). Returns the number failed.
  */
-export async function runScenarios(context, scenarios, shots, setup = async () => {}) {
+export async function runScenarios(context, scenarios, shots, setup = async () => {}, first = 1) {
   mkdirSync(shots, { recursive: true });
   let passed = 0;
   let failed = 0;
@@ -49,7 +50,7 @@ export async function runScenarios(context, scenarios, shots, setup = async () =
     const problems = [];
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
-    const file = join(shots, `${String(i + 1).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+    const file = join(shots, `${String(i + first).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
     try {
       await setup(page);
       await fn(page);

@@ -5,8 +5,10 @@
 // a Choice takes its first rule when the input has a device_id and its
 // Default otherwise (the IoT workflow's Route, Classify and Humidity
 // choose as their rules say), a Map runs one iteration per `readings`
-// item, a Parallel every branch, and a Fail state fails with its Error
-// and Cause. Not the engine: only enough to drive the page.
+// item, a Parallel every branch, a Fail state fails with its Error and
+// Cause, and a Wait state waits until the execution is stopped. With
+// `apiKey` or `token`, a request without that credential is refused as
+// UNAUTHENTICATED. Not the engine: only enough to drive the page.
 
 import { readFileSync } from 'node:fs';
 import { aslGraph } from './asl-graph.mjs';
@@ -14,7 +16,7 @@ import { aslGraph } from './asl-graph.mjs';
 const read = (path) => readFileSync(new URL(path, import.meta.url), 'utf8');
 
 /** A fake server; `handle(body, headers)` answers one GraphQL request. */
-export function fakeServer({ apiKey = null } = {}) {
+export function fakeServer({ apiKey = null, token = null } = {}) {
   const machines = new Map();
   const add = (name, text, diagnostics = []) => {
     const asl = JSON.parse(text);
@@ -50,6 +52,12 @@ export function fakeServer({ apiKey = null } = {}) {
       } else if (n.type === 'Parallel') {
         for (const b of branches) walk(m, b.startAt, input, out, mapIndex);
       }
+      if (n.type === 'Wait') {
+        // Waits until stopped: the execution stays RUNNING.
+        run.status = 'RUNNING';
+        out.waiting = true;
+        return false;
+      }
       if (n.type === 'Fail') {
         Object.assign(run, { status: 'FAILED', exitedAt: now() });
         out.fail(s.Error ?? 'States.Fail', s.Cause ?? null);
@@ -62,14 +70,14 @@ export function fakeServer({ apiKey = null } = {}) {
       const next = n.type === 'Choice'
         ? (input.device_id ? edges.find((e) => e.kind === 'CHOICE') : edges.find((e) => e.kind === 'DEFAULT'))
         : edges[0];
-      if (n.name === 'Route' && next) {
+      if (m.name === 'iot-enrich' && n.name === 'Route' && next) {
         // The IoT routing by temperature, so the path matches the real one.
         const t = input.temperature ?? 0;
         const to = t >= 70 ? 'Critical' : t >= 45 ? 'Warning' : 'Normal';
         id = m.graph.nodes.find((x) => x.name === to).id;
         continue;
       }
-      if (n.name === 'Classify' || n.name === 'Humidity') {
+      if (m.name === 'iot-enrich' && (n.name === 'Classify' || n.name === 'Humidity')) {
         const high = n.name === 'Classify' ? input.value > 60 : input.humidity > 85;
         id = (high ? edges.find((e) => e.kind === 'CHOICE') : edges.find((e) => e.kind === 'DEFAULT')).to;
         continue;
@@ -99,6 +107,10 @@ export function fakeServer({ apiKey = null } = {}) {
     };
     out.event('ExecutionStarted', null, null, { payload: inputText });
     const ok = walk(m, m.graph.nodes.find((n) => n.start && !n.branch).id, input, out);
+    if (out.waiting) {
+      executions.unshift(e);
+      return e;
+    }
     if (ok) {
       e.status = 'SUCCEEDED';
       e.output = e.states[e.states.length - 1].output;
@@ -119,12 +131,24 @@ export function fakeServer({ apiKey = null } = {}) {
   });
 
   function handle({ query, variables = {} }, headers = {}) {
-    if (apiKey && headers['x-api-key'] !== apiKey) {
+    const allowed = (apiKey && headers['x-api-key'] === apiKey) || (token && headers.authorization === `Bearer ${token}`);
+    if ((apiKey || token) && !allowed) {
       return { data: null, errors: [{ message: 'a console session needs an API key or an OIDC token', extensions: { code: 'UNAUTHENTICATED' } }] };
     }
     try {
       if (query.includes('startExecution')) return { data: { startExecution: start(variables.stateMachine, variables.input, variables.name) } };
-      if (query.includes('stopExecution')) return { data: { stopExecution: executions.find((e) => e.id === variables.id) } };
+      if (query.includes('stopExecution')) {
+        const e = executions.find((x) => x.id === variables.id);
+        if (!e) throw new Error(`no execution ${variables.id}`);
+        if (e.status === 'RUNNING') {
+          Object.assign(e, { status: 'ABORTED', error: variables.error, cause: variables.cause, stopDate: now() });
+          e.durationMs = Date.parse(e.stopDate) - Date.parse(e.startDate);
+          for (const r of e.states.filter((r) => !r.exitedAt)) r.status = 'FAILED';
+          e.history.push({ id: e.history.length + 1, previousEventId: e.history.length, timestamp: e.stopDate, type: 'ExecutionAborted',
+            state: null, node: null, mapIndex: null, resource: null, payload: null, error: e.error, cause: e.cause });
+        }
+        return { data: { stopExecution: e } };
+      }
       if (query.includes('testState')) {
         const i = variables.input;
         return { data: { testState: { status: 'SUCCEEDED', output: i.input, error: null, cause: null, nextState: `after ${i.stateName}`, inspectionData: '{"input":' + i.input + '}' } } };

@@ -84,6 +84,18 @@ function componentScenarios(fake) {
       assert.equal(await page.locator('tr[data-pipeline="iot"]').count(), 1, 'the pipeline row');
       await page.locator('.live-tail tr.tail-row').first().waitFor();
     }],
+    ['stop a running execution', async (page) => {
+      await page.goto(`${base}/console/#/machines/forty-states`);
+      await page.locator('form.start-form textarea[name=input]').fill('{"device_id": "d-1"}');
+      await page.locator('form.start-form button[type=submit]').click();
+      await page.waitForURL(/#\/executions\/./);
+      await page.locator('.execution-header .status-running').waitFor();
+      assert.match(await page.locator('svg.graph g.node[data-name="Pause"]').getAttribute('class'), /outcome-running/);
+      await page.locator('.execution-header button[name=stop]').click();
+      await page.locator('.execution-header .status-aborted').waitFor();
+      assert.match(await page.locator('.execution-header').textContent(), /Console\.Stopped/);
+      assert.equal(await page.locator('.execution-header button[name=stop]').count(), 0, 'no Stop once stopped');
+    }],
     ['the execution search lists failed executions', async (page) => {
       await page.goto(`${base}/console/#/executions?status=FAILED`);
       await page.locator('table.executions tbody tr').first().waitFor();
@@ -93,22 +105,36 @@ function componentScenarios(fake) {
   ];
 }
 
-/** Login with an API key, against a fake that requires one. */
-function loginScenario() {
-  const guarded = fakeServer({ apiKey: 'console-test-key-0001' });
-  return ['log in with an API key', async (page) => {
-    await useFake(page, guarded);
-    await page.goto(`${base}/console/#/machines`);
-    await page.waitForURL(/#\/login/);
-    await page.locator('.error-box', { hasText: 'API key' }).first().waitFor();
-    await page.locator('form.login input[name=credential]').fill('wrong-key-000000000');
+/** Login with an API key and with an OIDC token, against a fake that requires one. */
+function loginScenarios() {
+  const guarded = fakeServer({ apiKey: 'console-test-key-0001', token: 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln' });
+  const login = async (page, kind, value) => {
+    await page.locator('form.login select[name=kind]').selectOption(kind);
+    await page.locator('form.login input[name=credential]').fill(value);
     await page.locator('form.login button[type=submit]').click();
-    await page.locator('form.login .error-box').waitFor();
-    await page.locator('form.login input[name=credential]').fill('console-test-key-0001');
-    await page.locator('form.login button[type=submit]').click();
-    await page.locator('table.machines tr[data-machine="iot-enrich"]').waitFor();
-    assert.match(await page.locator('#who').textContent(), /API key/);
-  }];
+  };
+  return [
+    ['log in with an API key', async (page) => {
+      await useFake(page, guarded);
+      await page.goto(`${base}/console/#/machines`);
+      await page.waitForURL(/#\/login/);
+      await page.locator('.error-box', { hasText: 'API key' }).first().waitFor();
+      await login(page, 'apiKey', 'wrong-key-000000000');
+      await page.locator('form.login .error-box').waitFor();
+      await login(page, 'apiKey', 'console-test-key-0001');
+      await page.locator('table.machines tr[data-machine="iot-enrich"]').waitFor();
+      assert.match(await page.locator('#who').textContent(), /API key/);
+      await page.locator('#who button').click();
+      await page.waitForURL(/#\/login/);
+    }],
+    ['log in with an OIDC token', async (page) => {
+      await useFake(page, guarded);
+      await page.goto(`${base}/console/#/login`);
+      await login(page, 'oidc', 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln');
+      await page.locator('table.machines tr[data-machine="iot-enrich"]').waitFor();
+      assert.match(await page.locator('#who').textContent(), /OIDC token/);
+    }],
+  ];
 }
 
 const browser = await launch();
@@ -116,8 +142,9 @@ let failed;
 try {
   if (args.fake) {
     const fake = fakeServer();
-    failed = await runScenarios(browser.context, [...scenarios(base), ...componentScenarios(fake)], args.shots, (page) => useFake(page, fake));
-    failed += await runScenarios(browser.context, [loginScenario()], args.shots);
+    const list = [...scenarios(base), ...componentScenarios(fake)];
+    failed = await runScenarios(browser.context, list, args.shots, (page) => useFake(page, fake));
+    failed += await runScenarios(browser.context, loginScenarios(), args.shots, undefined, list.length + 1);
   } else {
     failed = await runScenarios(browser.context, scenarios(base), args.shots);
   }

@@ -114,6 +114,6 @@ fn the_console_page_works_in_chromium_with_canned_graphql() {
     let out = scenarios(&modules, &demo.addr, "canned", &["--fake"]);
     assert_success("the console scenarios with canned GraphQL", &out);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("7 passed, 0 failed"), "{stdout}");
-    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("8 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
 }
