@@ -97,7 +97,16 @@ export function scenarios(base) {
       // Map iterations are browsable in the timeline.
       const picker = page.locator('select[name=map-iteration]');
       assert.deepEqual(await picker.locator('option').allTextContents(), ['all', '0', '1', '2', '3']);
-      await picker.selectOption('2');
+      // Picking an iteration shows its path: 41.2 is in range, 63.8 is high.
+      const classes = async (name) => node(page, name).getAttribute('class');
+      await picker.selectOption('0');
+      await page.waitForFunction(() => !document.querySelector('svg.graph g.node[data-name="High"]').classList.contains('visited'));
+      assert.match(await classes('InRange'), /outcome-succeeded/);
+      await picker.selectOption('1');
+      await page.waitForFunction(() => !document.querySelector('svg.graph g.node[data-name="InRange"]').classList.contains('visited'));
+      assert.match(await classes('High'), /outcome-succeeded/);
+      assert.ok((await page.locator('table.history tbody tr').allTextContents()).every((row) => !/Classify.*\b[023]\b$/.test(row)));
+      await picker.selectOption('all');
       // The state's input and output, on click.
       await node(page, 'Enrich').click();
       await page.locator('.state-detail .selected-state', { hasText: 'Enrich' }).waitFor();

@@ -1,7 +1,8 @@
 // The execution page: the path taken over the graph (states coloured by
 // outcome, retry counts, the failing state and its error), the selected
 // state's runs with their input, output, error and cause, and the
-// timeline of history events with Map iterations browsable. A running
+// timeline of history events with Map iterations browsable (picking one
+// shows that iteration's path, runs and events). A running
 // execution follows its `executionEvents` subscription and can be stopped.
 
 import { h, replace, fmtMs, fmtTime, statusPill, jsonBlock, errorBox } from './dom.js';
@@ -19,6 +20,11 @@ const EXECUTION_FIELDS = `id name stateMachine status source key startDate stopD
 /** The Map iterations present in a history: sorted distinct mapIndex values. */
 export function mapIterations(events) {
   return [...new Set(events.map((e) => e.mapIndex).filter((i) => i !== null && i !== undefined))].sort((a, b) => a - b);
+}
+
+/** Whether an item (event or state run) belongs to Map iteration `iteration` ('all': every one). */
+export function inIteration(item, iteration) {
+  return iteration === 'all' || item.mapIndex === null || item.mapIndex === undefined || String(item.mapIndex) === iteration;
 }
 
 /** The execution page; returns a function that stops its subscription. */
@@ -73,7 +79,9 @@ export async function executionPage(main, id) {
         e.cause ? [h('dt', {}, 'Cause'), h('dd', { class: 'error-text execution-cause' }, e.cause)] : null),
       e.status === 'RUNNING' ? stopButton(e.id, () => reload()) : null,
       e.historyRecorded ? null : h('p', { class: 'muted' }, 'This execution was not sampled for history: only its summary is known.'));
-    replace(graphBox, renderGraph(graph, { runs: e.states, execution: e, selected, onSelect: (n) => ((selected = n.id), draw()) }));
+    // With a Map iteration picked, the graph shows that iteration's path.
+    const runs = e.states.filter((r) => inIteration(r, iteration));
+    replace(graphBox, renderGraph(graph, { runs, execution: e, selected, onSelect: (n) => ((selected = n.id), draw()) }));
     drawDetail();
     drawTimeline();
   }
@@ -84,7 +92,7 @@ export async function executionPage(main, id) {
     // state's own run does not carry it (a Fail state's error is the
     // execution's).
     const failing = failingNode(e);
-    const runs = e.states.filter((r) => r.node === selected)
+    const runs = e.states.filter((r) => r.node === selected && inIteration(r, iteration))
       .map((r) => (r === failing && !r.error && e.error ? { ...r, error: e.error, cause: r.cause ?? e.cause } : r));
     const node = graph.nodes.find((n) => n.id === selected);
     if (!node) {
@@ -111,11 +119,11 @@ export async function executionPage(main, id) {
     const iterations = mapIterations(events);
     const picker = iterations.length
       ? h('label', { class: 'iteration-picker' }, 'Map iteration ',
-        h('select', { name: 'map-iteration', onchange: (ev) => ((iteration = ev.target.value), drawTimeline()) },
+        h('select', { name: 'map-iteration', onchange: (ev) => ((iteration = ev.target.value), draw()) },
           h('option', { value: 'all', selected: iteration === 'all' }, 'all'),
           iterations.map((i) => h('option', { value: String(i), selected: iteration === String(i) }, String(i)))))
       : null;
-    const shown = iteration === 'all' ? events : events.filter((e) => String(e.mapIndex) === iteration || e.mapIndex === null || e.mapIndex === undefined);
+    const shown = events.filter((e) => inIteration(e, iteration));
     const t0 = events.length ? new Date(events[0].timestamp).getTime() : 0;
     replace(timeline, h('h3', {}, `History (${events.length} events)`), picker,
       h('table', { class: 'grid history' },

@@ -21,7 +21,8 @@ export function sparkline(values, { width = 240, height = 40, cls = '' } = {}) {
   const max = Math.max(1, ...values);
   const step = width / Math.max(1, HISTORY - 1);
   const offset = HISTORY - values.length;
-  const pts = values.map((v, i) => `${((offset + i) * step).toFixed(1)},${(height - (v / max) * (height - 2) - 1).toFixed(1)}`);
+  // The top 12 units hold the scale's text.
+  const pts = values.map((v, i) => `${((offset + i) * step).toFixed(1)},${(height - 1 - (v / max) * (height - 14)).toFixed(1)}`);
   return svg('svg', { class: `sparkline ${cls}`, width, height, viewBox: `0 0 ${width} ${height}` },
     svg('polyline', { points: pts.join(' ') }),
     svg('text', { x: width - 2, y: 10, 'text-anchor': 'end' }, `max ${fmtRate(max)}/s`));
