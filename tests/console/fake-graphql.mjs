@@ -2,7 +2,7 @@
 // contract says, for the page's component tests (run.mjs --fake), with
 // two state machines (the shipped IoT workflow and the 40-state fixture,
 // whose graphs asl-graph.mjs makes) and executions that walk the graph:
-// a Choice takes its first rule when the input has a device_id and its
+// a Choice takes its first rule when the input's device_id is a string and its
 // Default otherwise (the IoT workflow's Route, Classify and Humidity
 // choose as their rules say), a Map runs one iteration per `readings`
 // item, a Parallel every branch, a Fail state fails with its Error and
@@ -68,7 +68,7 @@ export function fakeServer({ apiKey = null, token = null } = {}) {
       out.event(`${n.type}StateExited`, n, mapIndex, { payload: run.output });
       const edges = m.graph.edges.filter((e) => e.from === id && e.kind !== 'CATCH');
       const next = n.type === 'Choice'
-        ? (input.device_id ? edges.find((e) => e.kind === 'CHOICE') : edges.find((e) => e.kind === 'DEFAULT'))
+        ? (typeof input.device_id === 'string' ? edges.find((e) => e.kind === 'CHOICE') : edges.find((e) => e.kind === 'DEFAULT'))
         : edges[0];
       if (m.name === 'iot-enrich' && n.name === 'Route' && next) {
         // The IoT routing by temperature, so the path matches the real one.

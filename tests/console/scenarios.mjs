@@ -114,7 +114,8 @@ export function scenarios(base) {
     }],
     ['a failed execution shows its error on the failing state', async (page) => {
       await openMachine(page, base, 'iot-enrich');
-      await startFromPage(page, '{"site": "plant-7", "temperature": 20}');
+      // A device_id that is not a string: Validate sends it to Rejected.
+      await startFromPage(page, '{"device_id": 42, "site": "plant-7", "readings": [50]}');
       await finished(page);
       await page.locator('.execution-header .status-failed').waitFor();
       const rejected = node(page, 'Rejected');
