@@ -2,7 +2,8 @@
 // (`spate demo`) and against the canned GraphQL of fake-graphql.mjs:
 // see the IoT workflow's graph; start an execution from the page and see
 // its path highlighted; open a failed execution and see its error on the
-// state that failed.
+// state that failed; the live view ticking; the search of failed
+// executions.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -129,6 +130,25 @@ export function scenarios(base) {
       assert.match(await page.locator('.state-detail .state-error').first().textContent(), /InvalidEvent/);
       assert.match(await page.locator('.state-detail').textContent(), /device_id, site and readings/);
       assert.match(await node(page, 'Validate').getAttribute('class'), /outcome-succeeded/);
+    }],
+    ['the live view updates every second', async (page) => {
+      await page.goto(`${base}/console/#/live`);
+      const at = page.locator('.live-panel .metric-at').first();
+      await at.waitFor({ timeout: 15000 });
+      const first = await at.textContent();
+      await page.waitForFunction((t) => document.querySelector('.live-panel .metric-at')?.textContent !== t, first, { timeout: 5000 });
+      assert.equal(await page.locator('tr[data-pipeline="iot"]').count(), 1, 'the demo pipeline has its row');
+      assert.ok(Number(await page.locator('.metric-started .metric-value').first().textContent()) > 0, 'executions start every second');
+      await page.locator('.live-tail tr.tail-row').first().waitFor({ timeout: 15000 });
+    }],
+    ['the execution search finds failed executions', async (page) => {
+      await page.goto(`${base}/console/#/executions?status=FAILED&stateMachine=iot-enrich`);
+      await page.locator('table.executions tbody tr').first().waitFor({ timeout: 15000 });
+      const statuses = await page.locator('table.executions tbody .status').allTextContents();
+      assert.ok(statuses.length && statuses.every((s) => s === 'FAILED'), statuses.join(','));
+      assert.equal(await page.locator('form.filter select[name=status]').inputValue(), 'FAILED');
+      await page.locator('table.executions tbody a').first().click();
+      await page.locator('.execution-header .status-failed').waitFor();
     }],
   ];
 }
