@@ -42,6 +42,7 @@ static ASSETS: &[Asset] = assets! {
     "execution.js" => JS,
     "forms.js" => JS,
     "graphql.js" => JS,
+    "json.js" => JS,
     "layout.js" => JS,
     "live.js" => JS,
     "machines.js" => JS,

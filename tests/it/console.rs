@@ -1,4 +1,5 @@
-//! The web console: its graph layout's unit tests (Node's test runner),
+//! The web console: the unit tests of its graph layout and page helpers
+//! (Node's test runner, `tests/console/*.test.mjs`),
 //! and its page in headless Chromium driven by Playwright
 //! (`tests/console/run.mjs`) against a running `spate demo`: the page and
 //! its files come from the demo's admin server. The scenarios run once
@@ -69,16 +70,16 @@ fn assert_success(what: &str, out: &Output) {
 }
 
 #[test]
-fn the_graph_layout_passes_its_unit_tests() {
+fn the_layout_and_page_helpers_pass_their_unit_tests() {
     if !node_present() {
         return;
     }
     let out = Command::new("node")
-        .args(["--test", "tests/console/layout.test.mjs"])
+        .args(["--test", "tests/console/"])
         .current_dir(repo())
         .output()
         .expect("node runs");
-    assert_success("node --test tests/console/layout.test.mjs", &out);
+    assert_success("node --test tests/console/", &out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("# fail 0"));
 }
 

@@ -3,22 +3,7 @@
 
 import { h, replace, jsonBlock, errorBox } from './dom.js';
 import { request } from './graphql.js';
-
-/** Where JSON text is invalid: null when it parses, else a message with line and column. */
-export function jsonProblem(text) {
-  if (!text.trim()) return null;
-  try {
-    JSON.parse(text);
-    return null;
-  } catch (e) {
-    const at = /position (\d+)/.exec(e.message);
-    if (!at) return e.message;
-    const before = text.slice(0, Number(at[1]));
-    const line = before.split('\n').length;
-    const column = before.length - before.lastIndexOf('\n');
-    return `${e.message.replace(/ in JSON at position \d+.*$/, '')} (line ${line}, column ${column})`;
-  }
-}
+import { jsonProblem } from './json.js';
 
 /** A textarea for JSON with a live validity message; `.value()` and `.valid()`. */
 export function jsonEditor({ name, initial = '{}', rows = 8, optional = false }) {
