@@ -7,7 +7,8 @@
 //! * `arn`: ARNs of this server's region and account;
 //! * `auth` and `jwt`: none (loopback only), `sigv4`, `api_key` or `jwt`;
 //! * `catalog` and `state_machines`: state machines, revisions, versions;
-//! * `store`, `executions` and `history`: executions and their history;
+//! * `store`, `executions` and `history`: executions and their history
+//!   (`sync_answer`: StartSyncExecution's answer, written by hand);
 //! * `callbacks`: SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat;
 //! * `activities` and `activity_tasks`: activities, and the tasks their workers take;
 //! * `tags`: tags of state machines and activities;
@@ -35,6 +36,7 @@ mod protocol;
 pub mod settings;
 mod state_machines;
 mod store;
+mod sync_answer;
 mod tags;
 mod test_state;
 
