@@ -150,8 +150,14 @@ export function fakeServer({ apiKey = null, token = null } = {}) {
         return { data: { stopExecution: e } };
       }
       if (query.includes('testState')) {
+        // The state's input as its output (Enrich's key added), and its Next.
         const i = variables.input;
-        return { data: { testState: { status: 'SUCCEEDED', output: i.input, error: null, cause: null, nextState: `after ${i.stateName}`, inspectionData: '{"input":' + i.input + '}' } } };
+        const asl = JSON.parse(i.definition);
+        const state = asl.States[i.stateName];
+        const input = JSON.parse(i.input);
+        const output = i.stateName === 'Enrich' ? { ...input, key: `${input.site}/${input.device_id}` } : input;
+        return { data: { testState: { status: 'SUCCEEDED', output: JSON.stringify(output), error: null, cause: null,
+          nextState: state?.Next ?? null, inspectionData: JSON.stringify({ input: i.input }) } } };
       }
       if (query.includes('execution(')) return { data: { execution: executions.find((e) => e.id === variables.id) ?? null } };
       if (query.includes('executions(')) {

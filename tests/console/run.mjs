@@ -67,15 +67,6 @@ function componentScenarios(fake) {
         }
       }
     }],
-    ['TestState on a clicked state', async (page) => {
-      await page.goto(`${base}/console/#/machines/iot-enrich`);
-      await page.locator('svg.graph g.node[data-name="Enrich"]').click();
-      assert.equal(await page.locator('form.test-state-form select[name=state]').inputValue(), 'Enrich');
-      await page.locator('form.test-state-form textarea[name=test-input]').fill('{"device_id": "d1"}');
-      await page.locator('form.test-state-form button[type=submit]').click();
-      await page.locator('.test-state-result .test-status', { hasText: 'SUCCEEDED' }).waitFor();
-      assert.match(await page.locator('.test-state-result').textContent(), /after Enrich/);
-    }],
     ['stop a running execution', async (page) => {
       await page.goto(`${base}/console/#/machines/forty-states`);
       await page.locator('form.start-form textarea[name=input]').fill('{"device_id": "d-1"}');

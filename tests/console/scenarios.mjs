@@ -131,6 +131,18 @@ export function scenarios(base) {
       assert.match(await page.locator('.state-detail').textContent(), /device_id, site and readings/);
       assert.match(await node(page, 'Validate').getAttribute('class'), /outcome-succeeded/);
     }],
+    ['TestState on a clicked state', async (page) => {
+      await openMachine(page, base, 'iot-enrich');
+      await node(page, 'Enrich').click();
+      const form = page.locator('form.test-state-form');
+      assert.equal(await form.locator('select[name=state]').inputValue(), 'Enrich');
+      await form.locator('textarea[name=test-input]').fill(IOT_INPUT);
+      await form.locator('button[type=submit]').click();
+      await page.locator('.test-state-result .test-status', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 15000 });
+      const result = await page.locator('.test-state-result').textContent();
+      assert.match(result, /Next state\s*Readings/);
+      assert.match(result, /plant-7\/dev-0042/);
+    }],
     ['the live view updates every second', async (page) => {
       await page.goto(`${base}/console/#/live`);
       const at = page.locator('.live-panel .metric-at').first();
