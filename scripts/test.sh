@@ -15,13 +15,19 @@
 # under target/ once, and SPATE_API_CLIENTS_REQUIRED=1 makes those tests
 # fail, not skip, without it.
 #
+# The console's GraphQL tests (tests/it/console.rs) drive `spate serve` and
+# `spate demo` with the `gql` client from PyPI: scripts/graphql-clients.sh
+# makes its virtual environment under target/ once, and
+# SPATE_GRAPHQL_CLIENTS_REQUIRED=1 makes those tests fail, not skip,
+# without it.
+#
 # The monitoring tests (tests/it/prometheus.rs) need Prometheus and
 # promtool: scripts/prometheus.sh installs Debian's package if missing (the
 # test starts its own server), and SPATE_PROMETHEUS_REQUIRED=1 makes those
 # tests fail, not skip, without them.
 #
-# The console tests (tests/it/console.rs) run the graph layout's unit tests
-# with Node and the page in headless Chromium with Playwright:
+# The console page tests (tests/it/console_page.rs) run the graph layout's
+# unit tests with Node and the page in headless Chromium with Playwright:
 # scripts/browser.sh installs Debian's chromium if missing and
 # playwright-core from npm under target/ once, and
 # SPATE_BROWSER_REQUIRED=1 makes those tests fail, not skip, without them.
@@ -48,6 +54,11 @@ echo "== boto3 and the AWS CLI for the API tests"
 SPATE_AWS_CLIENTS="$(scripts/aws-clients.sh)"
 export SPATE_AWS_CLIENTS
 export SPATE_API_CLIENTS_REQUIRED=1
+
+echo "== gql for the console's GraphQL tests"
+SPATE_GRAPHQL_CLIENTS="$(scripts/graphql-clients.sh)"
+export SPATE_GRAPHQL_CLIENTS
+export SPATE_GRAPHQL_CLIENTS_REQUIRED=1
 
 echo "== Prometheus for the monitoring tests"
 scripts/prometheus.sh install

@@ -11,6 +11,7 @@
 
 use crate::api::settings::ApiSection;
 use crate::cli::load::{self, FileKind};
+use crate::console::settings::ConsoleSection;
 use serde::Deserialize;
 use spate_engine::runtime::{Runtime, RuntimeConfig, RuntimeError};
 use spate_engine::task::Resources;
@@ -73,6 +74,9 @@ struct File {
     /// command that serves it).
     #[serde(default)]
     api: Option<ApiSection>,
+    /// The web console (`[console]`).
+    #[serde(default)]
+    console: ConsoleSection,
 }
 
 /// The file as `spate serve` reads it: `[runtime]` and `[api]`; the Kafka
@@ -84,6 +88,8 @@ struct ServeFile {
     runtime: RuntimeSection,
     #[serde(default)]
     api: ApiSection,
+    #[serde(default)]
+    console: ConsoleSection,
     // Accepted (so `spate run`'s file serves too), not used.
     #[serde(default, rename = "kafka")]
     _kafka: Option<toml::Value>,
@@ -97,7 +103,9 @@ struct ServeFile {
 
 /// Reads the `[runtime]` and `[api]` sections of a configuration file for
 /// `spate serve`; every problem is reported at once.
-pub fn load_serve(path: &Path) -> Result<(RuntimeSettings, ApiSection), ConfigError> {
+pub fn load_serve(
+    path: &Path,
+) -> Result<(RuntimeSettings, ApiSection, ConsoleSection), ConfigError> {
     let origin = path.display().to_string();
     let fail = |problems| ConfigError {
         origin: origin.clone(),
@@ -118,8 +126,11 @@ pub fn load_serve(path: &Path) -> Result<(RuntimeSettings, ApiSection), ConfigEr
     if let Err(found) = api.settings() {
         problems.extend(found);
     }
+    if let Err(found) = file.console.settings() {
+        problems.extend(found);
+    }
     match runtime {
-        Ok(runtime) if problems.is_empty() => Ok((runtime, api)),
+        Ok(runtime) if problems.is_empty() => Ok((runtime, api, file.console)),
         _ => Err(fail(problems)),
     }
 }
@@ -264,6 +275,8 @@ pub struct Config {
     /// The Step Functions-compatible API beside the pipelines, when the
     /// file has an `[api]` section (checked).
     pub api: Option<ApiSection>,
+    /// The web console (`[console]`, checked).
+    pub console: crate::console::settings::ConsoleSettings,
 }
 
 /// Reads a file the configuration names, given as written and with what it
@@ -317,14 +330,21 @@ impl Config {
         if let Some(Err(found)) = file.api.as_ref().map(ApiSection::settings) {
             problems.extend(found);
         }
-        match (ingest, runtime, admin_addr) {
-            (Some(ingest), Ok(runtime), Ok(admin_addr)) if problems.is_empty() => Ok(Config {
-                origin: origin.to_string(),
-                ingest,
-                runtime,
-                admin_addr,
-                api: file.api,
-            }),
+        let console = file
+            .console
+            .settings()
+            .map_err(|found| problems.extend(found));
+        match (ingest, runtime, admin_addr, console) {
+            (Some(ingest), Ok(runtime), Ok(admin_addr), Ok(console)) if problems.is_empty() => {
+                Ok(Config {
+                    origin: origin.to_string(),
+                    ingest,
+                    runtime,
+                    admin_addr,
+                    api: file.api,
+                    console,
+                })
+            }
             _ => Err(fail(problems)),
         }
     }
@@ -554,7 +574,7 @@ dlq_topic = "dlq"
             format!("{MINIMAL}\n[runtime]\nshards = 1\n[api]\ndata_dir = \"state\"\nthreads = 3\n"),
         )
         .unwrap();
-        let (runtime, api) = load_serve(&path).unwrap();
+        let (runtime, api, _) = load_serve(&path).unwrap();
         assert_eq!(runtime.shards, Some(1));
         assert_eq!(api.data_dir, Some(dir.join("state")));
         assert_eq!(api.settings().unwrap().threads, 3);

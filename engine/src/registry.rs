@@ -41,6 +41,46 @@ pub struct StateMachine {
     /// `logging` is set: read before the lock, so that a state machine
     /// that does not log pays one relaxed load per execution.
     logging_on: AtomicBool,
+    /// The registry's observer, shared by all its state machines.
+    observer: Arc<ObserverSlot>,
+}
+
+/// Watches the executions started through a registry's state machines (the
+/// web console's journal): sees each submission [`StateMachine::submission`]
+/// builds, and may wrap its completion sink or attach a history. Called on
+/// the submitting thread (a pipeline's, an API thread): it must not block.
+pub trait Observer: Send + Sync {
+    /// One execution of `machine` is about to be submitted; `key` is its
+    /// placement key as text (a Kafka record's key), when it has one.
+    fn observe(&self, machine: &StateMachine, submission: &mut Submission, key: Option<&[u8]>);
+}
+
+/// Where a registry keeps its observer: read before the lock, so that a
+/// registry nobody observes costs one relaxed load per execution.
+#[derive(Default)]
+struct ObserverSlot {
+    on: AtomicBool,
+    observer: RwLock<Option<Arc<dyn Observer>>>,
+}
+
+impl std::fmt::Debug for ObserverSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObserverSlot")
+            .field("on", &self.on.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ObserverSlot {
+    fn get(&self) -> Option<Arc<dyn Observer>> {
+        if !self.on.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.observer
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 /// How a state machine's executions log: AWS's `loggingConfiguration`
@@ -99,10 +139,31 @@ impl StateMachine {
         input: Value,
         sink: Arc<dyn CompletionSink>,
     ) -> Submission {
+        self.keyed_submission(name, input, sink, None)
+    }
+
+    /// [`StateMachine::submission`] for an event with a key (its text, for
+    /// the registry's [`Observer`]; set the placement key on the result).
+    pub fn keyed_submission(
+        &self,
+        name: impl Into<Str>,
+        input: Value,
+        sink: Arc<dyn CompletionSink>,
+        key: Option<&[u8]>,
+    ) -> Submission {
         let mut submission = Submission::new(Arc::clone(&self.latest().plan), name, input, sink);
         submission.machine = Some(self.label);
         submission.history = self.history();
+        self.observe(&mut submission, key);
         submission
+    }
+
+    /// Shows a submission of this state machine built elsewhere (from a
+    /// private copy of its plan) to the registry's [`Observer`], if any.
+    pub fn observe(&self, submission: &mut Submission, key: Option<&[u8]>) {
+        if let Some(observer) = self.observer.get() {
+            observer.observe(self, submission, key);
+        }
     }
 
     /// The history its executions get: `None` when it does not log.
@@ -164,6 +225,7 @@ pub enum RegistryError {
 pub struct Registry {
     options: CompileOptions,
     machines: RwLock<BTreeMap<Str, Arc<StateMachine>>>,
+    observer: Arc<ObserverSlot>,
 }
 
 impl Registry {
@@ -176,7 +238,20 @@ impl Registry {
                 ..CompileOptions::default()
             },
             machines: RwLock::new(BTreeMap::new()),
+            observer: Arc::default(),
         }
+    }
+
+    /// Sets (or with `None` removes) the observer of every execution
+    /// started through its state machines, present and future.
+    pub fn set_observer(&self, observer: Option<Arc<dyn Observer>>) {
+        let on = observer.is_some();
+        *self
+            .observer
+            .observer
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = observer;
+        self.observer.on.store(on, Ordering::Relaxed);
     }
 
     /// Creates a state machine from its definition. Creating one that exists
@@ -198,6 +273,7 @@ impl Registry {
             versions: RwLock::new(vec![Arc::new(version)]),
             logging: RwLock::new(None),
             logging_on: AtomicBool::new(false),
+            observer: Arc::clone(&self.observer),
         });
         machines.insert(Str::from(name), Arc::clone(&machine));
         Ok(machine)

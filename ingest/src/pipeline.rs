@@ -841,10 +841,11 @@ impl Pipeline {
         let submission = Submission {
             key: slot.meta.key.as_deref().map(event::key_hash),
             tag: self.tag(index),
-            ..machine.submission(
+            ..machine.keyed_submission(
                 event::execution_name(topic, slot.tp.partition, slot.meta.offset),
                 input,
                 Arc::clone(&self.sink),
+                slot.meta.key.as_deref(),
             )
         };
         match io.submit(submission) {

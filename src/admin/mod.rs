@@ -75,7 +75,13 @@ pub struct AdminServer {
 impl AdminServer {
     /// Binds `addr` (port 0: any free port) and serves `sources` on a
     /// thread of its own.
-    pub fn start(addr: &str, sources: Arc<Sources>) -> anyhow::Result<AdminServer> {
+    /// `console` routes (the web console) are served beside the admin
+    /// endpoints; with them, `GET /` redirects to `/console/`.
+    pub fn start(
+        addr: &str,
+        sources: Arc<Sources>,
+        console: Router,
+    ) -> anyhow::Result<AdminServer> {
         let listener = std::net::TcpListener::bind(addr).with_context(|| {
             format!("cannot serve the admin endpoints on {addr} (set another with --admin-addr or [admin] addr)")
         })?;
@@ -89,13 +95,20 @@ impl AdminServer {
             sources,
             exposition: exposition::Exposition::default(),
         });
-        let app = Router::new()
+        let has_console = console.has_routes();
+        let mut app = Router::new()
             .route("/metrics", get(metrics))
             .route("/health", get(health))
             .route("/ready", get(ready))
             .route("/stats", get(stats))
-            .merge(crate::console::assets::routes())
-            .with_state(state);
+            .with_state(state)
+            .merge(console);
+        if has_console {
+            app = app.route(
+                "/",
+                get(|| async { axum::response::Redirect::temporary("/console/") }),
+            );
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("spate-admin".into())

@@ -67,7 +67,14 @@ pub struct ApiKey {
     /// When it stops being accepted (ISO 8601, `2027-01-31T00:00:00Z`).
     #[serde(default)]
     pub expires: Option<String>,
+    /// What it may do in the web console: `read`, `start`, `admin`
+    /// (default: everything).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
 }
+
+/// The scopes a key may carry.
+pub const SCOPES: [&str; 3] = ["read", "start", "admin"];
 
 /// A validated authentication mode.
 #[derive(Debug, Clone, Default)]
@@ -77,8 +84,8 @@ pub enum Auth {
     None,
     /// AWS Signature Version 4, by access key id.
     SigV4(Vec<AccessKey>),
-    /// `x-api-key`, with expiry.
-    ApiKey(Vec<(String, Option<Timestamp>)>),
+    /// `x-api-key`, with expiry and console scopes.
+    ApiKey(Vec<(String, Option<Timestamp>, Option<Vec<String>>)>),
     /// OIDC bearer tokens.
     Jwt(Box<JwtVerifier>),
 }
@@ -161,7 +168,19 @@ impl AuthSection {
                             "an API key needs at least 16 characters",
                         ));
                     }
-                    keys.push((k.key.clone(), expires.and_then(Result::ok)));
+                    for scope in k.scopes.iter().flatten() {
+                        if !SCOPES.contains(&scope.as_str()) {
+                            problems.push(Problem::field(
+                                format!("api.auth.api_keys[{i}].scopes"),
+                                format!("'{scope}' is not one of read, start, admin"),
+                            ));
+                        }
+                    }
+                    keys.push((
+                        k.key.clone(),
+                        expires.and_then(Result::ok),
+                        k.scopes.clone(),
+                    ));
                 }
                 Auth::ApiKey(keys)
             }
@@ -224,6 +243,17 @@ impl Auth {
         }
     }
 
+    /// The console scopes of API key `given` (`None`: every scope).
+    pub fn key_scopes(&self, given: &str) -> Option<&[String]> {
+        match self {
+            Auth::ApiKey(keys) => keys
+                .iter()
+                .find(|(k, _, _)| constant_time_eq(k.as_bytes(), given.as_bytes()))
+                .and_then(|(_, _, scopes)| scopes.as_deref()),
+            _ => None,
+        }
+    }
+
     /// Checks one request's credentials.
     pub fn check(
         &self,
@@ -244,9 +274,9 @@ impl Auth {
                             "Missing Authentication Token: the x-api-key header is missing",
                         )
                     })?;
-                let (_, expires) = keys
+                let (_, expires, _) = keys
                     .iter()
-                    .find(|(k, _)| constant_time_eq(k.as_bytes(), given.as_bytes()))
+                    .find(|(k, _, _)| constant_time_eq(k.as_bytes(), given.as_bytes()))
                     .ok_or_else(|| {
                         unrecognized("The API key included in the request is invalid.")
                     })?;

@@ -23,12 +23,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct StartInput {
-    state_machine_arn: String,
-    name: Option<String>,
-    input: Option<String>,
-    trace_header: Option<String>,
-    included_data: Option<String>,
+pub(super) struct StartInput {
+    pub(super) state_machine_arn: String,
+    pub(super) name: Option<String>,
+    pub(super) input: Option<String>,
+    pub(super) trace_header: Option<String>,
+    pub(super) included_data: Option<String>,
 }
 
 /// A start request checked: the state machine, the execution's name and
@@ -121,10 +121,25 @@ impl Api {
 }
 
 pub(super) fn start(api: &Api, body: &[u8]) -> ApiResult<Response> {
-    let start = check_start(api, parse(body)?)?;
+    let (stored, started) = start_recorded(api, parse(body)?, false)?;
+    Ok(reply(&json!({
+        "executionArn": stored.arn,
+        "startDate": epoch_seconds(started),
+    })))
+}
+
+/// Starts an execution kept in the store (with its history when its state
+/// machine logs `ALL`, or always with `always_record`); tells the API's
+/// observer. Returns the record and its start date.
+pub(super) fn start_recorded(
+    api: &Api,
+    input: StartInput,
+    always_record: bool,
+) -> ApiResult<(Arc<ExecutionRecord>, spate_engine::time::Timestamp)> {
+    let start = check_start(api, input)?;
     let record = &start.resolved.entry.record;
     let arn = api.arns.execution(&record.name, &start.name);
-    let history = (record.logging.level == "ALL").then(|| {
+    let history = (always_record || record.logging.level == "ALL").then(|| {
         let log = start.resolved.entry.machine.history().map(|h| h.sink);
         Arc::new(RecordedHistory::logged_to(log))
     });
@@ -154,11 +169,17 @@ pub(super) fn start(api: &Api, body: &[u8]) -> ApiResult<Response> {
         stop_reason: Mutex::new(None),
     })?;
     let sink_record = Arc::clone(&stored);
-    let sink: Arc<dyn CompletionSink> = Arc::new(move |c: Completion| sink_record.complete(&c));
+    let observer = api.observer.get().cloned();
+    let sink: Arc<dyn CompletionSink> = Arc::new(move |c: Completion| {
+        sink_record.complete(&c);
+        if let Some(observer) = &observer {
+            observer.finished(&sink_record);
+        }
+    });
     let submitted = api.submission(&start, sink).and_then(|mut submission| {
         submission.history = history.map(|h| History {
             sink: h,
-            include_data: record.logging.include_execution_data,
+            include_data: always_record || record.logging.include_execution_data,
             level: LogLevel::All,
         });
         api.runtime.submit(submission).map_err(submit_error)
@@ -166,10 +187,10 @@ pub(super) fn start(api: &Api, body: &[u8]) -> ApiResult<Response> {
     match submitted {
         Ok(id) => {
             let _ = stored.id.set(id);
-            Ok(reply(&json!({
-                "executionArn": arn,
-                "startDate": epoch_seconds(started),
-            })))
+            if let Some(observer) = api.observer.get() {
+                observer.started(&stored, always_record);
+            }
+            Ok((stored, started))
         }
         Err(e) => {
             api.store.remove(&arn);

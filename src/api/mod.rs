@@ -17,13 +17,15 @@
 //! * `persist`: the data directory;
 //! * `settings`: the `[api]` configuration section.
 //!
-//! [`serve`] starts the server on its own threads, over a registry and a
-//! runtime the caller owns (`spate serve`, or `spate run` with `[api]`).
+//! [`build`] makes the API's state over a registry and a runtime the caller
+//! owns, and [`listen`] serves it on threads of its own (`spate serve`, or
+//! `spate run` with `[api]`).
 
 mod activities;
 mod activity_tasks;
 mod arn;
 mod auth;
+pub(crate) mod bridge;
 mod callbacks;
 mod catalog;
 mod errors;
@@ -70,6 +72,8 @@ pub struct Api {
     /// The runtime's task handlers (mocked test cases fall back to them).
     resources: Resources,
     mocks: Option<mocks::MockConfig>,
+    /// Told of every execution the store keeps (the console's journal).
+    observer: std::sync::OnceLock<Arc<dyn bridge::ExecutionObserver>>,
 }
 
 /// What the API runs on, owned by its caller.
@@ -270,23 +274,16 @@ impl Drop for ApiServer {
     }
 }
 
-/// Starts the API on `settings.addr` over `registry` and `runtime`,
-/// restoring the state machines and activities of the data directory.
-/// Refuses an address other than loopback unless authentication is
-/// configured.
-pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServer> {
+/// The API's state without a listener (the console of `spate run` without
+/// `[api]` starts executions through it), restoring the state machines and
+/// activities of the data directory.
+pub fn build(settings: &ApiSettings, backend: Backend) -> anyhow::Result<Arc<Api>> {
     let Backend {
         registry,
         runtime,
         activities: board,
         resources,
     } = backend;
-    if !settings.addr.ip().is_loopback() && !settings.auth.is_configured() {
-        anyhow::bail!(
-            "refusing to listen on {}: without authentication ([api.auth] mode = \"sigv4\", \"api_key\" or \"jwt\") the API only listens on a loopback address (127.0.0.1 or ::1)",
-            settings.addr
-        );
-    }
     let dir = settings
         .data_dir
         .as_deref()
@@ -302,7 +299,7 @@ pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServ
             mocks::MockConfig::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
         })
         .transpose()?;
-    let api = Arc::new(Api {
+    Ok(Arc::new(Api {
         auth: settings.auth.clone(),
         arns: Arns::new(&settings.region, &settings.account),
         region: settings.region.clone(),
@@ -313,7 +310,20 @@ pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServ
         runtime,
         resources,
         mocks,
-    });
+        observer: std::sync::OnceLock::new(),
+    }))
+}
+
+/// Serves `api` on `settings.addr`, with `extra` routes (the console)
+/// beside the API's. Refuses an address other than loopback unless
+/// authentication is configured.
+pub fn listen(settings: &ApiSettings, api: Arc<Api>, extra: Router) -> anyhow::Result<ApiServer> {
+    if !settings.addr.ip().is_loopback() && !settings.auth.is_configured() {
+        anyhow::bail!(
+            "refusing to listen on {}: without authentication ([api.auth] mode = \"sigv4\", \"api_key\" or \"jwt\") the API only listens on a loopback address (127.0.0.1 or ::1)",
+            settings.addr
+        );
+    }
     let listener = std::net::TcpListener::bind(settings.addr)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;
     listener.set_nonblocking(true)?;
@@ -332,8 +342,8 @@ pub fn serve(settings: &ApiSettings, backend: Backend) -> anyhow::Result<ApiServ
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let done = threads.block_on(async {
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let server =
-            axum::serve(listener, router(Arc::clone(&api))).with_graceful_shutdown(async {
+        let server = axum::serve(listener, router(Arc::clone(&api)).merge(extra))
+            .with_graceful_shutdown(async {
                 let _ = stopped.await;
             });
         Ok::<_, std::io::Error>(tokio::spawn(async move {

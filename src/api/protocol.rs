@@ -50,7 +50,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for lookups by name.
-    const ALL: [Action; 27] = [
+    pub const ALL: [Action; 27] = [
         Action::CreateStateMachine,
         Action::DescribeStateMachine,
         Action::ListStateMachines,

@@ -115,6 +115,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             "metrics for Prometheus at http://{0}/metrics (also /stats, /ready, /health)",
             admin.addr()
         );
+        if session.console.is_some() {
+            println!(
+                "web console at http://{0}/console/ (GraphQL at http://{0}/graphql)",
+                admin.addr()
+            );
+        }
     }
     println!(
         "{:>5}  {:>9}  {:>9}  {:>9}  {:>8}  {:>8}  {:>8}  {:>8}  {:>6}",

@@ -11,6 +11,8 @@ use crate::admin::window::Windows;
 use crate::admin::{AdminServer, PipelineView, Sources};
 use crate::api;
 use crate::config::{Config, admin_addr};
+use crate::console::schema::types::Pipeline as ConsolePipeline;
+use crate::console::{Console, Pipelines};
 use anyhow::{Context, anyhow};
 use clap::Args;
 use spate_engine::runtime::Runtime;
@@ -67,6 +69,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             "admin endpoints at http://{0}/metrics, /health, /ready, /stats",
             admin.addr()
         );
+        if session.console.is_some() {
+            log::info!(
+                "web console at http://{0}/console/ (GraphQL at http://{0}/graphql)",
+                admin.addr()
+            );
+        }
     }
     let interval = Duration::from_secs(args.status_interval_secs);
     let mut next = Instant::now() + interval;
@@ -93,6 +101,8 @@ pub(super) struct Session {
     pub(super) admin: Option<AdminServer>,
     /// The Step Functions-compatible API, when `[api]` is configured.
     api: Option<api::ApiServer>,
+    /// The web console, on the admin server (and the API's).
+    pub(super) console: Option<Arc<Console>>,
     /// Throughput and latency windows of the pipelines.
     windows: Arc<Windows>,
     runtime: Arc<Runtime>,
@@ -170,9 +180,12 @@ impl Session {
                 })
             })
             .transpose()?;
-        let activities = api
-            .as_ref()
-            .map(|settings| api::ActivityBoard::new(&settings.region, &settings.account));
+        // The console starts executions through the API's state, served
+        // or not: its activity board is installed all the same.
+        let console_on = config.console.enabled && config.admin_addr.is_some();
+        let api_settings = api.clone().unwrap_or_default();
+        let activities = (api.is_some() || console_on)
+            .then(|| api::ActivityBoard::new(&api_settings.region, &api_settings.account));
         if let Some(board) = &activities {
             board.install(&mut resources);
         }
@@ -264,10 +277,12 @@ impl Session {
                 );
             }
         }
-        let api = match (api, activities) {
-            (Some(settings), Some(activities)) => {
-                let server = api::serve(
-                    &settings,
+        let windows = Windows::start(pipelines.iter().map(|p| Arc::clone(&p.stats)).collect())
+            .context("cannot start the statistics thread")?;
+        let api_state = activities
+            .map(|activities| {
+                api::build(
+                    &api_settings,
                     api::Backend {
                         registry: Arc::clone(&ingest.registry),
                         runtime: runtime.handle(),
@@ -275,7 +290,40 @@ impl Session {
                         resources: api_resources,
                     },
                 )
-                .context("cannot start the Step Functions API")?;
+                .context("cannot start the Step Functions API")
+            })
+            .transpose()?;
+        let console = match &api_state {
+            Some(state) if console_on => Some(Console::start(
+                Arc::clone(state),
+                &ingest.registry,
+                runtime.handle(),
+                &config.console,
+                (&api_settings.region, &api_settings.account),
+                Some(Pipelines {
+                    list: ingest
+                        .pipelines
+                        .iter()
+                        .map(|p| ConsolePipeline {
+                            name: p.name.clone(),
+                            topics: p.source_topics.clone(),
+                            state_machine: p
+                                .state_machine
+                                .as_ref()
+                                .map(|m| m.name().to_string())
+                                .unwrap_or_default(),
+                        })
+                        .collect(),
+                    windows: Arc::clone(&windows),
+                }),
+            )),
+            _ => None,
+        };
+        let api = match (api, api_state) {
+            (Some(settings), Some(state)) => {
+                let routes = console.as_ref().map(Console::routes).unwrap_or_default();
+                let server = api::listen(&settings, state, routes)
+                    .context("cannot start the Step Functions API")?;
                 log::info!(
                     "Step Functions API at http://{} (the pipelines' state machines are in its registry)",
                     server.addr()
@@ -284,8 +332,6 @@ impl Session {
             }
             _ => None,
         };
-        let windows = Windows::start(pipelines.iter().map(|p| Arc::clone(&p.stats)).collect())
-            .context("cannot start the statistics thread")?;
         let admin = match config.admin_addr {
             Some(addr) => {
                 let sources = Sources {
@@ -303,7 +349,12 @@ impl Session {
                     windows: Arc::clone(&windows),
                     started: Instant::now(),
                 };
-                Some(AdminServer::start(&addr.to_string(), Arc::new(sources))?)
+                let routes = console.as_ref().map(Console::routes).unwrap_or_default();
+                Some(AdminServer::start(
+                    &addr.to_string(),
+                    Arc::new(sources),
+                    routes,
+                )?)
             }
             None => None,
         };
@@ -313,6 +364,7 @@ impl Session {
             generators,
             admin,
             api,
+            console,
             windows,
             runtime,
             shutdown,
@@ -378,6 +430,15 @@ impl Session {
         if let Some(api) = self.api {
             api.shutdown(Duration::from_secs(1));
         }
+        if let Some(console) = &self.console
+            && console.dropped() > 0
+        {
+            log::warn!(
+                "console journal: {} execution summaries dropped (its queue was full; [console] queue_size)",
+                console.dropped()
+            );
+        }
+        drop(self.console);
         if let Ok(runtime) = Arc::try_unwrap(self.runtime) {
             runtime.shutdown(Duration::ZERO);
         }

@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::config;
+use crate::console::Console;
 use clap::Args;
 use spate_engine::registry::Registry;
 use std::path::PathBuf;
@@ -30,10 +31,13 @@ pub struct ServeArgs {
 
 /// Runs the subcommand.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let (runtime_settings, mut section) = match &args.config {
+    let (runtime_settings, mut section, console_section) = match &args.config {
         Some(path) => config::load_serve(path)?,
         None => Default::default(),
     };
+    let console_settings = console_section
+        .settings()
+        .map_err(|problems| anyhow::anyhow!("{}", problems[0]))?;
     if args.addr.is_some() {
         section.addr = args.addr;
     }
@@ -62,13 +66,37 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = runtime_settings.start(0, 100_000, resources.clone())?;
     let registry = std::sync::Arc::new(Registry::new(&settings.region, &settings.account));
     let backend = api::Backend {
-        registry,
+        registry: std::sync::Arc::clone(&registry),
         runtime: runtime.handle(),
         activities: board,
         resources,
     };
-    let server = api::serve(&settings, backend)?;
-    println!("spate serve: listening on http://{}", server.addr());
+    let api = api::build(&settings, backend)?;
+    let console = console_settings.enabled.then(|| {
+        Console::start(
+            std::sync::Arc::clone(&api),
+            &registry,
+            runtime.handle(),
+            &console_settings,
+            (&settings.region, &settings.account),
+            None,
+        )
+    });
+    let routes = console.as_ref().map(Console::routes).unwrap_or_default();
+    let server = api::listen(&settings, api, routes)?;
+    // Written once, and a closed standard output does not stop the server
+    // (a caller may read the address and close its end).
+    let mut banner = format!("spate serve: listening on http://{}\n", server.addr());
+    if console.is_some() {
+        banner.push_str(&format!(
+            "spate serve: console at http://{0}/console/ (GraphQL at http://{0}/graphql)\n",
+            server.addr()
+        ));
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = std::io::Write::write_all(&mut stdout, banner.as_bytes());
+    let _ = std::io::Write::flush(&mut stdout);
+    drop(stdout);
     wait_for_interrupt()?;
     eprintln!("spate serve: stopping");
     server.shutdown(Duration::from_secs(5));

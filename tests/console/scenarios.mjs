@@ -136,7 +136,8 @@ export function scenarios(base) {
       await node(page, 'Enrich').click();
       const form = page.locator('form.test-state-form');
       assert.equal(await form.locator('select[name=state]').inputValue(), 'Enrich');
-      await form.locator('textarea[name=test-input]').fill(IOT_INPUT);
+      // Enrich reads the severity an earlier state sets.
+      await form.locator('textarea[name=test-input]').fill(JSON.stringify({ ...JSON.parse(IOT_INPUT), severity: 'warning' }, null, 2));
       await form.locator('button[type=submit]').click();
       await page.locator('.test-state-result .test-status', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 15000 });
       const result = await page.locator('.test-state-result').textContent();
@@ -149,7 +150,7 @@ export function scenarios(base) {
       await at.waitFor({ timeout: 15000 });
       const first = await at.textContent();
       await page.waitForFunction((t) => document.querySelector('.live-panel .metric-at')?.textContent !== t, first, { timeout: 5000 });
-      assert.equal(await page.locator('tr[data-pipeline="iot"]').count(), 1, 'the demo pipeline has its row');
+      assert.equal(await page.locator('.live-panel').first().locator('tr[data-pipeline="iot"]').count(), 1, 'the demo pipeline has its row');
       assert.ok(Number(await page.locator('.metric-started .metric-value').first().textContent()) > 0, 'executions start every second');
       await page.locator('.live-tail tr.tail-row').first().waitFor({ timeout: 15000 });
     }],

@@ -1,120 +1,159 @@
-//! The web console: the unit tests of its graph layout and page helpers
-//! (Node's test runner, `tests/console/*.test.mjs`),
-//! and its page in headless Chromium driven by Playwright
-//! (`tests/console/run.mjs`) against a running `spate demo`: the page and
-//! its files come from the demo's admin server. The scenarios run once
-//! with canned GraphQL answers (`tests/console/fake-graphql.mjs`), which
-//! also cover the 40-state graph, TestState, the live view, the search and
-//! the login. Screenshots are kept under `target/console-screenshots/`.
-//!
-//! Needs Node.js, Debian's `chromium` and playwright-core, which
-//! `scripts/browser.sh` installs (its folder in `SPATE_BROWSER`). Without
-//! them these tests say so and pass, unless `SPATE_BROWSER_REQUIRED=1`
-//! (scripts/test.sh sets it) makes them fail.
+//! The web console's GraphQL API driven by a client nobody here wrote:
+//! `gql` from PyPI (HTTP through requests, subscriptions through websockets
+//! with the `graphql-transport-ws` protocol), in the virtual environment
+//! `scripts/graphql-clients.sh` makes (`target/graphql-clients`, or
+//! `SPATE_GRAPHQL_CLIENTS`). Each test starts its own `spate serve` or
+//! `spate demo` and runs `tests/console/test_graphql.py` against it.
+//! Without the environment the tests say so and pass, unless
+//! `SPATE_GRAPHQL_CLIENTS_REQUIRED=1` (set by `scripts/test.sh`) makes them
+//! fail.
 
-use crate::admin::start;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Says why a tool is missing and returns None, or panics when required.
-fn missing(why: &str) -> Option<PathBuf> {
-    if std::env::var_os("SPATE_BROWSER_REQUIRED").is_some_and(|v| v == "1") {
-        panic!("SPATE_BROWSER_REQUIRED=1 but {why}");
+/// The virtual environment's folder, or `None` (after saying why).
+fn clients() -> Option<PathBuf> {
+    let dir = std::env::var_os("SPATE_GRAPHQL_CLIENTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/graphql-clients"));
+    if dir.join("bin/python").exists() {
+        return Some(dir);
+    }
+    if std::env::var_os("SPATE_GRAPHQL_CLIENTS_REQUIRED").is_some_and(|v| v == "1") {
+        panic!(
+            "SPATE_GRAPHQL_CLIENTS_REQUIRED=1 but there is no gql environment at {}",
+            dir.display()
+        );
     }
     eprintln!(
-        "skipping: {why} (run `scripts/browser.sh` and set SPATE_BROWSER to the folder it prints, or run scripts/test.sh)"
+        "skipping: no gql environment at {} (make it with scripts/graphql-clients.sh)",
+        dir.display()
     );
     None
 }
 
-/// Whether `node` runs.
-fn node_present() -> bool {
-    Command::new("node")
-        .arg("--version")
+/// A `spate` process, killed when dropped, with the URL it printed.
+struct Running {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `spate args` and waits for a line of its output holding
+/// `marker` followed by a URL.
+fn start(args: &[&std::ffi::OsStr], marker: &'static str) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spate starts");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().expect("stderr")),
+    ] {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if let Some(at) = line.find(marker) {
+                    let rest = &line[at + marker.len()..];
+                    let url: String = rest
+                        .trim_start()
+                        .chars()
+                        .take_while(|c| !c.is_whitespace())
+                        .collect();
+                    let _ = sender.send(url);
+                }
+            }
+        });
+    }
+    let url = receiver
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("spate printed no line with {marker:?}"));
+    Running { child, url }
+}
+
+/// Runs the script in `mode` against `url`; panics with its output unless
+/// it succeeds.
+fn run_script(clients: &Path, mode: &str, url: &str) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/console/test_graphql.py");
+    let output = Command::new(clients.join("bin/python"))
+        .arg(&script)
+        .args([mode, url.trim_end_matches('/')])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
-        .is_ok_and(|o| o.status.success())
-        || missing("node is not on PATH").is_some()
-}
-
-/// The node_modules folder holding playwright-core, with Chromium present.
-fn browser() -> Option<PathBuf> {
-    if !node_present() {
-        return None;
-    }
-    let Some(dir) = std::env::var_os("SPATE_BROWSER") else {
-        return missing("SPATE_BROWSER is not set");
-    };
-    let modules = PathBuf::from(dir).join("node_modules");
-    if !modules.join("playwright-core").is_dir() {
-        return missing(&format!("{} holds no playwright-core", modules.display()));
-    }
-    let chromium = std::env::var("SPATE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        return missing(&format!("{chromium} is missing"));
-    }
-    Some(modules)
-}
-
-fn assert_success(what: &str, out: &Output) {
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "test_graphql.py {mode} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
     );
-    println!("{text}");
-    assert!(out.status.success(), "{what} failed:\n{text}");
+}
+
+fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+    args.iter().map(Into::into).collect()
 }
 
 #[test]
-fn the_layout_and_page_helpers_pass_their_unit_tests() {
-    if !node_present() {
-        return;
-    }
-    let out = Command::new("node")
-        .args(["--test", "tests/console/"])
-        .current_dir(repo())
-        .output()
-        .expect("node runs");
-    assert_success("node --test tests/console/", &out);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("# fail 0"));
-}
-
-/// Runs the browser scenarios against `addr`; `extra` are run.mjs flags.
-fn scenarios(modules: &Path, addr: &str, shots: &str, extra: &[&str]) -> Output {
-    let shots = repo().join("target/console-screenshots").join(shots);
-    Command::new("node")
-        .arg("tests/console/run.mjs")
-        .args(["--base", &format!("http://{addr}")])
-        .arg("--shots")
-        .arg(&shots)
-        .args(extra)
-        .env("NODE_PATH", modules)
-        .current_dir(repo())
-        .output()
-        .expect("node runs")
+fn graphql_queries_mutations_and_subscriptions_on_serve() {
+    let Some(clients) = clients() else { return };
+    let args = os(&["serve", "--addr", "127.0.0.1:0"]);
+    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let server = start(&refs, "listening on");
+    run_script(&clients, "serve", &server.url);
 }
 
 #[test]
-fn the_console_page_works_in_chromium_with_canned_graphql() {
-    let Some(modules) = browser() else {
-        return;
-    };
-    let demo = start(&[
+fn graphql_refuses_missing_credentials_and_low_scopes() {
+    let Some(clients) = clients() else { return };
+    let dir = std::env::temp_dir().join(format!("spate-console-auth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let config = dir.join("serve.toml");
+    std::fs::write(
+        &config,
+        "[api]\n[api.auth]\nmode = \"api_key\"\n\
+         [[api.auth.api_keys]]\nkey = \"read-key-0123456789\"\nscopes = [\"read\"]\n\
+         [[api.auth.api_keys]]\nkey = \"start-key-0123456789\"\nscopes = [\"start\"]\n\
+         [[api.auth.api_keys]]\nkey = \"admin-key-0123456789\"\n",
+    )
+    .expect("config written");
+    let mut args = os(&["serve", "--addr", "127.0.0.1:0", "--config"]);
+    args.push(config.into_os_string());
+    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let server = start(&refs, "listening on");
+    run_script(&clients, "auth", &server.url);
+}
+
+#[test]
+fn graphql_on_the_demo_lists_pipeline_executions_and_starts_without_api() {
+    let Some(clients) = clients() else { return };
+    let args = os(&[
         "demo",
         "--duration",
-        "300",
+        "60",
         "--rate",
-        "20",
+        "200",
         "--admin-addr",
         "127.0.0.1:0",
     ]);
-    let out = scenarios(&modules, &demo.addr, "canned", &["--fake"]);
-    assert_success("the console scenarios with canned GraphQL", &out);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("8 passed, 0 failed"), "{stdout}");
-    assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
+    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let demo = start(&refs, "web console at");
+    let url = demo
+        .url
+        .strip_suffix("/console/")
+        .expect("the console's page URL")
+        .to_string();
+    run_script(&clients, "demo", &url);
 }
