@@ -9,6 +9,7 @@ mod console;
 mod console_page;
 mod exec;
 mod exec_log;
+mod hostile_depth;
 mod hostile_input;
 mod hostile_jsonata;
 mod jsonata_suite;
