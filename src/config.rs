@@ -32,8 +32,7 @@ pub mod defaults {
         spate_engine::runtime::DEFAULT_MAX_FIBERS_PER_EXECUTION as u64;
 
     /// `runtime.max_bytes_per_execution`: 256 MiB.
-    pub const MAX_BYTES_PER_EXECUTION: u64 =
-        spate_engine::runtime::DEFAULT_MAX_BYTES_PER_EXECUTION as u64;
+    pub const MAX_BYTES_PER_EXECUTION: u64 = spate_engine::runtime::DEFAULT_MAX_BYTES_PER_EXECUTION;
 
     pub(super) fn io_threads() -> u64 {
         IO_THREADS
@@ -63,9 +62,9 @@ pub mod ranges {
     /// `runtime.max_fibers_per_execution`.
     pub const MAX_FIBERS_PER_EXECUTION: RangeInclusive<u64> = 1..=10_000_000;
     /// `runtime.max_bytes_per_execution`: from AWS's payload limit (256 KiB)
-    /// to 2 GiB (the runtime counts in 32 bits).
+    /// to 1 TiB.
     pub const MAX_BYTES_PER_EXECUTION: RangeInclusive<u64> =
-        spate_engine::limits::PAYLOAD_BYTES as u64..=1 << 31;
+        spate_engine::limits::PAYLOAD_BYTES as u64..=1 << 40;
 }
 
 /// The file as written.
@@ -230,7 +229,7 @@ pub struct RuntimeSettings {
     /// Most live fibers of one execution.
     pub max_fibers_per_execution: u32,
     /// Most bytes held by one execution's fan-outs.
-    pub max_bytes_per_execution: u32,
+    pub max_bytes_per_execution: u64,
     /// Task configuration file, resolved against the configuration's folder.
     pub task_config: Option<PathBuf>,
 }
@@ -242,7 +241,7 @@ impl Default for RuntimeSettings {
             io_threads: defaults::IO_THREADS as usize,
             max_duration: Duration::from_millis(defaults::MAX_DURATION_MS),
             max_fibers_per_execution: defaults::MAX_FIBERS_PER_EXECUTION as u32,
-            max_bytes_per_execution: defaults::MAX_BYTES_PER_EXECUTION as u32,
+            max_bytes_per_execution: defaults::MAX_BYTES_PER_EXECUTION,
             task_config: None,
         }
     }
@@ -428,7 +427,7 @@ fn runtime_settings(
         io_threads: io_threads as usize,
         max_duration: Duration::from_millis(max_duration_ms),
         max_fibers_per_execution: max_fibers_per_execution as u32,
-        max_bytes_per_execution: max_bytes_per_execution as u32,
+        max_bytes_per_execution,
         task_config,
     })
 }

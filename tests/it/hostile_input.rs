@@ -281,7 +281,7 @@ fn run_check_refuses_numbers_out_of_range_naming_the_key() {
         &out,
         2,
         &format!(
-            "{file}: runtime.max_bytes_per_execution: 1000 is out of range 262144..=2147483648"
+            "{file}: runtime.max_bytes_per_execution: 1000 is out of range 262144..=1099511627776"
         ),
     );
     // Without --check, the same file stops before anything is started.

@@ -6,6 +6,7 @@ mod bench;
 mod common;
 mod conformance;
 mod console;
+mod console_page;
 mod exec;
 mod exec_log;
 mod hostile_depth;

@@ -214,7 +214,7 @@ pub const DEFAULT_MAX_FIBERS_PER_EXECUTION: u32 = 100_000;
 /// The default of [`RuntimeConfig::max_bytes_per_execution`]: 256 MiB, a
 /// thousand payloads at AWS's limit, far above what a Map or Parallel whose
 /// result fits that limit ever holds.
-pub const DEFAULT_MAX_BYTES_PER_EXECUTION: u32 = 256 << 20;
+pub const DEFAULT_MAX_BYTES_PER_EXECUTION: u64 = 256 << 20;
 
 /// The stack of a shard thread. Expressions recurse once per level of their
 /// syntax tree (the JSONata parser bounds it), and an unoptimised build
@@ -245,8 +245,8 @@ pub struct RuntimeConfig {
     /// Parallel branches may hold at once: the inputs of those alive plus
     /// the results their Maps and Parallels have collected so far. An
     /// execution over it fails with `States.Runtime`; its neighbours are
-    /// unaffected. Counted in 32 bits: at most 2 GiB.
-    pub max_bytes_per_execution: u32,
+    /// unaffected.
+    pub max_bytes_per_execution: u64,
     /// Whether the shards count executions, states and tasks for
     /// [`Runtime::metrics`] (the counters are per shard and cost a few
     /// plain stores per state).
@@ -293,7 +293,7 @@ pub(crate) struct Shared {
     pub(crate) max_in_flight: usize,
     pub(crate) max_duration: Duration,
     pub(crate) max_fibers: u32,
-    pub(crate) max_bytes: u32,
+    pub(crate) max_bytes: u64,
     /// Per shard: executions placed on it so far, for ids (`seq * shards +
     /// shard`, unique without a counter every submitter shares).
     pub(crate) placed: Vec<CacheLine<AtomicU64>>,
@@ -342,7 +342,7 @@ impl Runtime {
             max_in_flight: config.max_in_flight.max(1),
             max_duration: config.max_duration,
             max_fibers: config.max_fibers_per_execution.max(1),
-            max_bytes: config.max_bytes_per_execution.min(1 << 31),
+            max_bytes: config.max_bytes_per_execution,
             placed: (0..shards).map(|_| CacheLine::default()).collect(),
             round_robin: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),

@@ -149,12 +149,14 @@ struct Core {
     first_event: u32,
     next_event: u32,
     retry_count: u32,
+    /// The size of its input (at most `u32::MAX` counted), counted in its
+    /// execution's held bytes while it lives (0 for the top level, whose
+    /// input the execution owns). Beside the other `u32`s, so a parked
+    /// fiber does not grow.
+    held: u32,
     attempts: Vec<u32>,
     /// States entered plus retries, this fiber's and its finished children's.
     transitions: u32,
-    /// The size of its input, counted in its execution's held bytes while
-    /// it lives (0 for the top level, whose input the execution owns).
-    held: u32,
     /// The workflow variables this fiber sees and assigns.
     vars: Variables,
     /// The token of the running `.waitForTaskToken` task attempt (boxed:
@@ -190,9 +192,8 @@ impl Fiber {
         );
         core.vars = Variables::child_of(self.core.fork_vars.clone());
         self.exec.fiber_started();
-        // saturates: a child's input is far below 4 GiB
         core.held = u32::try_from(size::json_size(&start.input)).unwrap_or(u32::MAX);
-        self.exec.hold(core.held);
+        self.exec.hold(u64::from(core.held));
         Fiber {
             exec: Arc::clone(&self.exec),
             core,
@@ -365,7 +366,7 @@ impl Drop for Fiber {
     fn drop(&mut self) {
         if self.core.role != Role::Top {
             self.exec.fiber_ended();
-            self.exec.release(self.core.held);
+            self.exec.release(u64::from(self.core.held));
         }
     }
 }
@@ -383,9 +384,9 @@ impl Core {
             first_event,
             next_event: first_event,
             retry_count: 0,
+            held: 0,
             attempts: Vec::new(),
             transitions: 0,
-            held: 0,
             vars: Variables::new(),
             task_token: None,
             fork_vars: None,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// bytes until dropped (decided, cancelled, or its execution ended).
 pub(super) struct Collected {
     exec: Arc<ExecutionInfo>,
-    bytes: u32,
+    bytes: u64,
 }
 
 impl Collected {
@@ -25,9 +25,8 @@ impl Collected {
 
     /// Counts a child's result.
     pub(super) fn add(&mut self, result: &Value) {
-        // saturates: the budget is at most 2 GiB, and checked between children
-        let bytes = u32::try_from(size::json_size(result)).unwrap_or(u32::MAX);
-        self.bytes = self.bytes.saturating_add(bytes);
+        let bytes = size::json_size(result) as u64;
+        self.bytes += bytes;
         self.exec.hold(bytes);
     }
 }
@@ -42,7 +41,7 @@ impl Drop for Collected {
 pub(super) fn over_budget(
     exec: &ExecutionInfo,
     max_fibers: u32,
-    max_bytes: u32,
+    max_bytes: u64,
 ) -> Option<StatesError> {
     if exec.live_fibers() >= max_fibers {
         return Some(StatesError::runtime(format!(

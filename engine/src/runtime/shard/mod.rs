@@ -824,10 +824,9 @@ mod size_tests {
     /// the last additions are the task token (a box pointer per fiber) and,
     /// per execution, its history subscriber, its own task handlers and its
     /// per-resource invocation counts (a pointer each), its live fiber
-    /// count, its host id and its deadline for JSONata, and the bytes its
-    /// fan-outs hold (`max_bytes_per_execution`, 8 bytes with alignment);
-    /// per fiber, when its last task attempt started (for the task latency
-    /// metric) and its input's size (in padding: no bigger).
+    /// count, its host id, its deadline for JSONata and its held bytes (for
+    /// `max_bytes_per_execution`); per fiber, when its last task attempt
+    /// started (for the task latency metric) and its input's size.
     #[test]
     fn parked_execution_stays_small() {
         assert!(
