@@ -29,9 +29,17 @@ pub struct AuthSection {
     /// For `api_key`: the accepted keys.
     #[serde(default)]
     pub api_keys: Vec<ApiKey>,
-    /// For `jwt`: the issuer's keys, a JWKS file.
+    /// For `jwt`: the issuer's keys, a JWKS file (or `jwks_url`).
     #[serde(default)]
     pub jwks_file: Option<std::path::PathBuf>,
+    /// For `jwt`: the issuer's keys, fetched from this `http`/`https` URL
+    /// (or `jwks_file`).
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    /// For `jwt` with `jwks_url`: how often the keys are fetched again,
+    /// in seconds (default 300, from 1 to 86,400).
+    #[serde(default)]
+    pub jwks_refresh_seconds: Option<u64>,
     /// For `jwt`: the `iss` tokens must have.
     #[serde(default)]
     pub issuer: Option<String>,
@@ -83,6 +91,46 @@ pub enum Auth {
 }
 
 impl AuthSection {
+    /// The `jwt` verifier of `jwks_file` or `jwks_url` (exactly one).
+    fn jwt_keys(
+        &self,
+        issuer: &str,
+        audience: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<JwtVerifier> {
+        let refresh = self.jwks_refresh_seconds.unwrap_or(300);
+        if !(1..=86_400).contains(&refresh) {
+            problems.push(Problem::field(
+                "api.auth.jwks_refresh_seconds",
+                format!("{refresh} is out of range (1 to 86400)"),
+            ));
+        }
+        let verifier = match (&self.jwks_file, &self.jwks_url) {
+            (None, None) => Err((
+                "api.auth.jwks_file",
+                "jwt needs the issuer's keys: jwks_file or jwks_url".to_string(),
+            )),
+            (Some(_), Some(_)) => Err((
+                "api.auth.jwks_url",
+                "give jwks_file or jwks_url, not both".to_string(),
+            )),
+            (Some(path), None) => std::fs::read_to_string(path)
+                .map_err(|e| format!("{}: {e}", path.display()))
+                .and_then(|text| JwtVerifier::new(&text, issuer, audience))
+                .map_err(|e| ("api.auth.jwks_file", e)),
+            (None, Some(url)) => JwtVerifier::from_url(
+                url,
+                std::time::Duration::from_secs(refresh),
+                issuer,
+                audience,
+            )
+            .map_err(|e| ("api.auth.jwks_url", e)),
+        };
+        verifier
+            .map_err(|(field, e)| problems.push(Problem::field(field, e)))
+            .ok()
+    }
+
     /// Validates the section; problems name their key.
     pub fn auth(&self) -> Result<Auth, Vec<Problem>> {
         let mut problems = Vec::new();
@@ -145,20 +193,7 @@ impl AuthSection {
                 };
                 let issuer = need("issuer", &self.issuer);
                 let audience = need("audience", &self.audience);
-                let jwks = match &self.jwks_file {
-                    None => {
-                        problems.push(Problem::field(
-                            "api.auth.jwks_file",
-                            "jwt needs the issuer's JWKS file",
-                        ));
-                        None
-                    }
-                    Some(path) => std::fs::read_to_string(path)
-                        .map_err(|e| format!("{}: {e}", path.display()))
-                        .and_then(|text| JwtVerifier::new(&text, &issuer, &audience))
-                        .map_err(|e| problems.push(Problem::field("api.auth.jwks_file", e)))
-                        .ok(),
-                };
+                let jwks = self.jwt_keys(&issuer, &audience, &mut problems);
                 jwks.map_or(Auth::None, |v| Auth::Jwt(Box::new(v)))
             }
             other => {
@@ -202,6 +237,20 @@ impl Auth {
                 .find(|(k, _, _)| constant_time_eq(k.as_bytes(), given.as_bytes()))
                 .and_then(|(_, _, scopes)| scopes.as_deref()),
             _ => None,
+        }
+    }
+
+    /// Fetches what the mode needs before the server listens (a JWKS URL's
+    /// keys), and returns the task that keeps it fresh, if any.
+    pub async fn prepare(
+        &self,
+    ) -> Result<Option<impl Future<Output = ()> + Send + 'static>, String> {
+        match self {
+            Auth::Jwt(verifier) => {
+                verifier.load().await?;
+                Ok(verifier.keep_fresh())
+            }
+            _ => Ok(None),
         }
     }
 

@@ -9,7 +9,9 @@ use super::errors::{ApiError, ApiResult};
 use super::persist::{DataDir, Folder};
 use super::protocol::now;
 use serde::{Deserialize, Serialize};
+use spate_engine::interp::LogLevel;
 use spate_engine::registry::{Registry, RegistryError, StateMachine};
+use spate_ingest::exec_log::{ExecutionLogs, LogDestination, LogSettings};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -23,8 +25,10 @@ pub struct Tag {
     pub value: String,
 }
 
-/// The model's `LoggingConfiguration` (destinations are accepted and kept,
-/// not used: history goes to the execution store).
+/// The model's `LoggingConfiguration`. The level and
+/// `includeExecutionData` set the state machine's execution log, written
+/// to `[api] log_destination`; the CloudWatch `destinations` are accepted
+/// and kept, not used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Logging {
@@ -42,6 +46,19 @@ pub struct Logging {
 
 fn off() -> String {
     "OFF".to_string()
+}
+
+impl Logging {
+    /// The level and `includeExecutionData` `machine` logs with (set by
+    /// whoever registered it: a pipeline's `[pipeline.logging]`).
+    fn of(machine: &StateMachine) -> Logging {
+        let (level, include_execution_data) = machine.logging_level();
+        Logging {
+            level: level.name().to_string(),
+            include_execution_data,
+            destinations: None,
+        }
+    }
 }
 
 impl Default for Logging {
@@ -110,7 +127,7 @@ impl MachineRecord {
             created_ms: created,
             updated_ms: created,
             tags: Vec::new(),
-            logging: Logging::default(),
+            logging: Logging::of(machine),
             tracing: false,
             revisions: machine
                 .versions()
@@ -138,6 +155,10 @@ pub struct Catalog {
     /// Held by every change, so changes happen one at a time.
     writer: Mutex<()>,
     dir: Option<DataDir>,
+    /// The writers of the execution logs its state machines configure.
+    logs: Mutex<ExecutionLogs>,
+    /// Where those logs go.
+    log_destination: LogDestination,
 }
 
 /// A persistence failure: the change was not made.
@@ -147,25 +168,67 @@ fn io_error(what: &str, e: std::io::Error) -> ApiError {
 }
 
 impl Catalog {
-    /// A catalog over `registry`, restoring the state machines of `dir`.
-    pub fn open(registry: Arc<Registry>, dir: Option<DataDir>) -> anyhow::Result<Catalog> {
-        let mut records = HashMap::new();
-        if let Some(dir) = &dir {
+    /// A catalog over `registry`, restoring the state machines of `dir`;
+    /// execution logs go to `log_destination`.
+    pub fn open(
+        registry: Arc<Registry>,
+        dir: Option<DataDir>,
+        log_destination: LogDestination,
+    ) -> anyhow::Result<Catalog> {
+        let catalog = Catalog {
+            registry,
+            records: RwLock::default(),
+            writer: Mutex::new(()),
+            dir,
+            logs: Mutex::default(),
+            log_destination,
+        };
+        if let Some(dir) = &catalog.dir {
             for (path, bytes) in dir.read_all(Folder::StateMachines)? {
                 let record: MachineRecord = serde_json::from_slice(&bytes).map_err(|e| {
                     anyhow::anyhow!("{}: not a state machine record: {e}", path.display())
                 })?;
-                restore(&registry, &record)
+                let machine = restore(&catalog.registry, &record)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                records.insert(record.name.clone(), Arc::new(record));
+                catalog
+                    .apply_logging(&machine, &record.logging)
+                    .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message))?;
+                catalog
+                    .records
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(record.name.clone(), Arc::new(record));
             }
         }
-        Ok(Catalog {
-            registry,
-            records: RwLock::new(records),
-            writer: Mutex::new(()),
-            dir,
-        })
+        Ok(catalog)
+    }
+
+    /// Makes `machine`'s executions log as `logging` says, to this
+    /// catalog's destination (the writer starts with the first machine
+    /// that logs).
+    fn apply_logging(&self, machine: &StateMachine, logging: &Logging) -> ApiResult<()> {
+        let level = LogLevel::ALL_LEVELS
+            .into_iter()
+            .find(|l| l.name() == logging.level)
+            .unwrap_or(LogLevel::Off);
+        let settings = LogSettings {
+            level,
+            include_execution_data: logging.include_execution_data,
+            destination: self.log_destination.clone(),
+        };
+        self.logs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .attach(machine, &settings)
+            .map_err(|e| io_error(&format!("the execution log ({})", self.log_destination), e))
+    }
+
+    /// Writes what the execution logs hold and stops their writers.
+    pub fn close_logs(&self) {
+        let logs = std::mem::take(&mut *self.logs.lock().unwrap_or_else(|p| p.into_inner()));
+        for error in logs.shutdown().1 {
+            log::warn!("{error}");
+        }
     }
 
     /// The state machine named `name`, if any.
@@ -214,7 +277,10 @@ impl Catalog {
             .registry
             .create(&record.name, &record.revisions[0])
             .map_err(definition_error)?;
-        if let Err(e) = self.persist(&record) {
+        if let Err(e) = self
+            .apply_logging(&machine, &record.logging)
+            .and_then(|()| self.persist(&record))
+        {
             self.registry.delete(&record.name);
             return Err(e);
         }
@@ -250,6 +316,9 @@ impl Catalog {
             };
             spate_engine::plan::from_definition(definition, &options)
                 .map_err(|d| definition_error(RegistryError::InvalidDefinition(d)))?;
+        }
+        if record.logging != entry.record.logging {
+            self.apply_logging(&entry.machine, &record.logging)?;
         }
         self.persist(&record)?;
         if let Some(definition) = &new_definition {
@@ -299,16 +368,19 @@ impl Catalog {
 
 /// Registers a persisted state machine: its first revision, then each
 /// update, so revision numbers are as before the restart.
-fn restore(registry: &Registry, record: &MachineRecord) -> Result<(), RegistryError> {
+fn restore(
+    registry: &Registry,
+    record: &MachineRecord,
+) -> Result<Arc<StateMachine>, RegistryError> {
     let mut revisions = record.revisions.iter();
     let first = revisions
         .next()
         .ok_or_else(|| RegistryError::DoesNotExist(record.name.as_str().into()))?;
-    registry.create(&record.name, first)?;
+    let machine = registry.create(&record.name, first)?;
     for definition in revisions {
         registry.update(&record.name, definition)?;
     }
-    Ok(())
+    Ok(machine)
 }
 
 /// `StateMachineDoesNotExist` for `name`.

@@ -8,12 +8,13 @@ use super::errors::{ApiError, ApiResult};
 use super::history;
 use super::protocol::{
     check_len, check_name, check_opt_len, decode_token, encode_token, epoch_seconds, now,
-    page_size, parse, reply,
+    page_size, parse, reply, reply_bytes,
 };
 use super::state_machines::Resolved;
 use super::store::{ExecutionRecord, Outcome, RecordedHistory};
+use super::sync_answer::SyncAnswer;
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use spate_engine::interp::{History, LogLevel};
 use spate_engine::runtime::{Completion, CompletionSink, Status, Submission, SubmitError};
@@ -99,6 +100,9 @@ impl Api {
             start.input.clone(),
             sink,
         );
+        let machine = &start.resolved.entry.machine;
+        submission.machine = Some(machine.label());
+        submission.history = machine.history();
         if let Some(case) = &start.mock_case {
             let Some(mocks) = &self.mocks else {
                 return Err(ApiError::validation(format!(
@@ -135,8 +139,16 @@ pub(super) fn start_recorded(
     let start = check_start(api, input)?;
     let record = &start.resolved.entry.record;
     let arn = api.arns.execution(&record.name, &start.name);
-    let history = (always_record || record.logging.level == "ALL")
-        .then(|| Arc::new(RecordedHistory::default()));
+    // The state machine's log gets what its level and data setting say;
+    // a console start of one that does not log records everything.
+    let logs_all = record.logging.level == "ALL";
+    let include_data = record.logging.include_execution_data || !logs_all;
+    let history = (always_record || logs_all).then(|| {
+        let log = logs_all
+            .then(|| start.resolved.entry.machine.history().map(|h| h.sink))
+            .flatten();
+        Arc::new(RecordedHistory::logged_to(log))
+    });
     let started = now();
     let stored = api.store.insert(&arn, |seq| ExecutionRecord {
         seq,
@@ -173,7 +185,7 @@ pub(super) fn start_recorded(
     let submitted = api.submission(&start, sink).and_then(|mut submission| {
         submission.history = history.map(|h| History {
             sink: h,
-            include_data: always_record || record.logging.include_execution_data,
+            include_data,
             level: LogLevel::All,
         });
         api.runtime.submit(submission).map_err(submit_error)
@@ -285,74 +297,20 @@ pub(super) async fn start_sync(api: &Api, body: &[u8]) -> ApiResult<Response> {
         Status::TimedOut => "TIMED_OUT",
         Status::Failed | Status::Aborted => "FAILED",
     };
-    let (output, error) = match &completion.result {
-        Ok(output) => (Some(output.to_json()), None),
-        Err(error) => (None, Some(error)),
-    };
-    let included = Included {
-        included: !metadata_only,
-    };
-    let out = SyncOutput {
-        execution_arn,
-        state_machine_arn: api.arns.state_machine(&record.name),
+    let answer = SyncAnswer {
+        execution_arn: &execution_arn,
+        state_machine_arn: &api.arns.state_machine(&record.name),
         name: &start.name,
-        start_date: epoch_seconds(completion.queued_at),
-        stop_date: epoch_seconds(completion.ended_at),
+        start: completion.queued_at,
+        stop: completion.ended_at,
         status,
-        input: (!metadata_only).then_some(start.input_text.as_str()),
-        input_details: included,
-        output_details: output.is_some().then_some(included),
-        output: output.filter(|_| !metadata_only),
-        error: error.and_then(|e| e.error()),
-        cause: error.and_then(|e| e.cause()),
-        trace_header,
-        billing_details: Billing {
-            billed_memory_used_in_mb: 64,
-            billed_duration_in_milliseconds: billed_ms(
-                completion.ended_at.since(completion.queued_at),
-            ),
-        },
+        result: completion.result.as_ref(),
+        input: &start.input_text,
+        metadata_only,
+        trace_header: trace_header.as_deref(),
+        billed_ms: billed_ms(completion.ended_at.since(completion.queued_at)),
     };
-    Ok(reply(&out))
-}
-
-#[derive(Serialize, Clone, Copy)]
-struct Included {
-    included: bool,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Billing {
-    #[serde(rename = "billedMemoryUsedInMB")]
-    billed_memory_used_in_mb: u64,
-    billed_duration_in_milliseconds: u64,
-}
-
-/// The model's `StartSyncExecutionOutput`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SyncOutput<'a> {
-    execution_arn: String,
-    state_machine_arn: String,
-    name: &'a str,
-    start_date: f64,
-    stop_date: f64,
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cause: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    input: Option<&'a str>,
-    input_details: Included,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    output: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    output_details: Option<Included>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    trace_header: Option<String>,
-    billing_details: Billing,
+    Ok(reply_bytes(answer.to_bytes()))
 }
 
 #[derive(Deserialize)]

@@ -1,16 +1,23 @@
 //! `jwt` authentication: OIDC bearer tokens (`Authorization: Bearer ...`)
-//! verified against the issuer's keys, a JWKS file: RS256 with RSA keys,
-//! HS256 with symmetric (`oct`) keys; `iss`, `aud` and `exp` (and `nbf`
-//! when present) are checked. RSA verification is the few lines PKCS#1
-//! v1.5 needs: one modular exponentiation with the public exponent.
+//! verified against the issuer's keys, a JWKS read from a file or fetched
+//! from a URL. Signatures are checked with `ring`: RS256 with RSA keys
+//! (2048 to 8192 bits), HS256 with symmetric (`oct`) keys. `iss`, `aud` and
+//! `exp` (and `nbf` when present) are checked.
+//!
+//! A JWKS fetched from a URL is fetched before the server listens (a
+//! failure stops the start), then again every `jwks_refresh_seconds`, and
+//! early when a token names a key id the set does not have (at most once
+//! per [`MIN_REFETCH`]), so an issuer's key rotation is picked up. A failed
+//! refetch keeps the keys it had and is logged.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 /// One key of a JWKS.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Key {
     Rsa {
         kid: Option<String>,
@@ -21,6 +28,14 @@ enum Key {
         kid: Option<String>,
         k: Vec<u8>,
     },
+}
+
+impl Key {
+    fn kid(&self) -> Option<&str> {
+        match self {
+            Key::Rsa { kid, .. } | Key::Oct { kid, .. } => kid.as_deref(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -41,10 +56,30 @@ struct Jwk {
     k: Option<String>,
 }
 
-/// What a token must satisfy.
+/// The most bytes of a JWKS read.
+const JWKS_LIMIT: usize = 1 << 20;
+
+/// How long a JWKS fetch may take.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The least time between two fetches of a JWKS URL prompted by unknown
+/// key ids.
+pub const MIN_REFETCH: Duration = Duration::from_secs(10);
+
+/// Where a JWKS fetched from a URL comes from, and how it is kept fresh.
+#[derive(Debug)]
+struct Remote {
+    url: String,
+    refresh: Duration,
+    /// Woken when a token names a key id the set lacks.
+    unknown_kid: tokio::sync::Notify,
+}
+
+/// What a token must satisfy. Cloning shares the keys.
 #[derive(Debug, Clone)]
 pub struct JwtVerifier {
-    keys: Vec<Key>,
+    keys: Arc<RwLock<Arc<[Key]>>>,
+    remote: Option<Arc<Remote>>,
     issuer: String,
     audience: String,
 }
@@ -55,37 +90,104 @@ fn b64(text: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("not base64url: {e}"))
 }
 
+/// The RSA and `oct` keys of a JWKS (other kinds, such as EC, are skipped:
+/// no token can use them here).
+fn parse_keys(jwks: &str) -> Result<Vec<Key>, String> {
+    let set: JwkSet = serde_json::from_str(jwks).map_err(|e| format!("not a JWKS: {e}"))?;
+    let mut keys = Vec::new();
+    for (i, k) in set.keys.into_iter().enumerate() {
+        let field = |v: Option<String>, name: &str| {
+            v.ok_or_else(|| format!("keys[{i}] has no `{name}`"))
+                .and_then(|t| b64(&t).map_err(|e| format!("keys[{i}].{name}: {e}")))
+        };
+        match k.kty.as_str() {
+            "RSA" => keys.push(Key::Rsa {
+                kid: k.kid,
+                n: field(k.n, "n")?,
+                e: field(k.e, "e")?,
+            }),
+            "oct" => keys.push(Key::Oct {
+                kid: k.kid,
+                k: field(k.k, "k")?,
+            }),
+            _ => {}
+        }
+    }
+    if keys.is_empty() {
+        return Err("the JWKS has no RSA or oct key".to_string());
+    }
+    Ok(keys)
+}
+
 impl JwtVerifier {
     /// A verifier from JWKS text, the issuer and the audience tokens must name.
     pub fn new(jwks: &str, issuer: &str, audience: &str) -> Result<JwtVerifier, String> {
-        let set: JwkSet = serde_json::from_str(jwks).map_err(|e| format!("not a JWKS: {e}"))?;
-        let mut keys = Vec::new();
-        for (i, k) in set.keys.into_iter().enumerate() {
-            let field = |v: Option<String>, name: &str| {
-                v.ok_or_else(|| format!("keys[{i}] has no `{name}`"))
-                    .and_then(|t| b64(&t).map_err(|e| format!("keys[{i}].{name}: {e}")))
-            };
-            match k.kty.as_str() {
-                "RSA" => keys.push(Key::Rsa {
-                    kid: k.kid,
-                    n: field(k.n, "n")?,
-                    e: field(k.e, "e")?,
-                }),
-                "oct" => keys.push(Key::Oct {
-                    kid: k.kid,
-                    k: field(k.k, "k")?,
-                }),
-                // Other kinds (EC) are skipped: no token can use them here.
-                _ => {}
-            }
-        }
-        if keys.is_empty() {
-            return Err("the JWKS has no RSA or oct key".to_string());
-        }
         Ok(JwtVerifier {
-            keys,
+            keys: Arc::new(RwLock::new(parse_keys(jwks)?.into())),
+            remote: None,
             issuer: issuer.to_string(),
             audience: audience.to_string(),
+        })
+    }
+
+    /// A verifier whose JWKS is fetched from `url` by [`load`](Self::load)
+    /// and again every `refresh`. It accepts no token before it is loaded.
+    pub fn from_url(
+        url: &str,
+        refresh: Duration,
+        issuer: &str,
+        audience: &str,
+    ) -> Result<JwtVerifier, String> {
+        let uri: axum::http::Uri = url.parse().map_err(|e| format!("not a URL: {e}"))?;
+        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+            return Err(format!("{url} is not an http or https URL"));
+        }
+        Ok(JwtVerifier {
+            keys: Arc::new(RwLock::new(Vec::new().into())),
+            remote: Some(Arc::new(Remote {
+                url: url.to_string(),
+                refresh,
+                unknown_kid: tokio::sync::Notify::new(),
+            })),
+            issuer: issuer.to_string(),
+            audience: audience.to_string(),
+        })
+    }
+
+    /// Fetches the JWKS of a URL verifier (nothing to do for a file's).
+    pub async fn load(&self) -> Result<(), String> {
+        let Some(remote) = &self.remote else {
+            return Ok(());
+        };
+        let body = spate_engine::task::fetch(&remote.url, JWKS_LIMIT, FETCH_TIMEOUT).await?;
+        let text = std::str::from_utf8(&body)
+            .map_err(|_| format!("{}: the JWKS is not UTF-8", remote.url))?;
+        let keys = parse_keys(text).map_err(|e| format!("{}: {e}", remote.url))?;
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys.into();
+        Ok(())
+    }
+
+    /// For a URL verifier, the task that keeps its keys fresh: it refetches
+    /// every `refresh`, and early (at most once per [`MIN_REFETCH`]) when a
+    /// token names an unknown key id. Runs until dropped.
+    pub fn keep_fresh(&self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let remote = Arc::clone(self.remote.as_ref()?);
+        let verifier = self.clone();
+        Some(async move {
+            let mut last = Instant::now();
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(remote.refresh) => {}
+                    () = remote.unknown_kid.notified() => {
+                        let wait = MIN_REFETCH.saturating_sub(last.elapsed());
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+                last = Instant::now();
+                if let Err(e) = verifier.load().await {
+                    log::warn!("cannot refresh the JWKS, keeping the keys there were: {e}");
+                }
+            }
         })
     }
 
@@ -102,20 +204,36 @@ impl JwtVerifier {
         let claims: serde_json::Value =
             serde_json::from_slice(&b64(p)?).map_err(|e| format!("payload: {e}"))?;
         let signature = b64(s)?;
-        let signed = &token[..h.len() + 1 + p.len()];
+        let signed = &token.as_bytes()[..h.len() + 1 + p.len()];
         let kid = header.get("kid").and_then(|k| k.as_str());
         let alg = header.get("alg").and_then(|a| a.as_str()).unwrap_or("");
-        let verified = self.keys.iter().any(|key| match (alg, key) {
-            ("RS256", Key::Rsa { kid: k, n, e }) if kid.is_none() || k.as_deref() == kid => {
-                rsa_pkcs1_sha256_verify(n, e, signed.as_bytes(), &signature)
-            }
-            ("HS256", Key::Oct { kid: k, k: secret }) if kid.is_none() || k.as_deref() == kid => {
-                let mac = super::auth::hmac(secret, signed.as_bytes());
-                super::auth::constant_time_eq(&mac, &signature)
-            }
-            _ => false,
-        });
+        let keys = Arc::clone(&self.keys.read().unwrap_or_else(|p| p.into_inner()));
+        let named = |key: &Key| kid.is_none() || key.kid() == kid;
+        let verified = keys
+            .iter()
+            .filter(|k| named(k))
+            .any(|key| match (alg, key) {
+                ("RS256", Key::Rsa { n, e, .. }) => {
+                    ring::signature::RsaPublicKeyComponents { n, e }
+                        .verify(
+                            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                            signed,
+                            &signature,
+                        )
+                        .is_ok()
+                }
+                ("HS256", Key::Oct { k, .. }) => {
+                    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, k);
+                    ring::hmac::verify(&key, signed, &signature).is_ok()
+                }
+                _ => false,
+            });
         if !verified {
+            if let Some(remote) = &self.remote
+                && !keys.iter().any(named)
+            {
+                remote.unknown_kid.notify_one();
+            }
             return Err(format!(
                 "the signature does not verify (alg {alg:?}) with any configured key"
             ));
@@ -147,151 +265,79 @@ impl JwtVerifier {
     }
 }
 
-/// Big unsigned integers as little-endian 32-bit limbs, just enough for
-/// `s^e mod n`.
-fn from_be(bytes: &[u8]) -> Vec<u32> {
-    let mut limbs: Vec<u32> = bytes
-        .rchunks(4)
-        .map(|c| c.iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b)))
-        .collect();
-    trim(&mut limbs);
-    limbs
-}
-
-fn trim(limbs: &mut Vec<u32>) {
-    while limbs.last() == Some(&0) {
-        limbs.pop();
-    }
-}
-
-fn to_be(limbs: &[u32], len: usize) -> Vec<u8> {
-    let mut out = vec![0u8; len];
-    for (i, limb) in limbs.iter().enumerate() {
-        for j in 0..4 {
-            let at = i * 4 + j;
-            if at < len {
-                out[len - 1 - at] = (limb >> (8 * j)) as u8;
-            }
-        }
-    }
-    out
-}
-
-fn mul(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let mut out = vec![0u32; a.len() + b.len()];
-    for (i, &x) in a.iter().enumerate() {
-        let mut carry = 0u64;
-        for (j, &y) in b.iter().enumerate() {
-            let t = u64::from(out[i + j]) + u64::from(x) * u64::from(y) + carry;
-            out[i + j] = t as u32;
-            carry = t >> 32;
-        }
-        out[i + b.len()] = carry as u32;
-    }
-    trim(&mut out);
-    out
-}
-
-fn ge(a: &[u32], b: &[u32]) -> bool {
-    if a.len() != b.len() {
-        return a.len() > b.len();
-    }
-    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
-        if x != y {
-            return x > y;
-        }
-    }
-    true
-}
-
-fn sub_in_place(a: &mut Vec<u32>, b: &[u32]) {
-    let mut borrow = 0i64;
-    for (i, limb) in a.iter_mut().enumerate() {
-        let t = i64::from(*limb) - i64::from(*b.get(i).unwrap_or(&0)) - borrow;
-        *limb = t.rem_euclid(1 << 32) as u32;
-        borrow = i64::from(t < 0);
-    }
-    trim(a);
-}
-
-/// `a mod n`, bit by bit.
-fn rem(a: &[u32], n: &[u32]) -> Vec<u32> {
-    let mut r: Vec<u32> = Vec::with_capacity(n.len() + 1);
-    for i in (0..a.len() * 32).rev() {
-        // r = r * 2 + bit
-        let mut carry = (a[i / 32] >> (i % 32)) & 1;
-        for limb in r.iter_mut() {
-            let next = *limb >> 31;
-            *limb = (*limb << 1) | carry;
-            carry = next;
-        }
-        if carry != 0 {
-            r.push(carry);
-        }
-        if ge(&r, n) {
-            sub_in_place(&mut r, n);
-        }
-    }
-    r
-}
-
-fn modpow(base: &[u32], exponent: &[u32], n: &[u32]) -> Vec<u32> {
-    let base = rem(base, n);
-    let mut result = vec![1u32];
-    for i in (0..exponent.len() * 32).rev() {
-        result = rem(&mul(&result, &result), n);
-        if (exponent[i / 32] >> (i % 32)) & 1 == 1 {
-            result = rem(&mul(&result, &base), n);
-        }
-    }
-    result
-}
-
-/// The DER prefix of a SHA-256 DigestInfo (RFC 8017, section 9.2).
-const SHA256_DIGEST_INFO: [u8; 19] = [
-    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
-    0x00, 0x04, 0x20,
-];
-
-/// RSASSA-PKCS1-v1_5 verification with SHA-256 (RS256).
-fn rsa_pkcs1_sha256_verify(n: &[u8], e: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    let n_bytes = n.iter().skip_while(|&&b| b == 0).count();
-    if signature.len() != n_bytes || n_bytes < 64 {
-        return false;
-    }
-    let (n, s) = (from_be(n), from_be(signature));
-    if ge(&s, &n) {
-        return false;
-    }
-    let em = to_be(&modpow(&s, &from_be(e), &n), n_bytes);
-    let mut expected = vec![0x00, 0x01];
-    expected.resize(n_bytes - SHA256_DIGEST_INFO.len() - 32 - 1, 0xff);
-    expected.push(0x00);
-    expected.extend_from_slice(&SHA256_DIGEST_INFO);
-    expected.extend_from_slice(&Sha256::digest(message));
-    super::auth::constant_time_eq(&em, &expected)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const SECRET: &[u8] = b"a-test-secret-of-32-bytes-length";
+
+    fn hs256(claims: &serde_json::Value, kid: &str) -> String {
+        let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"HS256","kid":"{kid}"}}"#));
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let signed = format!("{header}.{payload}");
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET);
+        let tag = ring::hmac::sign(&key, signed.as_bytes());
+        format!("{signed}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    }
+
+    fn jwks() -> String {
+        format!(
+            r#"{{"keys":[{{"kty":"EC","kid":"ec"}},{{"kty":"oct","kid":"k1","k":"{}"}}]}}"#,
+            URL_SAFE_NO_PAD.encode(SECRET)
+        )
+    }
+
     #[test]
-    fn modular_exponentiation() {
-        // Textbook RSA: n = 61 * 53, e = 17, d = 2753.
-        let n = from_be(&3233u32.to_be_bytes());
-        let c = modpow(&from_be(&65u32.to_be_bytes()), &from_be(&[17]), &n);
-        assert_eq!(c, from_be(&2790u32.to_be_bytes()));
-        assert_eq!(modpow(&c, &from_be(&2753u32.to_be_bytes()), &n), vec![65]);
-        // Several limbs: (2^64 + 3)^65537 mod (2^89 - 1), checked with Python's pow().
-        let base = from_be(&[1, 0, 0, 0, 0, 0, 0, 0, 3]);
-        let modulus = from_be(&[1, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255]);
-        let expected: u128 = EXPECTED_MULTI_LIMB;
-        assert_eq!(
-            modpow(&base, &from_be(&[1, 0, 1]), &modulus),
-            from_be(&expected.to_be_bytes())
+    fn tokens_are_checked_for_signature_issuer_audience_and_time() {
+        let verifier = JwtVerifier::new(&jwks(), "https://issuer", "spate").unwrap();
+        let good = serde_json::json!({"iss": "https://issuer", "aud": "spate", "exp": 2000});
+        assert_eq!(verifier.verify(&hs256(&good, "k1"), 1000), Ok(()));
+        let mut tampered = hs256(&good, "k1");
+        tampered.pop();
+        tampered.push('A');
+        assert!(verifier.verify(&tampered, 1000).is_err());
+        let expired = verifier.verify(&hs256(&good, "k1"), 2000).unwrap_err();
+        assert!(expired.contains("expired"), "{expired}");
+        let unknown = verifier.verify(&hs256(&good, "k2"), 1000).unwrap_err();
+        assert!(unknown.contains("signature"), "{unknown}");
+        let other_issuer = serde_json::json!({"iss": "https://evil", "aud": "spate", "exp": 2000});
+        assert!(verifier.verify(&hs256(&other_issuer, "k1"), 1000).is_err());
+        let other_audience =
+            serde_json::json!({"iss": "https://issuer", "aud": ["x"], "exp": 2000});
+        assert!(
+            verifier
+                .verify(&hs256(&other_audience, "k1"), 1000)
+                .is_err()
         );
     }
 
-    const EXPECTED_MULTI_LIMB: u128 = 222_394_899_665_459_824_773_898_983;
+    #[test]
+    fn a_bad_jwks_or_url_is_refused_with_the_reason() {
+        let none = JwtVerifier::new(r#"{"keys":[{"kty":"EC"}]}"#, "i", "a").unwrap_err();
+        assert!(none.contains("no RSA or oct key"), "{none}");
+        let missing = JwtVerifier::new(r#"{"keys":[{"kty":"RSA","n":"AQAB"}]}"#, "i", "a");
+        assert_eq!(missing.unwrap_err(), "keys[0] has no `e`");
+        let scheme = JwtVerifier::from_url("ftp://host/jwks", MIN_REFETCH, "i", "a");
+        assert!(scheme.unwrap_err().contains("not an http or https URL"));
+    }
+
+    #[test]
+    fn a_url_verifier_accepts_nothing_until_loaded() {
+        let verifier = JwtVerifier::from_url(
+            "http://127.0.0.1:9/jwks",
+            MIN_REFETCH,
+            "https://issuer",
+            "spate",
+        )
+        .unwrap();
+        let good = serde_json::json!({"iss": "https://issuer", "aud": "spate", "exp": 2000});
+        assert!(verifier.verify(&hs256(&good, "k1"), 1000).is_err());
+        assert!(verifier.keep_fresh().is_some());
+        assert!(
+            JwtVerifier::new(&jwks(), "i", "a")
+                .unwrap()
+                .keep_fresh()
+                .is_none()
+        );
+    }
 }

@@ -7,7 +7,8 @@
 //! * `arn`: ARNs of this server's region and account;
 //! * `auth` and `jwt`: none (loopback only), `sigv4`, `api_key` or `jwt`;
 //! * `catalog` and `state_machines`: state machines, revisions, versions;
-//! * `store`, `executions` and `history`: executions and their history;
+//! * `store`, `executions` and `history`: executions and their history
+//!   (`sync_answer`: StartSyncExecution's answer, written by hand);
 //! * `callbacks`: SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat;
 //! * `activities` and `activity_tasks`: activities, and the tasks their workers take;
 //! * `tags`: tags of state machines and activities;
@@ -37,6 +38,7 @@ mod protocol;
 pub mod settings;
 mod state_machines;
 mod store;
+mod sync_answer;
 mod tags;
 mod test_state;
 
@@ -236,6 +238,7 @@ fn router(api: Arc<Api>) -> Router {
 /// A running API server. Dropping it stops it.
 pub struct ApiServer {
     addr: SocketAddr,
+    api: Arc<Api>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     runtime: Option<tokio::runtime::Runtime>,
     done: Option<tokio::task::JoinHandle<()>>,
@@ -261,6 +264,7 @@ impl ApiServer {
             let _ = runtime.block_on(async { tokio::time::timeout(grace, done).await });
             runtime.shutdown_background();
         }
+        self.api.catalog.close_logs();
     }
 }
 
@@ -299,7 +303,7 @@ pub fn build(settings: &ApiSettings, backend: Backend) -> anyhow::Result<Arc<Api
         auth: settings.auth.clone(),
         arns: Arns::new(&settings.region, &settings.account),
         region: settings.region.clone(),
-        catalog: Catalog::open(registry, dir.clone())?,
+        catalog: Catalog::open(registry, dir.clone(), settings.log_destination.clone())?,
         activities: activities::Activities::open(dir, Arc::clone(&board))?,
         board,
         store: store::ExecutionStore::new(settings.max_executions),
@@ -329,11 +333,17 @@ pub fn listen(settings: &ApiSettings, api: Arc<Api>, extra: Router) -> anyhow::R
         .thread_name("spate-api")
         .enable_all()
         .build()?;
+    let refresh = threads
+        .block_on(api.auth.prepare())
+        .map_err(|e| anyhow::anyhow!("[api.auth]: cannot fetch the JWKS: {e}"))?;
+    if let Some(refresh) = refresh {
+        threads.spawn(refresh);
+    }
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let done = threads.block_on(async {
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let server =
-            axum::serve(listener, router(api).merge(extra)).with_graceful_shutdown(async {
+        let server = axum::serve(listener, router(Arc::clone(&api)).merge(extra))
+            .with_graceful_shutdown(async {
                 let _ = stopped.await;
             });
         Ok::<_, std::io::Error>(tokio::spawn(async move {
@@ -344,6 +354,7 @@ pub fn listen(settings: &ApiSettings, api: Arc<Api>, extra: Router) -> anyhow::R
     })?;
     Ok(ApiServer {
         addr,
+        api,
         shutdown: Some(shutdown),
         runtime: Some(threads),
         done: Some(done),

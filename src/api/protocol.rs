@@ -257,8 +257,12 @@ pub fn now() -> Timestamp {
 
 /// A 200 with an output shape as its body.
 pub fn reply<T: Serialize>(output: &T) -> Response {
-    let body = serde_json::to_vec(output).expect("output shapes serialize");
-    let mut response = body.into_response();
+    reply_bytes(serde_json::to_vec(output).expect("output shapes serialize"))
+}
+
+/// A `200` answer whose body is `json`, already written.
+pub fn reply_bytes(json: Vec<u8>) -> Response {
+    let mut response = json.into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON));

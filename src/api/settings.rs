@@ -1,10 +1,12 @@
 //! The `[api]` section of the configuration file, and the settings it
 //! gives: address, ARN region and account, execution store size, data
-//! directory, server threads, mock configuration, authentication.
+//! directory, server threads, mock configuration, execution log
+//! destination, authentication.
 
 use super::auth::{Auth, AuthSection};
 use serde::Deserialize;
 use spate_ingest::config::{Problem, in_range};
+use spate_ingest::exec_log::LogDestination;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -47,6 +49,11 @@ pub struct ApiSection {
     /// A mock configuration in Step Functions Local's format.
     #[serde(default)]
     pub mock_config: Option<PathBuf>,
+    /// Where the execution log records of state machines whose
+    /// `loggingConfiguration` level is not `OFF` go: `stdout` (default),
+    /// `stderr` or `file:PATH`.
+    #[serde(default)]
+    pub log_destination: Option<String>,
     /// Authentication (`[api.auth]`).
     #[serde(default)]
     pub auth: AuthSection,
@@ -69,6 +76,8 @@ pub struct ApiSettings {
     pub threads: usize,
     /// Mock configuration file.
     pub mock_config: Option<PathBuf>,
+    /// Where execution log records go.
+    pub log_destination: LogDestination,
     /// Authentication.
     pub auth: Auth,
 }
@@ -83,6 +92,7 @@ impl Default for ApiSettings {
             data_dir: None,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             mock_config: None,
+            log_destination: LogDestination::Stdout,
             auth: Auth::None,
         }
     }
@@ -90,11 +100,19 @@ impl Default for ApiSettings {
 
 impl ApiSection {
     /// Makes the paths in the section (data folder, mock configuration,
-    /// JWKS file) relative to `base`, the configuration file's folder.
+    /// JWKS file, log file) relative to `base`, the configuration file's folder.
     pub fn resolve_paths(&mut self, base: &std::path::Path) {
         self.data_dir = self.data_dir.take().map(|d| base.join(d));
         self.mock_config = self.mock_config.take().map(|d| base.join(d));
         self.auth.jwks_file = self.auth.jwks_file.take().map(|d| base.join(d));
+        if let Some(path) = self
+            .log_destination
+            .as_deref()
+            .and_then(|d| d.strip_prefix("file:"))
+            .filter(|p| !p.trim().is_empty())
+        {
+            self.log_destination = Some(format!("file:{}", base.join(path).display()));
+        }
     }
 
     /// Validates the section; every problem names its key.
@@ -140,6 +158,13 @@ impl ApiSection {
                 ));
             }
         }
+        let log_destination = match &self.log_destination {
+            None => defaults.log_destination,
+            Some(text) => LogDestination::parse(text).unwrap_or_else(|e| {
+                problems.push(Problem::field("api.log_destination", e));
+                LogDestination::Stdout
+            }),
+        };
         let auth = self.auth.auth().unwrap_or_else(|found| {
             problems.extend(found);
             Auth::None
@@ -155,6 +180,7 @@ impl ApiSection {
             data_dir: self.data_dir.clone(),
             threads,
             mock_config: self.mock_config.clone(),
+            log_destination,
             auth,
         })
     }

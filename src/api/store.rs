@@ -32,13 +32,23 @@ pub struct Outcome {
 pub const MAX_EVENTS: usize = 25_000;
 
 /// An execution's history as the runtime records it, kept for reading any
-/// number of times (at most [`MAX_EVENTS`]; later ones are dropped).
+/// number of times (at most [`MAX_EVENTS`]; later ones are dropped), and
+/// passed on to the state machine's execution log when it has one.
 #[derive(Default)]
 pub struct RecordedHistory {
     events: Mutex<Vec<HistoryEvent>>,
+    log: Option<Arc<dyn HistorySink>>,
 }
 
 impl RecordedHistory {
+    /// A history that also passes each event to `log`.
+    pub fn logged_to(log: Option<Arc<dyn HistorySink>>) -> RecordedHistory {
+        RecordedHistory {
+            events: Mutex::default(),
+            log,
+        }
+    }
+
     /// The events so far, by id.
     pub fn events(&self) -> Vec<HistoryEvent> {
         let mut events = self
@@ -53,6 +63,9 @@ impl RecordedHistory {
 
 impl HistorySink for RecordedHistory {
     fn record(&self, event: HistoryEvent) {
+        if let Some(log) = &self.log {
+            log.record(event.clone());
+        }
         let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
         if events.len() < MAX_EVENTS {
             events.push(event);

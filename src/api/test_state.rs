@@ -1,14 +1,20 @@
 //! TestState: runs one state on an input, as AWS's TestState does. The
-//! state runs alone (its transition targets become `Succeed` states, so the
-//! state entered next names `nextState`), with a mocked result (`mock.result`
-//! or `mock.errorOutput`) for a Task, else the real handlers. `status` is
-//! `SUCCEEDED`, `FAILED`, `CAUGHT_ERROR` (a Catch took the error: the output
-//! is the catcher's) or `RETRIABLE` (a Retry matches the error and has
-//! attempts left; the retry itself is not made). With `inspectionLevel`
-//! DEBUG or TRACE, `inspectionData` gives the input after each step of a
-//! JSONPath state (`afterInputPath`, `afterParameters`, `result`,
-//! `afterResultSelector`, `afterResultPath`); each is computed by running
-//! that step alone as a Pass state on the value before it.
+//! state runs alone (its transition targets end the run, so the state
+//! entered next names `nextState`), with a mocked result (`mock.result` or
+//! `mock.errorOutput`) for a Task, else the real handlers. The request's
+//! `variables` are assigned first, by a JSONata Pass state; when there are
+//! variables to report, the run ends in a JSONata Pass state that returns
+//! the output with the variables' values. `status` is `SUCCEEDED`,
+//! `FAILED`, `CAUGHT_ERROR` (a Catch took the error: the output is the
+//! catcher's) or `RETRIABLE` (a Retry matches the error and has attempts
+//! left after `stateConfiguration.retrierRetryCount` retries; the retry
+//! itself is not made). With `inspectionLevel` DEBUG or TRACE,
+//! `inspectionData` gives the input after each step of a JSONPath state
+//! (`afterInputPath`, `afterParameters`, `result`, `afterResultSelector`,
+//! `afterResultPath`), each computed by running that step alone as a Pass
+//! state on the value before it, the `variables` after the state, and
+//! `errorDetails`. `context` and the Map and Parallel fields of
+//! `stateConfiguration` are refused by name.
 
 use super::Api;
 use super::errors::{ApiError, ApiResult};
@@ -39,16 +45,107 @@ struct ErrorOutput {
     cause: Option<String>,
 }
 
+/// The model's `TestStateConfiguration`: only `retrierRetryCount` is
+/// supported; the Map and Parallel fields are refused by name.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct StateConfiguration {
+    retrier_retry_count: Option<i64>,
+    error_caused_by_state: Option<String>,
+    map_iteration_failure_count: Option<i64>,
+    map_item_reader_data: Option<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Input {
     definition: String,
-    #[allow(dead_code)]
-    role_arn: Option<String>,
     input: Option<String>,
     inspection_level: Option<String>,
     state_name: Option<String>,
     mock: Option<MockInput>,
+    variables: Option<String>,
+    context: Option<String>,
+    state_configuration: Option<StateConfiguration>,
+}
+
+/// The state that assigns the request's `variables` before the tested
+/// state, and the one that ends a tested state that had `End`.
+const SETUP: &str = "__spate_assign_variables";
+const END: &str = "__spate_end";
+
+/// The variables a test starts with, and the names whose values after the
+/// state `inspectionData.variables` reports.
+#[derive(Default)]
+struct Scope {
+    variables: Map<String, Json>,
+    reported: Vec<String>,
+}
+
+impl Scope {
+    /// The request's `variables` (a JSON object of valid names), and the
+    /// names the state may assign.
+    fn new(variables: Option<&str>, state: &Map<String, Json>) -> ApiResult<Scope> {
+        let variables = match variables {
+            None => Map::new(),
+            Some(text) => match serde_json::from_str(text) {
+                Ok(Json::Object(map)) => map,
+                _ => {
+                    return Err(ApiError::validation(
+                        "variables must be the text of a JSON object (variable name to value)",
+                    ));
+                }
+            },
+        };
+        if let Some(bad) = variables.keys().find(|k| !valid_variable_name(k)) {
+            return Err(ApiError::validation(format!(
+                "variables: '{bad}' is not a variable name (a letter or _, then letters, digits or _)"
+            )));
+        }
+        let mut reported: Vec<String> = variables.keys().cloned().collect();
+        for assign in assigns(state) {
+            // A JSONPath name ending in `.$` takes a path's value.
+            let names = assign.keys().map(|k| k.strip_suffix(".$").unwrap_or(k));
+            for name in names.filter(|k| valid_variable_name(k)) {
+                if !reported.iter().any(|r| r == name) {
+                    reported.push(name.to_string());
+                }
+            }
+        }
+        Ok(Scope {
+            variables,
+            reported,
+        })
+    }
+}
+
+/// The `Assign` blocks of a state: its own, its Choice rules' and its
+/// catchers'.
+fn assigns(state: &Map<String, Json>) -> Vec<&Map<String, Json>> {
+    let mut found: Vec<&Map<String, Json>> = state
+        .get("Assign")
+        .and_then(Json::as_object)
+        .into_iter()
+        .collect();
+    for key in ["Choices", "Catch"] {
+        for item in state
+            .get(key)
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            found.extend(item.get("Assign").and_then(Json::as_object));
+        }
+    }
+    found
+}
+
+fn valid_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Answers every task with the mocked result or error (a callback task
@@ -93,11 +190,18 @@ fn pick_state(
             .ok_or_else(|| {
                 invalid("the state machine has no StartAt and no stateName was given")
             })?;
-        let state = states
+        let mut state = states
             .get(&name)
             .and_then(Json::as_object)
-            .ok_or_else(|| invalid(format!("the state machine has no top-level state '{name}'")))?;
-        Ok((name, state.clone()))
+            .ok_or_else(|| invalid(format!("the state machine has no top-level state '{name}'")))?
+            .clone();
+        // A state without its own query language has the machine's.
+        if let Some(language) = definition.get("QueryLanguage") {
+            state
+                .entry("QueryLanguage")
+                .or_insert_with(|| language.clone());
+        }
+        Ok((name, state))
     } else {
         let state = definition
             .as_object()
@@ -129,21 +233,59 @@ fn targets(state: &Map<String, Json>) -> Vec<String> {
     out
 }
 
-/// Runs a one-state machine (the state `name`, its targets as `Succeed`
-/// states) to its end, with its history.
+/// The state a test ends in: `Succeed`, or with names to report, a
+/// JSONata Pass whose output is `{"output": <its input>, "variables":
+/// {<name>: <value>}}`.
+fn end_state(reported: &[String]) -> Json {
+    if reported.is_empty() {
+        return json!({"Type": "Succeed"});
+    }
+    let members: Vec<String> = reported.iter().map(|n| format!("\"{n}\": ${n}")).collect();
+    json!({
+        "Type": "Pass",
+        "QueryLanguage": "JSONata",
+        "Output": format!("{{% {{\"output\": $states.input, \"variables\": {{{}}}}} %}}", members.join(", ")),
+        "End": true,
+    })
+}
+
+/// Runs a machine of the state `name` alone (its targets end the run, as
+/// [`end_state`]s; the scope's variables are assigned first) to its end,
+/// with its history.
 async fn run(
     api: &Api,
     name: &str,
     state: &Map<String, Json>,
     input: Value,
     resources: Option<Arc<Resources>>,
+    scope: &Scope,
 ) -> ApiResult<(Completion, Arc<RecordedHistory>)> {
     let mut states = Map::new();
     for target in targets(state) {
-        states.insert(target, json!({"Type": "Succeed"}));
+        states.insert(target, end_state(&scope.reported));
     }
-    states.insert(name.to_string(), Json::Object(state.clone()));
-    let definition = json!({"StartAt": name, "States": states}).to_string();
+    let mut state = state.clone();
+    if !scope.reported.is_empty() && state.remove("End").is_some() {
+        state.insert("Next".into(), json!(END));
+        states.insert(END.to_string(), end_state(&scope.reported));
+    }
+    states.insert(name.to_string(), Json::Object(state));
+    let mut start = name;
+    if !scope.variables.is_empty() {
+        // Each value as a JSONata literal (JSON is one), so no string is
+        // taken for an expression.
+        let assign: Map<String, Json> = scope
+            .variables
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(format!("{{% {v} %}}"))))
+            .collect();
+        states.insert(
+            SETUP.to_string(),
+            json!({"Type": "Pass", "QueryLanguage": "JSONata", "Assign": assign, "Next": name}),
+        );
+        start = SETUP;
+    }
+    let definition = json!({"StartAt": start, "States": states}).to_string();
     let plan = from_definition(&definition, &CompileOptions::default()).map_err(|d| {
         invalid(format!(
             "Invalid State Machine Definition: {}",
@@ -173,37 +315,104 @@ async fn run(
     Ok((completion, history))
 }
 
-/// Runs `fields` as a Pass state on `input`: one step of the pipeline.
-async fn step(api: &Api, fields: Map<String, Json>, input: &Value) -> ApiResult<Option<String>> {
+/// Runs `fields` as a Pass state on `input` with the test's starting
+/// variables: one step of the pipeline.
+async fn step(
+    api: &Api,
+    fields: Map<String, Json>,
+    input: &Value,
+    variables: &Map<String, Json>,
+) -> ApiResult<Option<String>> {
     let mut pass = fields;
     pass.insert("Type".into(), json!("Pass"));
     pass.insert("End".into(), json!(true));
-    let (completion, _) = run(api, "Step", &pass, input.clone(), None).await?;
+    let scope = Scope {
+        variables: variables.clone(),
+        reported: Vec::new(),
+    };
+    let (completion, _) = run(api, "Step", &pass, input.clone(), None, &scope).await?;
     Ok(completion.result.ok().map(|v| v.to_json()))
 }
 
-/// Whether a retrier of `state` matches `error` with attempts left.
-fn retriable(state: &Map<String, Json>, error: &str) -> bool {
-    state
-        .get("Retry")
+/// Whether an `ErrorEquals` list matches `error`.
+fn matches(handler: &Json, error: &str) -> bool {
+    handler
+        .get("ErrorEquals")
         .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .find(|r| {
-            r.get("ErrorEquals")
-                .and_then(Json::as_array)
-                .is_some_and(|e| {
-                    e.iter()
-                        .any(|n| n == error || (n == "States.ALL" && error != "States.Runtime"))
-                })
+        .is_some_and(|e| {
+            e.iter()
+                .any(|n| n == error || (n == "States.ALL" && error != "States.Runtime"))
         })
-        .is_some_and(|r| r.get("MaxAttempts").and_then(Json::as_u64).unwrap_or(3) > 0)
+}
+
+/// The retrier of `state` that takes `error` after `retried` retries, if
+/// it has attempts left: its index and the backoff before the next one.
+fn retrier(state: &Map<String, Json>, error: &str, retried: u64) -> Option<(usize, f64)> {
+    let retriers = state.get("Retry").and_then(Json::as_array)?;
+    let (index, retrier) = retriers
+        .iter()
+        .enumerate()
+        .find(|(_, r)| matches(r, error))?;
+    let number =
+        |key: &str, default: f64| retrier.get(key).and_then(Json::as_f64).unwrap_or(default);
+    if number("MaxAttempts", 3.0) <= retried as f64 {
+        return None;
+    }
+    let mut backoff =
+        number("IntervalSeconds", 1.0) * number("BackoffRate", 2.0).powi(retried.min(1000) as i32);
+    if let Some(max) = retrier.get("MaxDelaySeconds").and_then(Json::as_f64) {
+        backoff = backoff.min(max);
+    }
+    Some((index, backoff))
+}
+
+/// The index of the catcher of `state` that takes `error`.
+fn catcher(state: &Map<String, Json>, error: &str) -> Option<usize> {
+    state
+        .get("Catch")
+        .and_then(Json::as_array)?
+        .iter()
+        .position(|c| matches(c, error))
+}
+
+/// Refuses what this TestState does not do, naming the field.
+fn check_supported(input: &Input) -> ApiResult<u64> {
+    let unsupported = |field: &str| {
+        Err(ApiError::validation(format!(
+            "{field} is not supported by this server's TestState"
+        )))
+    };
+    if input.context.is_some() {
+        return unsupported("context (a Context object for the state)");
+    }
+    let configuration = input.state_configuration.as_ref();
+    let Some(c) = configuration else {
+        return Ok(0);
+    };
+    if c.error_caused_by_state.is_some() {
+        return unsupported("stateConfiguration.errorCausedByState");
+    }
+    if c.map_iteration_failure_count.is_some() {
+        return unsupported("stateConfiguration.mapIterationFailureCount");
+    }
+    if c.map_item_reader_data.is_some() {
+        return unsupported("stateConfiguration.mapItemReaderData");
+    }
+    match c.retrier_retry_count {
+        None => Ok(0),
+        Some(n) if n >= 0 => Ok(n as u64),
+        Some(n) => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{n}' at 'stateConfiguration.retrierRetryCount' failed to satisfy constraint: Member must have value greater than or equal to 0"
+        ))),
+    }
 }
 
 pub(super) async fn test_state(api: &Api, body: &[u8]) -> ApiResult<Response> {
     let input: Input = parse(body)?;
+    let retried = check_supported(&input)?;
     check_len("definition", &input.definition, 1, 1_048_576)?;
     check_opt_len("input", input.input.as_deref(), 0, 262_144)?;
+    check_opt_len("variables", input.variables.as_deref(), 0, 262_144)?;
     check_opt_len("stateName", input.state_name.as_deref(), 1, 80)?;
     let level = input.inspection_level.as_deref().unwrap_or("INFO");
     if !matches!(level, "INFO" | "DEBUG" | "TRACE") {
@@ -217,6 +426,7 @@ pub(super) async fn test_state(api: &Api, body: &[u8]) -> ApiResult<Response> {
         ))
     })?;
     let (name, state) = pick_state(&definition, input.state_name.as_deref())?;
+    let scope = Scope::new(input.variables.as_deref(), &state)?;
     let input_text = input.input.unwrap_or_else(|| "{}".to_string());
     let value = parse_json_str(&input_text)
         .map_err(|e| ApiError::new("InvalidExecutionInput", format!("Invalid input: {e}")))?;
@@ -248,7 +458,16 @@ pub(super) async fn test_state(api: &Api, body: &[u8]) -> ApiResult<Response> {
     });
     let mut without_retry = state.clone();
     without_retry.remove("Retry");
-    let (completion, history) = run(api, &name, &without_retry, value.clone(), resources).await?;
+    let (completion, history) =
+        run(api, &name, &without_retry, value.clone(), resources, &scope).await?;
+    // With names to report, the run's output is `{output, variables}`.
+    let (result, variables) = match &completion.result {
+        Ok(out) if !scope.reported.is_empty() => (
+            Ok(out.get("output").cloned().unwrap_or(Value::Null)),
+            out.get("variables").map(Value::to_json),
+        ),
+        other => (other.clone(), None),
+    };
     let events = history.events();
     let error = events.iter().find_map(|e| {
         matches!(
@@ -265,13 +484,19 @@ pub(super) async fn test_state(api: &Api, body: &[u8]) -> ApiResult<Response> {
         .iter()
         .find(|e| {
             matches!(e.event_type, EventType::StateEntered(_))
-                && e.state.as_deref() != Some(name.as_str())
+                && !matches!(e.state.as_deref(), Some(n) if n == name || n == SETUP || n == END)
         })
         .and_then(|e| e.state.as_ref().map(|s| s.to_string()));
-    let failure = completion.result.as_ref().err().cloned().or(error.clone());
+    let failure = result.as_ref().err().cloned().or(error.clone());
+    let failed_with = failure
+        .as_ref()
+        .map(|e| e.error().unwrap_or("").to_string());
+    let retry = failed_with
+        .as_deref()
+        .and_then(|e| retrier(&state, e, retried));
     let mut out = Map::new();
-    match (&failure, &completion.result) {
-        (Some(e), _) if retriable(&state, e.error().unwrap_or("")) => {
+    match (&failure, &result) {
+        (Some(_), _) if retry.is_some() => {
             out.insert("status".into(), json!("RETRIABLE"));
         }
         (Some(_), Ok(output)) => {
@@ -299,7 +524,27 @@ pub(super) async fn test_state(api: &Api, body: &[u8]) -> ApiResult<Response> {
         out.insert("nextState".into(), json!(next));
     }
     if level != "INFO" {
-        let inspection = inspect(api, &state, &value, &input_text, &events).await?;
+        let mut inspection =
+            inspect(api, &state, &value, &input_text, &events, &scope.variables).await?;
+        if let Some(variables) = variables {
+            inspection.insert("variables".into(), json!(variables));
+        }
+        let caught = failed_with
+            .as_deref()
+            .filter(|_| retry.is_none() && result.is_ok())
+            .and_then(|e| catcher(&state, e));
+        match (retry, caught) {
+            (Some((index, backoff)), _) => {
+                inspection.insert(
+                    "errorDetails".into(),
+                    json!({"retryIndex": index, "retryBackoffIntervalSeconds": backoff.round() as i64}),
+                );
+            }
+            (None, Some(index)) => {
+                inspection.insert("errorDetails".into(), json!({"catchIndex": index}));
+            }
+            (None, None) => {}
+        }
         out.insert("inspectionData".into(), Json::Object(inspection));
     }
     Ok(reply(&Json::Object(out)))
@@ -312,6 +557,7 @@ async fn inspect(
     input: &Value,
     input_text: &str,
     events: &[spate_engine::interp::HistoryEvent],
+    variables: &Map<String, Json>,
 ) -> ApiResult<Map<String, Json>> {
     let mut data = Map::new();
     data.insert("input".into(), json!(input_text));
@@ -331,7 +577,13 @@ async fn inspect(
         return Ok(data);
     }
     let field = |key: &str| state.get(key).cloned().map(|v| (key.to_string(), v));
-    let after_input = step(api, field("InputPath").into_iter().collect(), input).await?;
+    let after_input = step(
+        api,
+        field("InputPath").into_iter().collect(),
+        input,
+        variables,
+    )
+    .await?;
     if let Some(text) = &after_input {
         data.insert("afterInputPath".into(), json!(text));
     }
@@ -342,6 +594,7 @@ async fn inspect(
             .chain(field("Parameters"))
             .collect(),
         input,
+        variables,
     )
     .await?;
     if let Some(text) = &after_parameters {
@@ -366,7 +619,7 @@ async fn inspect(
         Some(selector) => {
             let mut f = Map::new();
             f.insert("Parameters".into(), selector.clone());
-            step(api, f, &result).await?
+            step(api, f, &result, variables).await?
         }
         None => Some(result.to_json()),
     };
@@ -379,7 +632,7 @@ async fn inspect(
         "Result".into(),
         serde_json::from_str(&selected).unwrap_or(Json::Null),
     );
-    if let Some(after) = step(api, f, input).await? {
+    if let Some(after) = step(api, f, input, variables).await? {
         data.insert("afterResultPath".into(), json!(after));
     }
     Ok(data)

@@ -68,6 +68,65 @@ class TestState(unittest.TestCase):
         self.assertEqual((out["status"], out["output"]), ("SUCCEEDED", "1"))
         self.assertNotIn("nextState", out)
 
+    def test_variables_in_and_after_the_state(self):
+        state = {
+            "Type": "Pass",
+            "Parameters": {"total.$": "States.MathAdd($base, $.n)"},
+            "Assign": {"last.$": "$.total", "label": "{% not an expression in JSONPath %}"},
+            "Next": "After",
+        }
+        out = self.run_state(
+            state, {"n": 5}, variables=json.dumps({"base": 10, "note": "{% 1 + 1 %}"}),
+            inspectionLevel="DEBUG",
+        )
+        self.assertEqual((out["status"], out["nextState"]), ("SUCCEEDED", "After"))
+        self.assertEqual(json.loads(out["output"]), {"total": 15})
+        self.assertEqual(json.loads(out["inspectionData"]["afterParameters"]), {"total": 15})
+        self.assertEqual(
+            json.loads(out["inspectionData"]["variables"]),
+            {"base": 10, "note": "{% 1 + 1 %}", "last": 15, "label": "{% not an expression in JSONPath %}"},
+        )
+        # A JSONata state of a JSONata machine reads them too.
+        machine = {
+            "QueryLanguage": "JSONata", "StartAt": "S",
+            "States": {"S": {"Type": "Pass", "Output": "{% $base * 2 %}", "End": True}},
+        }
+        out = self.c.test_state(definition=json.dumps(machine), variables='{"base": 21}')
+        self.assertEqual((out["status"], out["output"]), ("SUCCEEDED", "42"))
+        with self.assertRaises(self.c.exceptions.ValidationException):
+            self.run_state(state, {}, variables='["not", "an", "object"]')
+        with self.assertRaises(self.c.exceptions.ValidationException):
+            self.run_state(state, {}, variables='{"1bad": 1}')
+
+    def test_retry_count_and_error_details(self):
+        retried = dict(
+            TASK,
+            Retry=[
+                {"ErrorEquals": ["Other"], "MaxAttempts": 5},
+                {"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 3, "BackoffRate": 2},
+            ],
+            Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Sorry"}],
+        )
+        error = {"errorOutput": {"error": "Out.Of.Stock", "cause": "none left"}}
+        out = self.run_state(retried, {"order": {}}, mock=error, inspectionLevel="DEBUG",
+                             stateConfiguration={"retrierRetryCount": 1})
+        self.assertEqual(out["status"], "RETRIABLE")
+        self.assertEqual(out["inspectionData"]["errorDetails"], {"retryIndex": 1, "retryBackoffIntervalSeconds": 6})
+        # Retries used up: the catcher takes the error.
+        out = self.run_state(retried, {"order": {}}, mock=error, inspectionLevel="DEBUG",
+                             stateConfiguration={"retrierRetryCount": 2})
+        self.assertEqual((out["status"], out["nextState"]), ("CAUGHT_ERROR", "Sorry"))
+        self.assertEqual(out["inspectionData"]["errorDetails"], {"catchIndex": 0})
+
+    def test_what_is_not_supported_is_refused_by_name(self):
+        for extra, field in [
+            ({"context": "{}"}, "context"),
+            ({"stateConfiguration": {"mapIterationFailureCount": 1}}, "mapIterationFailureCount"),
+        ]:
+            with self.assertRaises(self.c.exceptions.ValidationException) as raised:
+                self.run_state(TASK, {}, mock={"result": "{}"}, **extra)
+            self.assertIn(field, str(raised.exception))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

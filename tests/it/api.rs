@@ -226,3 +226,104 @@ fn jwt_bearer_tokens_are_verified_against_the_jwks() {
     let _ = std::fs::remove_file(config);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Serves whatever `body` holds to every request on a free loopback port,
+/// on a thread of its own, for as long as the test runs.
+fn serve_jwks(body: std::sync::Arc<std::sync::Mutex<String>>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!(
+        "http://{}/.well-known/jwks.json",
+        listener.local_addr().unwrap()
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let text = body.lock().unwrap().clone();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn jwt_keys_are_fetched_from_a_jwks_url_and_refreshed() {
+    let Some(clients) = clients() else { return };
+    let dir = std::env::temp_dir().join(format!("spate-api-jwks-url-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("the temp folder is writable");
+    let folder = dir.to_str().expect("a UTF-8 temp path");
+    run_python(
+        &clients,
+        "http://unused",
+        "test_jwt.py",
+        &["keygen", folder],
+    );
+    let full = std::fs::read_to_string(dir.join("jwks.json")).expect("keygen wrote the JWKS");
+    // At start the issuer publishes only its HS256 key; the RSA key the
+    // checks sign with appears later, as in a key rotation.
+    let mut first: serde_json::Value = serde_json::from_str(&full).unwrap();
+    first["keys"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|k| k["kty"] != "RSA");
+    let served = std::sync::Arc::new(std::sync::Mutex::new(first.to_string()));
+    let url = serve_jwks(std::sync::Arc::clone(&served));
+    let config = auth_config(
+        "jwks-url",
+        &format!(
+            "mode = \"jwt\"\njwks_url = \"{url}\"\njwks_refresh_seconds = 1\nissuer = \"https://issuer.test\"\naudience = \"spate\""
+        ),
+    );
+    let server = Server::start(&["--config".as_ref(), config.as_os_str()]);
+    *served.lock().unwrap() = full;
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    run_script(&clients, &server, "test_jwt.py", &["check", folder]);
+    drop(server);
+
+    // An issuer that cannot be reached stops the start, naming the JWKS.
+    let unreachable = auth_config(
+        "jwks-down",
+        "mode = \"jwt\"\njwks_url = \"http://127.0.0.1:9/jwks.json\"\nissuer = \"https://issuer.test\"\naudience = \"spate\"",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--config"])
+        .arg(&unreachable)
+        .output()
+        .expect("spate serve runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot fetch the JWKS") && stderr.contains("127.0.0.1:9"),
+        "{stderr}"
+    );
+    for path in [config, unreachable] {
+        let _ = std::fs::remove_file(path);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn logging_configuration_writes_execution_logs() {
+    let Some(clients) = clients() else { return };
+    let log = std::env::temp_dir().join(format!("spate-api-exec-log-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let config =
+        std::env::temp_dir().join(format!("spate-api-logging-{}.toml", std::process::id()));
+    std::fs::write(
+        &config,
+        format!("[api]\nlog_destination = \"file:{}\"\n", log.display()),
+    )
+    .expect("the temp folder is writable");
+    let server = Server::start(&["--config".as_ref(), config.as_os_str()]);
+    let path = log.to_str().expect("a UTF-8 temp path");
+    run_script(&clients, &server, "test_logging.py", &[path]);
+    drop(server);
+    let _ = std::fs::remove_file(config);
+    let _ = std::fs::remove_file(log);
+}

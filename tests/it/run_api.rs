@@ -23,10 +23,13 @@ fn run_serves_the_api_over_its_pipelines_state_machines() {
         &config,
         format!(
             "[kafka]\nbootstrap_servers = \"embedded\"\n[embedded]\ngenerate_events_per_sec = 0\n\
-             [admin]\naddr = \"off\"\n[api]\naddr = \"127.0.0.1:0\"\n\
+             [admin]\naddr = \"off\"\n[api]\naddr = \"127.0.0.1:0\"\nlog_destination = \"file:{api_log}\"\n\
              [[pipeline]]\nname = \"iot\"\nsource_topics = [\"iot-events\"]\n\
              definition = \"{root}/config/workflows/iot-enrich.asl.json\"\n\
-             output_topic = \"out\"\ndlq_topic = \"dlq\"\n"
+             output_topic = \"out\"\ndlq_topic = \"dlq\"\n\
+             [pipeline.logging]\nlevel = \"FATAL\"\ndestination = \"file:{}\"\n",
+            dir.join("exec.log").display(),
+            api_log = dir.join("api.log").display(),
         ),
     )
     .expect("config written");
@@ -64,6 +67,24 @@ fn run_serves_the_api_over_its_pipelines_state_machines() {
         .expect("an ARN")
         .to_string();
 
+    // The API reports the logging the pipeline configured.
+    let (status, described) = call(
+        &addr,
+        "DescribeStateMachine",
+        &serde_json::json!({"stateMachineArn": arn}).to_string(),
+    );
+    assert_eq!(status, 200, "{described}");
+    assert_eq!(
+        described["loggingConfiguration"]["level"], "FATAL",
+        "{described}"
+    );
+    let update = serde_json::json!({
+        "stateMachineArn": arn,
+        "loggingConfiguration": {"level": "ALL", "includeExecutionData": true},
+    });
+    let (status, updated) = call(&addr, "UpdateStateMachine", &update.to_string());
+    assert_eq!(status, 200, "{updated}");
+
     let input = std::fs::read_to_string(format!("{root}/config/workflows/iot-enrich.input.json"))
         .expect("example input");
     let request = serde_json::json!({"stateMachineArn": arn, "input": input}).to_string();
@@ -73,6 +94,17 @@ fn run_serves_the_api_over_its_pipelines_state_machines() {
     let output: serde_json::Value =
         serde_json::from_str(run["output"].as_str().expect("output")).expect("JSON output");
     assert_eq!(output["key"], "plant-7/dev-0042");
+    // Set through the API, the logging writes to the API's destination.
+    let log = dir.join("api.log");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let records = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("ExecutionSucceeded") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(records.contains("\"ExecutionSucceeded\""), "{records}");
 
     let _ = child.kill();
     let _ = child.wait();

@@ -227,6 +227,32 @@ impl Client {
     }
 }
 
+/// Fetches `url` (`http` or `https`) with a GET, for what a server reads
+/// at start and refreshes (an OIDC issuer's JWKS): the body of a 2xx
+/// answer of at most `limit` bytes within `timeout`, else why not.
+pub async fn fetch(url: &str, limit: usize, timeout: Duration) -> Result<Vec<u8>, String> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| format!("{url} is not a URL: {e}"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(format!("{url} is not an http or https URL"));
+    }
+    let request = Request::get(uri)
+        .body(Bytes::new())
+        .map_err(|e| format!("{url}: {e}"))?;
+    let response = tokio::time::timeout(timeout, Client::new().send(request, limit))
+        .await
+        .map_err(|_| format!("{url} did not answer within {}", seconds_text(timeout)))?
+        .map_err(|failure| match failure {
+            Failure::Connect(why) | Failure::Io(why) => format!("{url}: {why}"),
+            Failure::TooLarge => format!("{url} answered with more than {limit} bytes"),
+        })?;
+    if !response.status.is_success() {
+        return Err(format!("{url} answered {}", response.status));
+    }
+    Ok(response.body)
+}
+
 /// TLS with the `ring` provider and the system's root certificates (none
 /// found leaves `https` failing with a certificate error, `http` working).
 fn tls_config() -> rustls::ClientConfig {

@@ -24,6 +24,7 @@ mod token;
 pub use config::{ConfigError, TaskConfig, build_resources};
 pub use http::{
     HTTP_INVOKE, HTTP_SOCKET, HTTP_STATUS_CODE_PREFIX, HttpConfig, HttpConnection, HttpHandler,
+    fetch,
 };
 pub use lambda::{LAMBDA_ARN_PREFIX, LAMBDA_INVOKE, LambdaConfig, LambdaHandler};
 pub use mock::{MockBehaviour, MockHandler};

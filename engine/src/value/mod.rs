@@ -36,7 +36,9 @@ pub type Arc<T> = triomphe::Arc<T>;
 pub use map::{Key, Map};
 pub use number::Number;
 pub use parse::{JsonParseError, parse_json, parse_json_str};
-pub use write::{write_json, write_json_bytes, write_json_pretty};
+pub use write::{
+    write_json, write_json_as_string, write_json_bytes, write_json_pretty, write_json_string,
+};
 
 /// A shared, immutable string: inline up to 23 bytes, reference counted above.
 pub type Str = smol_str::SmolStr;

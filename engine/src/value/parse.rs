@@ -90,14 +90,39 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, JsonParseError> {
         return Err(JsonParseError::at(bytes, bytes.len(), "empty document"));
     }
     let mut scratch = text.to_vec();
-    match simd_json::to_tape(&mut scratch) {
-        Ok(tape) => {
-            let nodes = tape.0;
+    let built = with_buffers(text.len(), |buffers| {
+        simd_json::to_tape_with_buffers(&mut scratch, buffers).map(|tape| {
             let mut pos = 0;
-            Ok(build(&nodes, &mut pos))
+            build(&tape.0, &mut pos)
+        })
+    });
+    built.map_err(|e| diagnose(bytes, text, &e))
+}
+
+/// The most text whose parsing reuses the thread's simd-json buffers
+/// (they grow to the largest such text, about six times its size, and stay).
+const REUSED_UP_TO: usize = 64 * 1024;
+
+thread_local! {
+    /// simd-json's working buffers, kept between parses on this thread:
+    /// allocating them took about half of parsing a small event.
+    static BUFFERS: std::cell::RefCell<Option<simd_json::Buffers>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `parse` with this thread's buffers when the text is small enough
+/// (and they are not in use), else with new ones.
+fn with_buffers<T>(len: usize, parse: impl FnOnce(&mut simd_json::Buffers) -> T) -> T {
+    if len <= REUSED_UP_TO {
+        let kept = BUFFERS.with(|cell| cell.try_borrow_mut().ok().map(|mut b| b.take()));
+        if let Some(kept) = kept {
+            let mut buffers = kept.unwrap_or_else(|| simd_json::Buffers::new(len));
+            let result = parse(&mut buffers);
+            BUFFERS.with(|cell| *cell.borrow_mut() = Some(buffers));
+            return result;
         }
-        Err(e) => Err(diagnose(bytes, text, &e)),
     }
+    parse(&mut simd_json::Buffers::new(len))
 }
 
 /// Parses JSON text from a string slice.

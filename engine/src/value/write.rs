@@ -13,6 +13,53 @@ pub fn write_json_bytes(value: &Value, out: &mut Vec<u8>) {
     write_value(value, out, false);
 }
 
+/// Appends `text` as a quoted JSON string to a byte buffer.
+pub fn write_json_string(text: &str, out: &mut Vec<u8>) {
+    write_string(text, out);
+}
+
+/// Appends the compact JSON text of `value` as a quoted JSON string (what
+/// an API answer that carries a document as text holds: `"{\"a\":1}"`),
+/// in one pass, without the unquoted text in between.
+pub fn write_json_as_string(value: &Value, out: &mut Vec<u8>) {
+    out.push(b'"');
+    write_value(value, &mut Quoted(out), false);
+    out.push(b'"');
+}
+
+/// A byte buffer that escapes what is written to it as the inside of a
+/// JSON string.
+struct Quoted<'a>(&'a mut Vec<u8>);
+
+impl JsonOut for Quoted<'_> {
+    fn text(&mut self, s: &str) {
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        loop {
+            let at = next_escape(bytes, start);
+            self.0.extend_from_slice(&bytes[start..at]);
+            let Some(&b) = bytes.get(at) else { break };
+            self.ascii(b);
+            start = at + 1;
+        }
+    }
+    fn ascii(&mut self, b: u8) {
+        match ESCAPES[usize::from(b)] {
+            0 => self.0.push(b),
+            b'u' => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                self.0.extend_from_slice(b"\\u00");
+                self.0.push(HEX[usize::from(b >> 4)]);
+                self.0.push(HEX[usize::from(b & 0xf)]);
+            }
+            escape => {
+                self.0.push(b'\\');
+                self.0.push(escape);
+            }
+        }
+    }
+}
+
 /// Where JSON text goes. Only whole `&str` slices and ASCII bytes are
 /// pushed, so a byte buffer holds UTF-8 as a `String` would.
 trait JsonOut {
@@ -190,13 +237,14 @@ static ESCAPES: [u8; 256] = {
 /// are copied whole.
 fn write_string<O: JsonOut>(s: &str, out: &mut O) {
     out.ascii(b'"');
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in s.as_bytes().iter().enumerate() {
+    loop {
+        let at = next_escape(bytes, start);
+        // The byte at `at` is ASCII, so both ends are character boundaries.
+        out.text(&s[start..at]);
+        let Some(&b) = bytes.get(at) else { break };
         let escape = ESCAPES[usize::from(b)];
-        if escape == 0 {
-            continue;
-        }
-        out.text(&s[start..i]);
         out.ascii(b'\\');
         out.ascii(escape);
         if escape == b'u' {
@@ -205,10 +253,38 @@ fn write_string<O: JsonOut>(s: &str, out: &mut O) {
             out.ascii(HEX[usize::from(b >> 4)]);
             out.ascii(HEX[usize::from(b & 0xf)]);
         }
-        start = i + 1;
+        start = at + 1;
     }
-    out.text(&s[start..]);
     out.ascii(b'"');
+}
+
+/// The index of the first byte from `from` on that a JSON string must
+/// escape (a control character, `"` or `\\`), or `bytes.len()`. Eight
+/// bytes are tested at a time: in a word, a byte below 0x20 or equal to
+/// one of the two is flagged by the borrow of a subtraction, and the
+/// lowest flag is always a true one (borrows only carry upwards).
+#[inline]
+fn next_escape(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let flags = ((word.wrapping_sub(ONES * 0x20) & !word)
+            | (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash))
+            & HIGH;
+        if flags != 0 {
+            return at + (flags.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    bytes[at.min(bytes.len())..]
+        .iter()
+        .position(|&b| ESCAPES[usize::from(b)] != 0)
+        .map_or(bytes.len(), |i| at + i)
 }
 
 #[cfg(test)]
@@ -225,6 +301,50 @@ mod tests {
             v.to_json().into_bytes(),
             "bytes and text agree"
         );
+    }
+
+    #[test]
+    fn escapes_are_found_in_every_position_of_a_word() {
+        // Every byte value at every offset of two words, between plain
+        // text and multi-byte characters, against serde_json.
+        for b in 0u8..=0x7f {
+            for at in 0..17 {
+                let mut text = "é".repeat(at % 3) + &"x".repeat(at);
+                text.push(char::from(b));
+                text.push_str("yé");
+                let mut ours = Vec::new();
+                super::write_json_string(&text, &mut ours);
+                let theirs = serde_json::to_string(&text).unwrap();
+                let back: String = serde_json::from_slice(&ours).unwrap();
+                assert_eq!(
+                    back,
+                    text,
+                    "byte {b:#x} at {at}: {}",
+                    String::from_utf8_lossy(&ours)
+                );
+                assert_eq!(ours.len(), theirs.len(), "byte {b:#x} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_value_is_written_as_a_json_string_of_its_text() {
+        let v = json!({"a": "q\"b\\c\n\u{1}é", "n": [1, 2.5, null]});
+        let mut quoted = Vec::new();
+        super::write_json_as_string(&v, &mut quoted);
+        let mut expected = Vec::new();
+        super::write_json_string(&v.to_json(), &mut expected);
+        assert_eq!(
+            String::from_utf8(quoted).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
+        let back: String = serde_json::from_slice(&{
+            let mut q = Vec::new();
+            super::write_json_as_string(&v, &mut q);
+            q
+        })
+        .unwrap();
+        assert_eq!(back, v.to_json());
     }
 
     #[test]
