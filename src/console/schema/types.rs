@@ -406,10 +406,13 @@ pub struct StateRun {
     pub cause: Option<String>,
 }
 
-/// The path taken, from the history: one run per state entered.
+/// The path taken, from the history: one run per state entered. A run
+/// whose last failure was followed by its exit was `CAUGHT`; failures
+/// followed by more attempts are its `retries`.
 pub fn state_runs(events: &[HistoryEvent], graph: &GraphModel, ended: bool) -> Vec<StateRun> {
     let mut runs: Vec<StateRun> = Vec::new();
-    // The open run of each (state, map index).
+    // Per run: failures seen, and whether the last event was one.
+    let mut failures: Vec<(i32, bool)> = Vec::new();
     let open = |runs: &[StateRun], name: &str, index: Option<i32>| {
         runs.iter()
             .rposition(|r| r.name == name && r.map_index == index && r.exited_at.is_none())
@@ -419,8 +422,8 @@ pub fn state_runs(events: &[HistoryEvent], graph: &GraphModel, ended: bool) -> V
             continue;
         };
         let index = e.map_index.map(|i| i as i32);
-        match e.event_type {
-            EventType::StateEntered(_) => runs.push(StateRun {
+        if let EventType::StateEntered(_) = e.event_type {
+            runs.push(StateRun {
                 node: ID(graph
                     .node_named(name)
                     .map_or_else(|| name.to_string(), |n| n.id.clone())),
@@ -434,30 +437,29 @@ pub fn state_runs(events: &[HistoryEvent], graph: &GraphModel, ended: bool) -> V
                 output: None,
                 error: None,
                 cause: None,
-            }),
+            });
+            failures.push((0, false));
+            continue;
+        }
+        let Some(i) = open(&runs, name, index) else {
+            continue;
+        };
+        let (run, (count, last_failed)) = (&mut runs[i], &mut failures[i]);
+        match e.event_type {
             EventType::StateExited(_) => {
-                if let Some(i) = open(&runs, name, index) {
-                    let run = &mut runs[i];
-                    run.exited_at = Some(iso(e.timestamp));
-                    run.output = e.payload.as_ref().map(|p| p.to_json());
-                    run.status = if run.error.is_some() {
-                        "CAUGHT".to_string()
-                    } else {
-                        "SUCCEEDED".to_string()
-                    };
-                }
+                run.exited_at = Some(iso(e.timestamp));
+                run.output = e.payload.as_ref().map(|p| p.to_json());
+                run.status = if *last_failed { "CAUGHT" } else { "SUCCEEDED" }.to_string();
+                run.retries = *count - i32::from(*last_failed);
             }
             t if t.is_error() => {
-                if let Some(i) = open(&runs, name, index) {
-                    let run = &mut runs[i];
-                    if run.error.is_some() {
-                        run.retries += 1;
-                    }
-                    run.error = e.error.as_ref().and_then(|x| x.error()).map(str::to_string);
-                    run.cause = e.error.as_ref().and_then(|x| x.cause()).map(str::to_string);
-                }
+                *count += 1;
+                *last_failed = true;
+                run.retries = *count - 1;
+                run.error = e.error.as_ref().and_then(|x| x.error()).map(str::to_string);
+                run.cause = e.error.as_ref().and_then(|x| x.cause()).map(str::to_string);
             }
-            _ => {}
+            _ => *last_failed = false,
         }
     }
     if ended {
@@ -639,3 +641,6 @@ impl MetricsTickView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
