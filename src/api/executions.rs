@@ -182,6 +182,9 @@ pub(super) fn start_recorded(
             observer.finished(&sink_record);
         }
     });
+    if let Some(observer) = api.observer.get() {
+        observer.started(&stored, always_record);
+    }
     let submitted = api.submission(&start, sink).and_then(|mut submission| {
         submission.history = history.map(|h| History {
             sink: h,
@@ -193,13 +196,13 @@ pub(super) fn start_recorded(
     match submitted {
         Ok(id) => {
             let _ = stored.id.set(id);
-            if let Some(observer) = api.observer.get() {
-                observer.started(&stored, always_record);
-            }
             Ok((stored, started))
         }
         Err(e) => {
             api.store.remove(&arn);
+            if let Some(observer) = api.observer.get() {
+                observer.refused(&stored);
+            }
             Err(e)
         }
     }

@@ -257,6 +257,14 @@ impl Ring {
         }
     }
 
+    /// Drops the entry of `arn`.
+    fn remove(&mut self, arn: &str) {
+        if let Some(gone) = self.by_arn.remove(arn) {
+            self.ok.remove(&gone.seq);
+            self.failed.remove(&gone.seq);
+        }
+    }
+
     /// Moves a stored entry that ended badly to the failed side.
     fn settle(&mut self, entry: &Arc<Entry>) {
         if is_failure(entry.summary().status) && self.ok.remove(&entry.seq).is_some() {
@@ -360,8 +368,9 @@ impl Journal {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Files a stored execution (started through the API or the console);
-    /// a second call for the same one changes nothing.
+    /// Files a stored execution (started through the API or the console)
+    /// before it is submitted; a second call for the same one changes
+    /// nothing.
     pub fn add_stored(&self, record: &Arc<ExecutionRecord>, source: Source) -> Arc<Entry> {
         let entry = {
             let mut ring = self.ring();
@@ -391,19 +400,20 @@ impl Journal {
                 })
             }
             Message::StoredEnded(record) => {
-                let found = self.ring().by_arn.get(&record.arn).cloned();
-                match found {
-                    Some(entry) => {
-                        self.ring().settle(&entry);
-                        entry
-                    }
-                    // It ended before its start was filed: filed now (as
-                    // the API's: the console files its own at once).
-                    None => self.add_stored(&record, Source::Api),
-                }
+                // Filed before it was submitted; gone if the ring dropped it.
+                let Some(entry) = self.ring().by_arn.get(&record.arn).cloned() else {
+                    return;
+                };
+                self.ring().settle(&entry);
+                entry
             }
         };
         let _ = self.updates.send(entry.summary());
+    }
+
+    /// Drops the entry of `arn` (an execution the runtime refused).
+    pub fn remove(&self, arn: &str) {
+        self.ring().remove(arn);
     }
 
     /// The entry of `arn`.

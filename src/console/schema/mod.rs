@@ -59,3 +59,6 @@ pub fn require<'a>(ctx: &Context<'a>, needed: Scope) -> async_graphql::Result<&'
 pub fn api_error(e: ApiError) -> async_graphql::Error {
     coded(e.code, format!("{}: {}", e.code, e.message))
 }
+
+#[cfg(test)]
+mod tests;
