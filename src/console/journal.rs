@@ -211,7 +211,7 @@ struct Ring {
     next_seq: u64,
     ok: BTreeMap<u64, Arc<Entry>>,
     failed: BTreeMap<u64, Arc<Entry>>,
-    by_arn: HashMap<String, Arc<Entry>>,
+    by_arn: HashMap<String, Arc<Entry>, foldhash::fast::RandomState>,
 }
 
 fn is_failure(status: &str) -> bool {
@@ -323,7 +323,7 @@ impl Journal {
                 next_seq: 1,
                 ok: BTreeMap::new(),
                 failed: BTreeMap::new(),
-                by_arn: HashMap::new(),
+                by_arn: HashMap::default(),
             }),
             queue,
             dropped: AtomicU64::new(0),
@@ -384,14 +384,20 @@ impl Journal {
                 run: Run::Stored(Arc::clone(record), source),
             })
         };
-        let _ = self.updates.send(entry.summary());
+        self.announce(&entry);
         entry
     }
 
     fn file(&self, message: Message) {
         let entry = match message {
             Message::Pipeline(ended) => {
-                let arn = format!("{}{}:{}", self.arn_prefix, ended.machine, ended.name);
+                let mut arn = String::with_capacity(
+                    self.arn_prefix.len() + ended.machine.len() + ended.name.len() + 1,
+                );
+                arn.push_str(&self.arn_prefix);
+                arn.push_str(&ended.machine);
+                arn.push(':');
+                arn.push_str(&ended.name);
                 let failed = is_failure(ended.status);
                 self.ring().insert(failed, |seq| Entry {
                     seq,
@@ -408,7 +414,14 @@ impl Journal {
                 entry
             }
         };
-        let _ = self.updates.send(entry.summary());
+        self.announce(&entry);
+    }
+
+    /// Sends `entry`'s summary to the subscribers, if there are any.
+    fn announce(&self, entry: &Entry) {
+        if self.updates.receiver_count() > 0 {
+            let _ = self.updates.send(entry.summary());
+        }
     }
 
     /// Drops the entry of `arn` (an execution the runtime refused).
