@@ -25,6 +25,12 @@
 # promtool: scripts/prometheus.sh installs Debian's package if missing (the
 # test starts its own server), and SPATE_PROMETHEUS_REQUIRED=1 makes those
 # tests fail, not skip, without them.
+#
+# The console page tests (tests/it/console_page.rs) run the graph layout's
+# unit tests with Node and the page in headless Chromium with Playwright:
+# scripts/browser.sh installs Debian's chromium if missing and
+# playwright-core from npm under target/ once, and
+# SPATE_BROWSER_REQUIRED=1 makes those tests fail, not skip, without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +63,11 @@ export SPATE_GRAPHQL_CLIENTS_REQUIRED=1
 echo "== Prometheus for the monitoring tests"
 scripts/prometheus.sh install
 export SPATE_PROMETHEUS_REQUIRED=1
+
+echo "== Chromium and Playwright for the console tests"
+SPATE_BROWSER="$(scripts/browser.sh)"
+export SPATE_BROWSER
+export SPATE_BROWSER_REQUIRED=1
 
 echo "== cargo test"
 cargo test --workspace --locked

@@ -31,11 +31,17 @@ pub mod defaults {
     pub const MAX_FIBERS_PER_EXECUTION: u64 =
         spate_engine::runtime::DEFAULT_MAX_FIBERS_PER_EXECUTION as u64;
 
+    /// `runtime.max_bytes_per_execution`: 256 MiB.
+    pub const MAX_BYTES_PER_EXECUTION: u64 = spate_engine::runtime::DEFAULT_MAX_BYTES_PER_EXECUTION;
+
     pub(super) fn io_threads() -> u64 {
         IO_THREADS
     }
     pub(super) fn max_fibers_per_execution() -> u64 {
         MAX_FIBERS_PER_EXECUTION
+    }
+    pub(super) fn max_bytes_per_execution() -> u64 {
+        MAX_BYTES_PER_EXECUTION
     }
     pub(super) fn max_duration_ms() -> u64 {
         MAX_DURATION_MS
@@ -55,6 +61,10 @@ pub mod ranges {
     pub const MAX_DURATION_MS: RangeInclusive<u64> = 1..=31_536_000_000;
     /// `runtime.max_fibers_per_execution`.
     pub const MAX_FIBERS_PER_EXECUTION: RangeInclusive<u64> = 1..=10_000_000;
+    /// `runtime.max_bytes_per_execution`: from AWS's payload limit (256 KiB)
+    /// to 1 TiB.
+    pub const MAX_BYTES_PER_EXECUTION: RangeInclusive<u64> =
+        spate_engine::limits::PAYLOAD_BYTES as u64..=1 << 40;
 }
 
 /// The file as written.
@@ -184,6 +194,10 @@ struct RuntimeSection {
     /// alive at once.
     #[serde(default = "defaults::max_fibers_per_execution")]
     max_fibers_per_execution: u64,
+    /// Most bytes one execution's Map iterations, Parallel branches and
+    /// their collected results may hold at once.
+    #[serde(default = "defaults::max_bytes_per_execution")]
+    max_bytes_per_execution: u64,
     /// Task handler settings, a JSON file as for `spate exec --resources`:
     /// mock behaviours by `Resource`, HTTP Task settings, Lambda endpoints.
     #[serde(default)]
@@ -197,6 +211,7 @@ impl Default for RuntimeSection {
             io_threads: defaults::IO_THREADS,
             max_duration_ms: defaults::MAX_DURATION_MS,
             max_fibers_per_execution: defaults::MAX_FIBERS_PER_EXECUTION,
+            max_bytes_per_execution: defaults::MAX_BYTES_PER_EXECUTION,
             task_config: None,
         }
     }
@@ -213,6 +228,8 @@ pub struct RuntimeSettings {
     pub max_duration: Duration,
     /// Most live fibers of one execution.
     pub max_fibers_per_execution: u32,
+    /// Most bytes held by one execution's fan-outs.
+    pub max_bytes_per_execution: u64,
     /// Task configuration file, resolved against the configuration's folder.
     pub task_config: Option<PathBuf>,
 }
@@ -224,6 +241,7 @@ impl Default for RuntimeSettings {
             io_threads: defaults::IO_THREADS as usize,
             max_duration: Duration::from_millis(defaults::MAX_DURATION_MS),
             max_fibers_per_execution: defaults::MAX_FIBERS_PER_EXECUTION as u32,
+            max_bytes_per_execution: defaults::MAX_BYTES_PER_EXECUTION,
             task_config: None,
         }
     }
@@ -245,6 +263,7 @@ impl RuntimeSettings {
             io_threads: self.io_threads,
             resources,
             max_fibers_per_execution: self.max_fibers_per_execution,
+            max_bytes_per_execution: self.max_bytes_per_execution,
             ..RuntimeConfig::default()
         })
     }
@@ -380,6 +399,11 @@ fn runtime_settings(
         section.max_fibers_per_execution,
         &ranges::MAX_FIBERS_PER_EXECUTION,
     );
+    let max_bytes_per_execution = ranged(
+        "runtime.max_bytes_per_execution",
+        section.max_bytes_per_execution,
+        &ranges::MAX_BYTES_PER_EXECUTION,
+    );
     let task_config = section.task_config.as_ref().and_then(|p| {
         let checked = read(p, FileKind::Config).and_then(|(resolved, text)| {
             spate_engine::task::TaskConfig::from_json(&text)
@@ -403,6 +427,7 @@ fn runtime_settings(
         io_threads: io_threads as usize,
         max_duration: Duration::from_millis(max_duration_ms),
         max_fibers_per_execution: max_fibers_per_execution as u32,
+        max_bytes_per_execution,
         task_config,
     })
 }
@@ -649,6 +674,17 @@ dlq_topic = "dlq"
         let shown = err.to_string();
         assert!(shown.contains("pipeline[0].ordering"), "{shown}");
         assert!(shown.contains("per-key"), "{shown}");
+    }
+
+    #[test]
+    fn the_byte_budget_is_read_with_its_default() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.runtime.max_bytes_per_execution, 256 << 20);
+        let c = parse(&format!(
+            "[runtime]\nmax_bytes_per_execution = 1048576\n{MINIMAL}"
+        ))
+        .unwrap();
+        assert_eq!(c.runtime.max_bytes_per_execution, 1 << 20);
     }
 
     #[test]

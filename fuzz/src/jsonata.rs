@@ -4,7 +4,8 @@
 //!
 //! Invariants: no panic, no overflow of the native stack, no allocation
 //! beyond the fuzzer's limit, and an evaluation ends soon after its time
-//! budget; a failure carries a JSONata error code.
+//! budget; a failure carries a JSONata error code; every frame the
+//! evaluation made is freed when it ends (closure cycles included).
 
 use crate::expression_and_document;
 use spate_engine::Value;
@@ -60,4 +61,9 @@ pub(crate) fn fuzz_eval(data: &[u8]) {
     if let Err(error) = result {
         assert!(!error.code.is_empty(), "{error:?}");
     }
+    assert_eq!(
+        spate_engine::jsonata::live_frames(),
+        0,
+        "the evaluation left frames alive (a leak)"
+    );
 }

@@ -64,6 +64,7 @@ fn runtime() -> RuntimeHandle {
                 resources: Resources::new(),
                 clock: RuntimeClock::Virtual,
                 max_fibers_per_execution: 1000,
+                max_bytes_per_execution: spate_engine::runtime::DEFAULT_MAX_BYTES_PER_EXECUTION,
                 metrics: true,
             })
             .expect("the runtime starts")

@@ -229,17 +229,6 @@ impl Auth {
         !matches!(self, Auth::None)
     }
 
-    /// The console scopes of API key `given` (`None`: every scope).
-    pub fn key_scopes(&self, given: &str) -> Option<&[String]> {
-        match self {
-            Auth::ApiKey(keys) => keys
-                .iter()
-                .find(|(k, _, _)| constant_time_eq(k.as_bytes(), given.as_bytes()))
-                .and_then(|(_, _, scopes)| scopes.as_deref()),
-            _ => None,
-        }
-    }
-
     /// Fetches what the mode needs before the server listens (a JWKS URL's
     /// keys), and returns the task that keeps it fresh, if any.
     pub async fn prepare(
@@ -251,6 +240,17 @@ impl Auth {
                 Ok(verifier.keep_fresh())
             }
             _ => Ok(None),
+        }
+    }
+
+    /// The console scopes of API key `given` (`None`: every scope).
+    pub fn key_scopes(&self, given: &str) -> Option<&[String]> {
+        match self {
+            Auth::ApiKey(keys) => keys
+                .iter()
+                .find(|(k, _, _)| constant_time_eq(k.as_bytes(), given.as_bytes()))
+                .and_then(|(_, _, scopes)| scopes.as_deref()),
+            _ => None,
         }
     }
 

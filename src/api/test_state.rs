@@ -122,22 +122,19 @@ impl Scope {
 /// The `Assign` blocks of a state: its own, its Choice rules' and its
 /// catchers'.
 fn assigns(state: &Map<String, Json>) -> Vec<&Map<String, Json>> {
-    let mut found: Vec<&Map<String, Json>> = state
-        .get("Assign")
-        .and_then(Json::as_object)
+    let own = state.get("Assign").and_then(Json::as_object);
+    own.into_iter()
+        .chain(rules_and_catchers(state).filter_map(|item| item.get("Assign")?.as_object()))
+        .collect()
+}
+
+/// A Choice state's rules and a state's catchers: what holds a `Next` or
+/// an `Assign` besides the state itself.
+fn rules_and_catchers(state: &Map<String, Json>) -> impl Iterator<Item = &Json> {
+    ["Choices", "Catch"]
         .into_iter()
-        .collect();
-    for key in ["Choices", "Catch"] {
-        for item in state
-            .get(key)
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-        {
-            found.extend(item.get("Assign").and_then(Json::as_object));
-        }
-    }
-    found
+        .filter_map(|key| state.get(key).and_then(Json::as_array))
+        .flatten()
 }
 
 fn valid_variable_name(name: &str) -> bool {
@@ -220,15 +217,8 @@ fn targets(state: &Map<String, Json>) -> Vec<String> {
     };
     add(state.get("Next"));
     add(state.get("Default"));
-    for key in ["Choices", "Catch"] {
-        for item in state
-            .get(key)
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-        {
-            add(item.get("Next"));
-        }
+    for item in rules_and_catchers(state) {
+        add(item.get("Next"));
     }
     out
 }

@@ -84,13 +84,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     });
     let routes = console.as_ref().map(Console::routes).unwrap_or_default();
     let server = api::listen(&settings, api, routes)?;
-    println!("spate serve: listening on http://{}", server.addr());
+    // Written once, and a closed standard output does not stop the server
+    // (a caller may read the address and close its end).
+    let mut banner = format!("spate serve: listening on http://{}\n", server.addr());
     if console.is_some() {
-        println!(
-            "spate serve: console at http://{0}/console/ (GraphQL at http://{0}/graphql)",
+        banner.push_str(&format!(
+            "spate serve: console at http://{0}/console/ (GraphQL at http://{0}/graphql)\n",
             server.addr()
-        );
+        ));
     }
+    let mut stdout = std::io::stdout().lock();
+    let _ = std::io::Write::write_all(&mut stdout, banner.as_bytes());
+    let _ = std::io::Write::flush(&mut stdout);
+    drop(stdout);
     wait_for_interrupt()?;
     eprintln!("spate serve: stopping");
     server.shutdown(Duration::from_secs(5));

@@ -5,6 +5,7 @@
 //! Served beside the AWS API by `spate serve`, and on the admin server of
 //! `spate run` and `spate demo`. docs/console.md describes the schema.
 //!
+//! * [`assets`]: the page itself (`/console`), built into the binary;
 //! * [`graph`]: the graph of a definition (nodes, branches, edges);
 //! * [`journal`] and [`tap`]: the bounded record of recent executions and
 //!   how executions reach it;
@@ -13,6 +14,7 @@
 //! * [`schema`]: the GraphQL schema and its resolvers;
 //! * [`settings`]: the `[console]` configuration section.
 
+pub mod assets;
 pub mod graph;
 pub mod journal;
 pub mod metrics;
@@ -104,8 +106,9 @@ impl Console {
         self.journal.dropped()
     }
 
-    /// The console's routes: `POST /graphql`, and `GET /graphql` for
-    /// subscriptions over WebSocket.
+    /// The console's routes: `POST /graphql`, `GET /graphql` for
+    /// subscriptions over WebSocket, and the page (`/console`,
+    /// `/console/assets/{file}`).
     pub fn routes(self: &Arc<Self>) -> Router {
         let state = Arc::new(Served {
             schema: schema::build(Arc::clone(self)),
@@ -114,6 +117,7 @@ impl Console {
         Router::new()
             .route("/graphql", axum::routing::post(http_request).get(websocket))
             .with_state(state)
+            .merge(assets::routes())
     }
 }
 

@@ -33,9 +33,10 @@ pub const FAMILIES: [&str; 21] = [
 ];
 
 /// A `spate` process, killed when dropped, with the admin address it printed.
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    addr: String,
+    /// The admin server's `host:port`.
+    pub(crate) addr: String,
 }
 
 impl Drop for Running {
@@ -47,7 +48,7 @@ impl Drop for Running {
 
 /// Starts `spate args` and waits for the admin address in its output
 /// (stdout for the demo, the log on stderr for `run`).
-fn start(args: &[&str]) -> Running {
+pub(crate) fn start(args: &[&str]) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))

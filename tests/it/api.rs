@@ -49,9 +49,13 @@ impl Server {
             .spawn()
             .expect("spate serve starts");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout"))
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        stdout
             .read_line(&mut line)
             .expect("spate serve prints its address");
+        // The rest (execution logs go to standard output by default) is
+        // read and dropped, so the server never writes to a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         let endpoint = line
             .trim()
             .strip_prefix("spate serve: listening on ")
@@ -201,18 +205,21 @@ fn test_state_runs_one_state_with_inspection_data() {
     script_test("test_test_state.py");
 }
 
+/// A fresh folder `spate-api-<name>-<pid>` where `test_jwt.py keygen`
+/// wrote an issuer's key pair and JWKS.
+fn jwt_keys(clients: &Path, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("spate-api-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("the temp folder is writable");
+    let folder = dir.to_str().expect("a UTF-8 temp path");
+    run_python(clients, "http://unused", "test_jwt.py", &["keygen", folder]);
+    dir
+}
+
 #[test]
 fn jwt_bearer_tokens_are_verified_against_the_jwks() {
     let Some(clients) = clients() else { return };
-    let dir = std::env::temp_dir().join(format!("spate-api-jwt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("the temp folder is writable");
+    let dir = jwt_keys(&clients, "jwt");
     let folder = dir.to_str().expect("a UTF-8 temp path");
-    run_python(
-        &clients,
-        "http://unused",
-        "test_jwt.py",
-        &["keygen", folder],
-    );
     let config = auth_config(
         "jwt",
         &format!(
@@ -255,15 +262,8 @@ fn serve_jwks(body: std::sync::Arc<std::sync::Mutex<String>>) -> String {
 #[test]
 fn jwt_keys_are_fetched_from_a_jwks_url_and_refreshed() {
     let Some(clients) = clients() else { return };
-    let dir = std::env::temp_dir().join(format!("spate-api-jwks-url-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("the temp folder is writable");
+    let dir = jwt_keys(&clients, "jwks-url");
     let folder = dir.to_str().expect("a UTF-8 temp path");
-    run_python(
-        &clients,
-        "http://unused",
-        "test_jwt.py",
-        &["keygen", folder],
-    );
     let full = std::fs::read_to_string(dir.join("jwks.json")).expect("keygen wrote the JWKS");
     // At start the issuer publishes only its HS256 key; the RSA key the
     // checks sign with appears later, as in a key rotation.

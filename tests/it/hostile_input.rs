@@ -7,17 +7,17 @@ use std::path::PathBuf;
 use std::process::Output;
 
 /// A folder of its own under the system's temporary folder, removed on drop.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new(test: &str) -> Scratch {
+    pub(crate) fn new(test: &str) -> Scratch {
         let dir = std::env::temp_dir().join(format!("spate-hostile-{}-{test}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create the scratch folder");
         Scratch(dir)
     }
 
     /// Writes `bytes` to `name` and returns the file's path as text.
-    fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
+    pub(crate) fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
         let path = self.0.join(name);
         std::fs::write(&path, bytes).expect("write a scratch file");
         path.to_str().expect("a UTF-8 path").to_string()
@@ -264,7 +264,7 @@ fn run_check_refuses_numbers_out_of_range_naming_the_key() {
     let dir = Scratch::new("huge-numbers");
     let file = config(
         &dir,
-        "[runtime]\nshards = 1000000000000\nio_threads = 1000000000000",
+        "[runtime]\nshards = 1000000000000\nio_threads = 1000000000000\nmax_bytes_per_execution = 1000",
     );
     let out = spate(&["run", "--config", &file, "--check"]);
     assert_fails(
@@ -276,6 +276,13 @@ fn run_check_refuses_numbers_out_of_range_naming_the_key() {
         &out,
         2,
         &format!("{file}: runtime.io_threads: 1000000000000 is out of range 1..=256"),
+    );
+    assert_fails(
+        &out,
+        2,
+        &format!(
+            "{file}: runtime.max_bytes_per_execution: 1000 is out of range 262144..=1099511627776"
+        ),
     );
     // Without --check, the same file stops before anything is started.
     let out = spate(&["run", "--config", &file]);

@@ -7,7 +7,7 @@ use crate::runtime::MachineLabel;
 use crate::task::Resources;
 use crate::time::Timestamp;
 use crate::value::{Map, Str, Value};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Task invocations of one execution so far, by resource.
@@ -56,6 +56,10 @@ pub struct ExecutionInfo {
     /// Its Map iterations and Parallel branches started and not yet ended,
     /// on any thread.
     live_fibers: AtomicU32,
+    /// Bytes (of compact JSON) of the values its live Map iterations and
+    /// Parallel branches started with, plus the results its Maps and
+    /// Parallels have collected so far, on any thread.
+    held_bytes: AtomicU64,
     /// Its host's id for it, for messages about it from other threads.
     pub host_id: u64,
     /// When it must have ended (see [`Hosting::deadline`]).
@@ -99,6 +103,7 @@ impl ExecutionInfo {
             resources: hosting.resources,
             invocations: OnceLock::new(),
             live_fibers: AtomicU32::new(0),
+            held_bytes: AtomicU64::new(0),
             host_id: hosting.id,
             deadline: hosting.deadline,
             machine: hosting.machine,
@@ -117,6 +122,22 @@ impl ExecutionInfo {
 
     pub(super) fn fiber_ended(&self) {
         self.live_fibers.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Bytes its live Map iterations and Parallel branches and its
+    /// collected results hold now (see the field `held_bytes`).
+    pub fn held_bytes(&self) -> u64 {
+        self.held_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Counts `bytes` more held by this execution.
+    pub fn hold(&self, bytes: u64) {
+        self.held_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Counts `bytes` no longer held (as earlier given to [`Self::hold`]).
+    pub fn release(&self, bytes: u64) {
+        self.held_bytes.fetch_sub(bytes, Ordering::Relaxed);
     }
 
     /// Counts an invocation of `resource` and returns how many came before

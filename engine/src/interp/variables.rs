@@ -25,7 +25,7 @@
 //! what a sequential execution holds.
 
 use crate::error::{StatesError, names};
-use crate::value::{Str, Value, size};
+use crate::value::{MAX_DEPTH, Str, Value, size};
 use std::sync::Arc;
 
 use crate::limits::{
@@ -148,7 +148,11 @@ impl Variables {
         let mut entries: Vec<Entry> = Vec::new();
         let mut assign_bytes = 0usize;
         for (name, value) in values {
-            let bytes = size::json_size(&value);
+            let Ok(bytes) = size::json_size_within(&value, MAX_DEPTH) else {
+                return Err(StatesError::runtime(format!(
+                    "The state '{state}' assigned the variable '{name}' a value nested more than {MAX_DEPTH} levels deep (arrays and objects), over the nesting limit for JSON values."
+                )));
+            };
             if bytes > MAX_VARIABLE_BYTES {
                 return Err(too_large(format!(
                     "The state '{state}' assigned the variable '{name}' a value of {bytes} bytes, over the limit of {MAX_VARIABLE_BYTES} bytes for one variable."

@@ -43,6 +43,7 @@ pub mod suite;
 mod val;
 
 pub use error::{FUNCTION_RESULT, JsonataError, LIMIT_EXCEEDED};
+pub use frame::live_frames;
 pub use limits::Limits;
 
 use crate::value::{Map, Value};

@@ -49,6 +49,12 @@ impl ReferencePath {
         self.path.segments.is_empty()
     }
 
+    /// How many steps the path has (`$.a[0]`: 2): a value written through
+    /// it ends up that many levels deeper.
+    pub fn steps(&self) -> usize {
+        self.path.segments.len()
+    }
+
     /// The path for reading.
     pub fn as_path(&self) -> &Path {
         &self.path

@@ -25,7 +25,8 @@
 //!    comes back through the shard's inbox. A slow task never blocks a shard.
 //! 4. Map and Parallel fork children, started as `MaxConcurrency` allows,
 //!    at most 128 per turn of the shard's loop, and within the execution's
-//!    budget of live fibers ([`RuntimeConfig::max_fibers_per_execution`]).
+//!    budget of live fibers ([`RuntimeConfig::max_fibers_per_execution`])
+//!    and of bytes ([`RuntimeConfig::max_bytes_per_execution`]).
 //!    While other shards are idle, children are handed to them so one big Map
 //!    uses every core; a child that finishes on another shard reports back
 //!    through the parent's inbox, and the parent resumes when its join counter
@@ -210,6 +211,11 @@ impl std::fmt::Debug for SubmitError {
 /// about 100 MB.
 pub const DEFAULT_MAX_FIBERS_PER_EXECUTION: u32 = 100_000;
 
+/// The default of [`RuntimeConfig::max_bytes_per_execution`]: 256 MiB, a
+/// thousand payloads at AWS's limit, far above what a Map or Parallel whose
+/// result fits that limit ever holds.
+pub const DEFAULT_MAX_BYTES_PER_EXECUTION: u64 = 256 << 20;
+
 /// The stack of a shard thread. Expressions recurse once per level of their
 /// syntax tree (the JSONata parser bounds it), and an unoptimised build
 /// takes several times the stack per level a release build takes; only the
@@ -235,6 +241,12 @@ pub struct RuntimeConfig {
     /// one execution may have alive at once; an execution that needs more fails with `States.Runtime`, and
     /// its neighbours are unaffected.
     pub max_fibers_per_execution: u32,
+    /// Most bytes (of compact JSON) one execution's Map iterations and
+    /// Parallel branches may hold at once: the inputs of those alive plus
+    /// the results their Maps and Parallels have collected so far. An
+    /// execution over it fails with `States.Runtime`; its neighbours are
+    /// unaffected.
+    pub max_bytes_per_execution: u64,
     /// Whether the shards count executions, states and tasks for
     /// [`Runtime::metrics`] (the counters are per shard and cost a few
     /// plain stores per state).
@@ -251,6 +263,7 @@ impl Default for RuntimeConfig {
             resources: Resources::new(),
             clock: RuntimeClock::Real,
             max_fibers_per_execution: DEFAULT_MAX_FIBERS_PER_EXECUTION,
+            max_bytes_per_execution: DEFAULT_MAX_BYTES_PER_EXECUTION,
             metrics: true,
         }
     }
@@ -280,6 +293,7 @@ pub(crate) struct Shared {
     pub(crate) max_in_flight: usize,
     pub(crate) max_duration: Duration,
     pub(crate) max_fibers: u32,
+    pub(crate) max_bytes: u64,
     /// Per shard: executions placed on it so far, for ids (`seq * shards +
     /// shard`, unique without a counter every submitter shares).
     pub(crate) placed: Vec<CacheLine<AtomicU64>>,
@@ -328,6 +342,7 @@ impl Runtime {
             max_in_flight: config.max_in_flight.max(1),
             max_duration: config.max_duration,
             max_fibers: config.max_fibers_per_execution.max(1),
+            max_bytes: config.max_bytes_per_execution,
             placed: (0..shards).map(|_| CacheLine::default()).collect(),
             round_robin: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),

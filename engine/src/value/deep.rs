@@ -166,6 +166,21 @@ mod tests {
     }
 
     #[test]
+    fn serde_serializes_a_value_at_the_nesting_limit_on_a_small_stack() {
+        // `Serialize` recurses once per level; values are held to
+        // `MAX_DEPTH`, which a 2 MiB thread (a debug build's test thread)
+        // serializes in full
+        let value = nested_objects(crate::value::MAX_DEPTH);
+        let text = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || serde_json::to_string(&value).unwrap())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(text.len(), 6 * (crate::value::MAX_DEPTH - 1) + 2);
+    }
+
+    #[test]
     fn shared_parts_survive_the_drop_of_one_owner() {
         let shared = nested_arrays(10_000);
         let outer = Value::array(vec![shared.clone(), json!({"k": [1, [2]]})]);

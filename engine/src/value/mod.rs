@@ -43,11 +43,13 @@ pub use write::{
 /// A shared, immutable string: inline up to 23 bytes, reference counted above.
 pub type Str = smol_str::SmolStr;
 
-/// The deepest nesting of arrays and objects parsed JSON may have (the
-/// limit of `simd-json`, which [`parse_json`] uses): `[[1]]` is 2 deep, a
-/// scalar 0. Values built by JSONata are held to the same limit. Dropping,
-/// writing and comparing a value do not recurse, so deeper values built
-/// some other way (JSONPath templates in a loop) are still safe.
+/// The deepest nesting of arrays and objects a value may have (the limit of
+/// `simd-json`, which [`parse_json`] uses): `[[1]]` is 2 deep, a scalar 0.
+/// Values built by JSONata are held to the same limit, and so is every value
+/// a state produces (its result, output, variables, and the inputs of its
+/// branches and iterations): a state that would build a deeper one fails
+/// with `States.Runtime`. Dropping, writing, sizing and comparing a value do
+/// not recurse, so they are safe at any depth.
 pub const MAX_DEPTH: usize = 1024;
 
 /// A JSON value with shared sub-trees. See the module documentation.

@@ -7,21 +7,84 @@ use super::{Number, Value};
 /// The length in bytes of `value`'s compact JSON text.
 pub fn json_size(value: &Value) -> usize {
     let mut total = 0;
-    add_size(value, &mut total, usize::MAX, NumberSize::Exact);
+    let _ = add_size(value, &mut total, usize::MAX, usize::MAX, NumberSize::Exact);
     total
 }
 
 /// `true` when `value`'s compact JSON text is longer than `limit` bytes.
-/// Stops as soon as the answer is known. Checks a cheap upper bound first
-/// (no string is scanned, no double formatted), so the exact count only runs
-/// for values within a factor of about six of the limit.
+/// Stops as soon as the answer is known.
 pub fn exceeds(value: &Value, limit: usize) -> bool {
+    check(value, limit, usize::MAX) == Err(Over::Bytes)
+}
+
+/// Which limit a value is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Over {
+    /// Its compact JSON text is longer than the byte limit.
+    Bytes,
+    /// It nests arrays and objects deeper than the depth limit (`[[1]]` is
+    /// 2 deep, a scalar 0).
+    Depth,
+}
+
+/// Checks `value` against a byte limit and a nesting limit in one walk,
+/// stopping as soon as either is passed (a value over both may report
+/// either). Checks a cheap upper bound of the size first (no string is
+/// scanned, no double formatted), so the exact count only runs for values
+/// within a factor of about six of the byte limit.
+pub fn check(value: &Value, max_bytes: usize, max_depth: usize) -> Result<(), Over> {
     let mut bound = 0;
-    if add_size(value, &mut bound, limit, NumberSize::UpperBound) {
-        return false;
+    match add_size(
+        value,
+        &mut bound,
+        max_bytes,
+        max_depth,
+        NumberSize::UpperBound,
+    ) {
+        Err(Over::Bytes) => {}
+        done => return done,
     }
     let mut total = 0;
-    !add_size(value, &mut total, limit, NumberSize::Exact)
+    add_size(value, &mut total, max_bytes, max_depth, NumberSize::Exact)
+}
+
+/// The size of `value`'s compact JSON text, or [`Over::Depth`] when it nests
+/// deeper than `max_depth`.
+pub fn json_size_within(value: &Value, max_depth: usize) -> Result<usize, Over> {
+    let mut total = 0;
+    add_size(value, &mut total, usize::MAX, max_depth, NumberSize::Exact)?;
+    Ok(total)
+}
+
+/// `Err(Over::Depth)` when `value` nests arrays and objects deeper than
+/// `max_depth`; looks at the containers only, without recursion.
+pub fn check_depth(value: &Value, max_depth: usize) -> Result<(), Over> {
+    let mut pending: Vec<(&Value, usize)> = Vec::new();
+    let (mut next, mut depth) = (value, 1);
+    loop {
+        let children: &[Value] = match next {
+            Value::Array(_) | Value::Object(_) if depth > max_depth => return Err(Over::Depth),
+            Value::Array(items) => items,
+            Value::Object(map) => {
+                for (_, v) in map.iter() {
+                    if matches!(v, Value::Array(_) | Value::Object(_)) {
+                        pending.push((v, depth + 1));
+                    }
+                }
+                &[]
+            }
+            _ => &[],
+        };
+        for item in children {
+            if matches!(item, Value::Array(_) | Value::Object(_)) {
+                pending.push((item, depth + 1));
+            }
+        }
+        match pending.pop() {
+            Some((v, d)) => (next, depth) = (v, d),
+            None => return Ok(()),
+        }
+    }
 }
 
 /// How numbers and strings are counted.
@@ -38,41 +101,54 @@ enum NumberSize {
 /// The longest text `write_json` writes for a finite double (`-2.2250738585072014e-308`).
 const MAX_DOUBLE_LEN: usize = 24;
 
-/// Adds the size of `value` to `total`; returns `false` once `total` is past
-/// `limit`. Containers still to count wait on a heap stack, so any depth is
+/// Adds the size of `value` to `total`; fails once `total` is past
+/// `limit` or a container is nested deeper than `max_depth`. Containers
+/// still to count wait on a heap stack with their depth, so any depth is
 /// counted without recursion.
-fn add_size(value: &Value, total: &mut usize, limit: usize, mode: NumberSize) -> bool {
-    let mut pending: Vec<&Value> = Vec::new();
-    let mut next = value;
+fn add_size(
+    value: &Value,
+    total: &mut usize,
+    limit: usize,
+    max_depth: usize,
+    mode: NumberSize,
+) -> Result<(), Over> {
+    let mut pending: Vec<(&Value, usize)> = Vec::new();
+    let (mut next, mut depth) = (value, 1);
     loop {
         match next {
             Value::Array(items) => {
+                if depth > max_depth {
+                    return Err(Over::Depth);
+                }
                 *total += 2 + items.len().saturating_sub(1);
                 for item in items.iter() {
                     match scalar_size(item, mode) {
                         Some(n) => *total += n,
-                        None => pending.push(item),
+                        None => pending.push((item, depth + 1)),
                     }
                 }
             }
             Value::Object(map) => {
+                if depth > max_depth {
+                    return Err(Over::Depth);
+                }
                 *total += 2 + map.len().saturating_sub(1);
                 for (k, v) in map.iter() {
                     *total += 1 + string_len(k, mode);
                     match scalar_size(v, mode) {
                         Some(n) => *total += n,
-                        None => pending.push(v),
+                        None => pending.push((v, depth + 1)),
                     }
                 }
             }
             scalar => *total += scalar_size(scalar, mode).unwrap_or(0),
         }
         if *total > limit {
-            return false;
+            return Err(Over::Bytes);
         }
         match pending.pop() {
-            Some(v) => next = v,
-            None => return true,
+            Some((v, d)) => (next, depth) = (v, d),
+            None => return Ok(()),
         }
     }
 }
@@ -180,6 +256,31 @@ mod tests {
         }
         assert_eq!(json_size(&v), 2 * 500_001);
         assert!(exceeds(&v, 1000));
+    }
+
+    #[test]
+    fn depth_is_checked_in_the_same_walk() {
+        let mut v = json!(1);
+        for _ in 0..10 {
+            v = json!({"a": [v]});
+        }
+        // 20 levels: each turn adds an object and an array
+        assert_eq!(check(&v, usize::MAX, 20), Ok(()));
+        assert_eq!(check(&v, usize::MAX, 19), Err(Over::Depth));
+        assert_eq!(check_depth(&v, 20), Ok(()));
+        assert_eq!(check_depth(&v, 19), Err(Over::Depth));
+        assert_eq!(json_size_within(&v, 20), Ok(json_size(&v)));
+        assert_eq!(json_size_within(&v, 19), Err(Over::Depth));
+        assert_eq!(check(&v, 10, 20), Err(Over::Bytes));
+        assert_eq!(check_depth(&json!(1), 0), Ok(()));
+        assert_eq!(check_depth(&json!([]), 0), Err(Over::Depth));
+        let mut deep = json!([]);
+        for _ in 0..500_000 {
+            deep = Value::array(vec![deep, json!({"k": "v"})]);
+        }
+        assert_eq!(check_depth(&deep, 1024), Err(Over::Depth));
+        assert_eq!(check(&deep, usize::MAX, 1024), Err(Over::Depth));
+        assert_eq!(check_depth(&deep, 500_001), Ok(()));
     }
 
     #[test]

@@ -55,11 +55,11 @@ impl Core {
     ) -> Result<Fork, StatesError> {
         if state.is_jsonata() {
             return self.with_bindings(exec, state, None, |b| {
-                self.map_fork_in(exec, spec, &self.input, Some(b))
+                self.map_fork_in(exec, state, spec, &self.input, Some(b))
             });
         }
         let effective = self.apply_input_path(exec, &state.io.input_path, self.input.clone())?;
-        self.map_fork_in(exec, spec, &effective, None)
+        self.map_fork_in(exec, state, spec, &effective, None)
     }
 
     /// Builds a Map's fork from its effective input (JSONPath) or state
@@ -67,6 +67,7 @@ impl Core {
     pub(super) fn map_fork_in(
         &self,
         exec: &ExecutionInfo,
+        state: &State,
         spec: &MapSpec,
         effective: &Value,
         bindings: Option<&StatesBindings<'_>>,
@@ -148,6 +149,11 @@ impl Core {
         }
         if let Some(batcher) = &spec.batcher {
             inputs = self.batch(batcher, &roots, bindings, inputs)?;
+        }
+        if matches!(spec.item_selector, Some(Payload::Template(_))) || spec.batcher.is_some() {
+            for input in &inputs {
+                Core::check_depth(state, input, 0, "an iteration input")?;
+            }
         }
         Ok(Fork {
             kind: ForkKind::Map,

@@ -2,6 +2,7 @@
 //! `OutputPath` and JSONPath `Assign`, and the body of each state type.
 
 use super::*;
+use crate::value::MAX_DEPTH;
 
 impl Core {
     /// Evaluates a JSONPath `Assign` whose `$` is `value`.
@@ -67,6 +68,13 @@ impl Core {
             Some(selector) => selector.eval(&self.roots(exec, &result))?,
             None => result,
         };
+        let below = match &state.io.result_path {
+            ResultPath::Path(path) => path.steps(),
+            _ => 0,
+        };
+        if below > 0 || state.io.result_selector.is_some() {
+            Core::check_depth(state, &result, below, "an output")?;
+        }
         let mut output = match &state.io.result_path {
             ResultPath::Replace => result,
             ResultPath::Discard => self.input.clone(),
@@ -125,23 +133,41 @@ impl Core {
     }
 
     /// Fails with `States.DataLimitExceeded` when a state's result is over
-    /// the payload limit.
+    /// the payload limit, and with `States.Runtime` when it nests deeper
+    /// than [`MAX_DEPTH`] (one walk checks both).
     pub(super) fn check_size(
         &self,
         exec: &ExecutionInfo,
         state: &State,
         value: Value,
     ) -> Result<Value, StatesError> {
-        if size::exceeds(&value, exec.plan.payload_limit) {
-            return Err(StatesError::new(
+        match size::check(&value, exec.plan.payload_limit, MAX_DEPTH) {
+            Ok(()) => Ok(value),
+            Err(size::Over::Bytes) => Err(StatesError::new(
                 names::DATA_LIMIT_EXCEEDED,
                 format!(
                     "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
                     state.name
                 ),
-            ));
+            )),
+            Err(size::Over::Depth) => Err(too_deep(state, "a result")),
         }
-        Ok(value)
+    }
+
+    /// Fails with `States.Runtime` when `value`, put `below` levels deep,
+    /// would nest deeper than [`MAX_DEPTH`]. Used where a state builds a
+    /// value that no other check walks (`ResultSelector`, `ResultPath`, a
+    /// Parallel's or a Map iteration's input from a template).
+    pub(super) fn check_depth(
+        state: &State,
+        value: &Value,
+        below: usize,
+        what: &str,
+    ) -> Result<(), StatesError> {
+        match MAX_DEPTH.checked_sub(below) {
+            Some(room) if size::check_depth(value, room).is_ok() => Ok(()),
+            _ => Err(too_deep(state, what)),
+        }
     }
 
     /// Runs the body of the current state.
@@ -241,6 +267,9 @@ impl Core {
             }
             StateKind::Parallel { branches } => {
                 let input = self.effective_input(exec, state)?;
+                if state.io.parameters.is_some() {
+                    Core::check_depth(state, &input, 0, "a branch input")?;
+                }
                 Ok(self.fork_parallel(exec, env, branches, input))
             }
             StateKind::Map(spec) => {
@@ -249,4 +278,13 @@ impl Core {
             }
         }
     }
+}
+
+/// The error for a value a state built nested deeper than [`MAX_DEPTH`]:
+/// `what` names the value ("a result", "an output", ...).
+pub(super) fn too_deep(state: &State, what: &str) -> StatesError {
+    StatesError::runtime(format!(
+        "The state '{}' built {what} nested more than {MAX_DEPTH} levels deep (arrays and objects), over the nesting limit for JSON values.",
+        state.name
+    ))
 }

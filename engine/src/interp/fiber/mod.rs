@@ -149,6 +149,11 @@ struct Core {
     first_event: u32,
     next_event: u32,
     retry_count: u32,
+    /// The size of its input (at most `u32::MAX` counted), counted in its
+    /// execution's held bytes while it lives (0 for the top level, whose
+    /// input the execution owns). Beside the other `u32`s, so a parked
+    /// fiber does not grow.
+    held: u32,
     attempts: Vec<u32>,
     /// States entered plus retries, this fiber's and its finished children's.
     transitions: u32,
@@ -187,6 +192,8 @@ impl Fiber {
         );
         core.vars = Variables::child_of(self.core.fork_vars.clone());
         self.exec.fiber_started();
+        core.held = u32::try_from(size::json_size(&start.input)).unwrap_or(u32::MAX);
+        self.exec.hold(u64::from(core.held));
         Fiber {
             exec: Arc::clone(&self.exec),
             core,
@@ -352,12 +359,14 @@ impl Fiber {
 }
 
 /// Map iterations and Parallel branches count against their execution's
-/// live fibers while they exist (the top level is always there: it is not
+/// live fibers, and their input's size against its held bytes, while they
+/// exist (the top level is always there: it is not
 /// counted, so an execution that never forks pays nothing).
 impl Drop for Fiber {
     fn drop(&mut self) {
         if self.core.role != Role::Top {
             self.exec.fiber_ended();
+            self.exec.release(u64::from(self.core.held));
         }
     }
 }
@@ -375,6 +384,7 @@ impl Core {
             first_event,
             next_event: first_event,
             retry_count: 0,
+            held: 0,
             attempts: Vec::new(),
             transitions: 0,
             vars: Variables::new(),

@@ -17,7 +17,7 @@ pub(crate) use path::{append, cmp_str, lookup, merge_sort};
 use super::Bindings;
 use super::ast::{Kind, Node};
 use super::error::{JsonataError, Result};
-use super::frame::Frame;
+use super::frame::{Arena, Frame};
 use super::functions;
 use super::limits::{CLOSURE_BYTES, Guard, Limits};
 use super::val::{Func, OUTER, Val, normalize};
@@ -37,6 +37,9 @@ pub(crate) struct Evaluator<'h> {
     call_scope: Option<Rc<Frame>>,
     /// The input of the whole evaluation (`$$`).
     root: Val,
+    /// Empties the frames that may sit in a closure cycle when the
+    /// evaluation ends (declared last: dropped after everything above).
+    _frames: Arena,
 }
 
 impl<'h> Evaluator<'h> {
@@ -48,6 +51,7 @@ impl<'h> Evaluator<'h> {
             rng: None,
             call_scope: None,
             root: Val::Undef,
+            _frames: Arena::open(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! a turn's worth at a time, within the execution's fiber budget), joining
 //! their results and dropping them.
 
+use super::budget;
 use super::*;
 
 impl Shard {
@@ -53,7 +54,7 @@ impl Shard {
         let mut outgoing: Vec<Vec<ChildFiber>> = Vec::new();
         let mut turn = 0usize;
         let mut turn_budget = CHILDREN_PER_TURN;
-        let max_fibers = self.shared.max_fibers;
+        let (max_fibers, max_bytes) = (self.shared.max_fibers, self.shared.max_bytes);
         let mut over_budget = None;
         let shared = Arc::clone(&self.shared);
         let slice_start = shared.clock.now();
@@ -74,8 +75,8 @@ impl Shard {
             }
             turn_budget -= 1;
             let exec = slot.fiber.execution();
-            if exec.live_fibers() >= max_fibers {
-                over_budget = Some(ExecutionId(exec.host_id));
+            if let Some(error) = budget::over_budget(exec, max_fibers, max_bytes) {
+                over_budget = Some((ExecutionId(exec.host_id), error));
                 break;
             }
             let Some(fan) = slot.fan.as_mut() else { break };
@@ -144,8 +145,8 @@ impl Shard {
                 self.shared.inboxes[shard].push(Message::Children(children));
             }
         }
-        if let Some(id) = over_budget {
-            self.fail_execution(id, over_budget_error(max_fibers));
+        if let Some((id, error)) = over_budget {
+            self.fail_execution(id, error);
         }
     }
 
@@ -229,6 +230,9 @@ impl Shard {
         if let Some(child) = child_slot {
             fan.local.retain(|&c| c != child);
         }
+        if let Ok(value) = &result {
+            fan.collected.add(value);
+        }
         match fan
             .join
             .finish(child_index as usize, result, events, transitions)
@@ -261,12 +265,4 @@ impl Shard {
             }
         }
     }
-}
-
-/// The error of an execution that needs more live fibers than its budget:
-/// a runtime error, which no Catch handles.
-fn over_budget_error(max_fibers: u32) -> StatesError {
-    StatesError::runtime(format!(
-        "The execution needs more than {max_fibers} Map iterations and Parallel branches alive at once (the runtime's max_fibers_per_execution); set MaxConcurrency on its Map states"
-    ))
 }

@@ -27,12 +27,14 @@ use crate::interp::{
 use crate::task::{CallbackError, TaskCall, TaskReply, TaskResult, TaskToken, TokenMint};
 use crate::time::Timestamp;
 use crate::value::{Str, Value, size};
+use budget::Collected;
 use crossbeam::sync::Parker;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+mod budget;
 mod fanout;
 mod tasks;
 mod timers;
@@ -127,6 +129,9 @@ struct FanOut {
     /// Shards running some of the children (bit per shard, up to 64 shards;
     /// beyond that children stay local).
     remote: u64,
+    /// The bytes of the results collected so far, held by the execution
+    /// until the fan-out is dropped (see `budget.rs`).
+    collected: Collected,
 }
 
 struct FiberSlot {
@@ -430,7 +435,12 @@ impl Shard {
             let blocks = &self.shared.metrics[self.index as usize];
             self.recorder.started(label, blocks);
         }
-        if size::exceeds(&submission.input, submission.plan.payload_limit) {
+        let over = size::check(
+            &submission.input,
+            submission.plan.payload_limit,
+            crate::value::MAX_DEPTH,
+        );
+        if let Err(over) = over {
             if let Some(label) = machine {
                 let blocks = &self.shared.metrics[self.index as usize];
                 self.recorder
@@ -441,10 +451,16 @@ impl Shard {
                 name: submission.name,
                 tag: submission.tag,
                 status: Status::Failed,
-                result: Err(StatesError::new(
-                    names::DATA_LIMIT_EXCEEDED,
-                    "The execution input has a size exceeding the maximum number of bytes service limit.",
-                )),
+                result: Err(match over {
+                    size::Over::Bytes => StatesError::new(
+                        names::DATA_LIMIT_EXCEEDED,
+                        "The execution input has a size exceeding the maximum number of bytes service limit.",
+                    ),
+                    size::Over::Depth => StatesError::runtime(format!(
+                        "The execution input is nested more than {} levels deep (arrays and objects), over the nesting limit for JSON values.",
+                        crate::value::MAX_DEPTH
+                    )),
+                }),
                 queued_at,
                 started_at,
                 ended_at: started_at,
@@ -606,6 +622,7 @@ impl Shard {
                     starts: fork.children,
                     local: Vec::new(),
                     remote: 0,
+                    collected: Collected::new(slot.fiber.execution()),
                 }));
                 self.start_children(index);
             }
@@ -807,8 +824,9 @@ mod size_tests {
     /// the last additions are the task token (a box pointer per fiber) and,
     /// per execution, its history subscriber, its own task handlers and its
     /// per-resource invocation counts (a pointer each), its live fiber
-    /// count, its host id and its deadline for JSONata; per fiber, when its
-    /// last task attempt started (for the task latency metric).
+    /// count, its host id, its deadline for JSONata and its held bytes (for
+    /// `max_bytes_per_execution`); per fiber, when its last task attempt
+    /// started (for the task latency metric) and its input's size.
     #[test]
     fn parked_execution_stays_small() {
         assert!(
@@ -827,7 +845,7 @@ mod size_tests {
             std::mem::size_of::<Fiber>()
         );
         assert!(
-            std::mem::size_of::<ExecutionInfo>() <= 216,
+            std::mem::size_of::<ExecutionInfo>() <= 224,
             "ExecutionInfo {}",
             std::mem::size_of::<ExecutionInfo>()
         );

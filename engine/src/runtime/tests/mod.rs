@@ -532,6 +532,7 @@ fn an_execution_over_its_fiber_budget_fails_and_spares_its_neighbours() {
     }
 }
 
+mod budget;
 mod callbacks;
 mod history;
 mod metrics;
