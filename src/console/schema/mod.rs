@@ -1,7 +1,9 @@
 //! The GraphQL schema (async-graphql): [`query`], [`mutation`],
-//! [`subscription`], the object [`types`], and what every resolver shares:
+//! [`subscription`], the object [`types`] and [`history`], and what every
+//! resolver shares:
 //! the scope check and the error codes.
 
+pub mod history;
 pub mod mutation;
 pub mod query;
 pub mod subscription;

@@ -1,5 +1,6 @@
 use super::*;
 use spate_engine::error::StatesError;
+use spate_engine::time::Timestamp;
 use spate_engine::value::Str;
 
 fn event(id: u32, event_type: EventType, state: &str, failed: bool) -> HistoryEvent {
