@@ -590,6 +590,25 @@ dlq_topic = "dlq"
     }
 
     #[test]
+    fn the_console_section_is_checked_with_the_rest() {
+        let text = format!("{MINIMAL}\n[console]\njournal_size = 0\nhistory_sample_rate = 2.0\n");
+        let shown = parse(&text).unwrap_err().to_string();
+        assert!(
+            shown.contains("console.journal_size: 0 is out of range 1..=1000000"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("console.history_sample_rate: 2 is out of range 0..=1"),
+            "{shown}"
+        );
+        let fine = format!("{MINIMAL}\n[console]\njournal_size = 50\nhistory_sample_rate = 0.5\n");
+        let c = parse(&fine).unwrap();
+        assert_eq!(c.console.journal_size, 50);
+        assert_eq!(c.console.history_sample_rate, 0.5);
+        assert!(c.console.enabled);
+    }
+
+    #[test]
     fn serve_reads_runtime_and_api_and_resolves_paths() {
         let dir = std::env::temp_dir().join(format!("spate-serve-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -404,6 +404,39 @@ mod tests {
     }
 
     #[test]
+    fn the_observer_sees_every_machines_submissions_with_their_key() {
+        struct Seen(std::sync::Mutex<Vec<(String, Option<Vec<u8>>)>>);
+        impl Observer for Seen {
+            fn observe(&self, machine: &StateMachine, s: &mut Submission, key: Option<&[u8]>) {
+                self.0.lock().unwrap().push((
+                    format!("{}/{}", machine.name(), s.name),
+                    key.map(<[u8]>::to_vec),
+                ));
+                s.tag = 42;
+            }
+        }
+        let registry = Registry::default();
+        let before = registry.create("before", V1).unwrap();
+        let sink: Arc<dyn CompletionSink> = Arc::new(|_: Completion| {});
+        assert_eq!(before.submission("a", json!({}), Arc::clone(&sink)).tag, 0);
+        let seen = Arc::new(Seen(std::sync::Mutex::new(Vec::new())));
+        registry.set_observer(Some(Arc::clone(&seen) as Arc<dyn Observer>));
+        let after = registry.create("after", V1).unwrap();
+        let keyed = before.keyed_submission("b", json!({}), Arc::clone(&sink), Some(b"k1"));
+        assert_eq!(keyed.tag, 42, "the observer may change the submission");
+        after.submission("c", json!({}), Arc::clone(&sink));
+        registry.set_observer(None);
+        after.submission("d", json!({}), sink);
+        assert_eq!(
+            *seen.0.lock().unwrap(),
+            [
+                ("before/b".to_string(), Some(b"k1".to_vec())),
+                ("after/c".to_string(), None)
+            ]
+        );
+    }
+
+    #[test]
     fn versions_accumulate_and_running_executions_keep_theirs() {
         let registry = Registry::default();
         let machine = registry.create("orders", SLOW_V1).unwrap();

@@ -16,11 +16,14 @@ pub use super::store::{ExecutionRecord, RecordedHistory};
 /// Told of the executions the store keeps. `finished` is called on the
 /// shard thread that ran the execution: it must not block.
 pub trait ExecutionObserver: Send + Sync {
-    /// An execution was started and stored (by the console when
-    /// `console`).
+    /// An execution was stored and is about to be submitted (by the
+    /// console when `console`).
     fn started(&self, record: &Arc<ExecutionRecord>, console: bool);
-    /// A stored execution ended (possibly before `started` was called).
+    /// A stored execution ended.
     fn finished(&self, record: &Arc<ExecutionRecord>);
+    /// An execution `started` announced was refused by the runtime and
+    /// removed from the store.
+    fn refused(&self, record: &Arc<ExecutionRecord>);
 }
 
 /// A state machine as the console lists it.

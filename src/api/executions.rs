@@ -139,8 +139,14 @@ pub(super) fn start_recorded(
     let start = check_start(api, input)?;
     let record = &start.resolved.entry.record;
     let arn = api.arns.execution(&record.name, &start.name);
-    let history = (always_record || record.logging.level == "ALL").then(|| {
-        let log = start.resolved.entry.machine.history().map(|h| h.sink);
+    // The state machine's log gets what its level and data setting say;
+    // a console start of one that does not log records everything.
+    let logs_all = record.logging.level == "ALL";
+    let include_data = record.logging.include_execution_data || !logs_all;
+    let history = (always_record || logs_all).then(|| {
+        let log = logs_all
+            .then(|| start.resolved.entry.machine.history().map(|h| h.sink))
+            .flatten();
         Arc::new(RecordedHistory::logged_to(log))
     });
     let started = now();
@@ -176,10 +182,13 @@ pub(super) fn start_recorded(
             observer.finished(&sink_record);
         }
     });
+    if let Some(observer) = api.observer.get() {
+        observer.started(&stored, always_record);
+    }
     let submitted = api.submission(&start, sink).and_then(|mut submission| {
         submission.history = history.map(|h| History {
             sink: h,
-            include_data: always_record || record.logging.include_execution_data,
+            include_data,
             level: LogLevel::All,
         });
         api.runtime.submit(submission).map_err(submit_error)
@@ -187,13 +196,13 @@ pub(super) fn start_recorded(
     match submitted {
         Ok(id) => {
             let _ = stored.id.set(id);
-            if let Some(observer) = api.observer.get() {
-                observer.started(&stored, always_record);
-            }
             Ok((stored, started))
         }
         Err(e) => {
             api.store.remove(&arn);
+            if let Some(observer) = api.observer.get() {
+                observer.refused(&stored);
+            }
             Err(e)
         }
     }

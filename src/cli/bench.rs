@@ -10,12 +10,15 @@
 
 use super::load;
 use super::log_args::LogArgs;
+use crate::console::journal::Journal;
+use crate::console::settings::ConsoleSettings;
+use crate::console::tap::PipelineTap;
 use anyhow::{Context, bail};
 use clap::Args;
 use hdrhistogram::Histogram;
 use spate_engine::interp::{History, LogLevel};
 use spate_engine::plan::Plan;
-use spate_engine::registry::Registry;
+use spate_engine::registry::{Registry, StateMachine};
 use spate_engine::runtime::{
     Completion, CompletionSink, MachineLabel, Runtime, RuntimeConfig, RuntimeHandle, Status,
     Submission, SubmitError,
@@ -66,6 +69,11 @@ pub struct BenchArgs {
     /// Prometheus metrics (`off` measures what counting costs).
     #[arg(long, value_enum, default_value_t = Toggle::On)]
     metrics: Toggle,
+    /// Record executions in a web console's journal as `spate run` does
+    /// for its pipelines (every summary offered, 1 in 100 with its
+    /// history), to measure what recording costs.
+    #[arg(long, value_enum, default_value_t = Toggle::Off)]
+    console: Toggle,
 }
 
 /// A switch given on the command line.
@@ -184,6 +192,9 @@ struct Lane {
     history: Option<History>,
     /// What the executions count under, when metrics are on.
     machine: Option<MachineLabel>,
+    /// The state machine, whose registry's observer (the console's
+    /// journal, with `--console on`) sees each submission.
+    observed: Option<Arc<StateMachine>>,
     inputs: Vec<Value>,
     sequence: AtomicU64,
     me: Weak<Lane>,
@@ -203,7 +214,7 @@ impl Lane {
             return None;
         }
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
-        Some(Submission {
+        let mut submission = Submission {
             plan: Arc::clone(&self.plan),
             name: Str::from(format!("bench-{}-{sequence}", self.index)),
             input: self.inputs[(sequence % self.inputs.len() as u64) as usize].clone(),
@@ -213,7 +224,11 @@ impl Lane {
             history: self.history.clone(),
             resources: None,
             machine: self.machine,
-        })
+        };
+        if let Some(machine) = &self.observed {
+            machine.observe(&mut submission, None);
+        }
+        Some(submission)
     }
 }
 
@@ -247,6 +262,15 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         bail!("--concurrency must be at least 1");
     }
     let logs = args.logs.attach(&machine)?;
+    let journal = (args.console == Toggle::On).then(|| {
+        let settings = ConsoleSettings::default();
+        let journal = Journal::start(&settings, "us-east-1", "123456789012");
+        registry.set_observer(Some(Arc::new(PipelineTap::new(
+            Arc::clone(&journal),
+            settings.history_sample_rate,
+        ))));
+        journal
+    });
     let shards = args
         .shards
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
@@ -296,6 +320,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             plan,
             history: machine.history(),
             machine: (args.metrics == Toggle::On).then(|| machine.label()),
+            observed: journal.is_some().then(|| Arc::clone(&machine)),
             inputs: (0..64).map(|_| deep_copy(&input)).collect(),
             sequence: AtomicU64::new(0),
             me: me.clone(),
@@ -326,6 +351,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "definition": args.definition.display().to_string(),
         "executions": completed,
         "metrics": args.metrics == Toggle::On,
+        "console": args.console == Toggle::On,
+        "console_dropped": journal.as_ref().map_or(0, |j| j.dropped()),
         "seconds": seconds,
         "executions_per_sec": completed as f64 / seconds,
         "transitions": transitions,
@@ -369,6 +396,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             );
         }
         println!("  shards {shards}, concurrency {}", args.concurrency);
+        if let Some(journal) = &journal {
+            println!(
+                "  console journal: every execution offered, {} dropped",
+                journal.dropped()
+            );
+        }
         if args.logs.log_level != LogLevel::Off {
             println!(
                 "  execution logs {} to {}: {} records, {} dropped",

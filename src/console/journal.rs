@@ -211,7 +211,7 @@ struct Ring {
     next_seq: u64,
     ok: BTreeMap<u64, Arc<Entry>>,
     failed: BTreeMap<u64, Arc<Entry>>,
-    by_arn: HashMap<String, Arc<Entry>>,
+    by_arn: HashMap<String, Arc<Entry>, foldhash::fast::RandomState>,
 }
 
 fn is_failure(status: &str) -> bool {
@@ -254,6 +254,14 @@ impl Ring {
         };
         if let Some((_, gone)) = side.pop_first() {
             self.by_arn.remove(&gone.arn);
+        }
+    }
+
+    /// Drops the entry of `arn`.
+    fn remove(&mut self, arn: &str) {
+        if let Some(gone) = self.by_arn.remove(arn) {
+            self.ok.remove(&gone.seq);
+            self.failed.remove(&gone.seq);
         }
     }
 
@@ -315,7 +323,7 @@ impl Journal {
                 next_seq: 1,
                 ok: BTreeMap::new(),
                 failed: BTreeMap::new(),
-                by_arn: HashMap::new(),
+                by_arn: HashMap::default(),
             }),
             queue,
             dropped: AtomicU64::new(0),
@@ -360,8 +368,9 @@ impl Journal {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Files a stored execution (started through the API or the console);
-    /// a second call for the same one changes nothing.
+    /// Files a stored execution (started through the API or the console)
+    /// before it is submitted; a second call for the same one changes
+    /// nothing.
     pub fn add_stored(&self, record: &Arc<ExecutionRecord>, source: Source) -> Arc<Entry> {
         let entry = {
             let mut ring = self.ring();
@@ -375,14 +384,20 @@ impl Journal {
                 run: Run::Stored(Arc::clone(record), source),
             })
         };
-        let _ = self.updates.send(entry.summary());
+        self.announce(&entry);
         entry
     }
 
     fn file(&self, message: Message) {
         let entry = match message {
             Message::Pipeline(ended) => {
-                let arn = format!("{}{}:{}", self.arn_prefix, ended.machine, ended.name);
+                let mut arn = String::with_capacity(
+                    self.arn_prefix.len() + ended.machine.len() + ended.name.len() + 1,
+                );
+                arn.push_str(&self.arn_prefix);
+                arn.push_str(&ended.machine);
+                arn.push(':');
+                arn.push_str(&ended.name);
                 let failed = is_failure(ended.status);
                 self.ring().insert(failed, |seq| Entry {
                     seq,
@@ -391,19 +406,27 @@ impl Journal {
                 })
             }
             Message::StoredEnded(record) => {
-                let found = self.ring().by_arn.get(&record.arn).cloned();
-                match found {
-                    Some(entry) => {
-                        self.ring().settle(&entry);
-                        entry
-                    }
-                    // It ended before its start was filed: filed now (as
-                    // the API's: the console files its own at once).
-                    None => self.add_stored(&record, Source::Api),
-                }
+                // Filed before it was submitted; gone if the ring dropped it.
+                let Some(entry) = self.ring().by_arn.get(&record.arn).cloned() else {
+                    return;
+                };
+                self.ring().settle(&entry);
+                entry
             }
         };
-        let _ = self.updates.send(entry.summary());
+        self.announce(&entry);
+    }
+
+    /// Sends `entry`'s summary to the subscribers, if there are any.
+    fn announce(&self, entry: &Entry) {
+        if self.updates.receiver_count() > 0 {
+            let _ = self.updates.send(entry.summary());
+        }
+    }
+
+    /// Drops the entry of `arn` (an execution the runtime refused).
+    pub fn remove(&self, arn: &str) {
+        self.ring().remove(arn);
     }
 
     /// The entry of `arn`.

@@ -157,6 +157,10 @@ impl ExecutionObserver for StoreTap {
     fn finished(&self, record: &Arc<ExecutionRecord>) {
         self.journal.offer_stored_end(record);
     }
+
+    fn refused(&self, record: &Arc<ExecutionRecord>) {
+        self.journal.remove(&record.arn);
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! The GraphQL schema (async-graphql): [`query`], [`mutation`],
-//! [`subscription`], the object [`types`], and what every resolver shares:
+//! [`subscription`], the object [`types`] and [`history`], and what every
+//! resolver shares:
 //! the scope check and the error codes.
 
+pub mod history;
 pub mod mutation;
 pub mod query;
 pub mod subscription;
@@ -59,3 +61,6 @@ pub fn require<'a>(ctx: &Context<'a>, needed: Scope) -> async_graphql::Result<&'
 pub fn api_error(e: ApiError) -> async_graphql::Error {
     coded(e.code, format!("{}: {}", e.code, e.message))
 }
+
+#[cfg(test)]
+mod tests;
