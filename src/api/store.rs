@@ -49,14 +49,21 @@ impl RecordedHistory {
         }
     }
 
-    /// The events so far, by id.
+    /// The events so far, in the order they happened, numbered from 1 as
+    /// AWS numbers an execution's history. (The engine's own ids start each
+    /// Map iteration and Parallel branch from the same number, so they
+    /// repeat across concurrent branches; the order of arrival is causal:
+    /// a branch's events are recorded in turn, after the fork that started
+    /// it and before the join that ends it.)
     pub fn events(&self) -> Vec<HistoryEvent> {
         let mut events = self
             .events
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        events.sort_by_key(|e| e.id);
+        for (i, event) in events.iter_mut().enumerate() {
+            event.id = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        }
         events
     }
 }

@@ -62,6 +62,25 @@ class Executions(unittest.TestCase):
     def setUp(self):
         self.c = client()
 
+    def test_history_ids_are_unique_and_in_order_across_map_iterations(self):
+        definition = json.dumps({"StartAt": "M", "States": {"M": {
+            "Type": "Map", "End": True,
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        }}})
+        arn = create(self.c, "ex-map-history", definition, loggingConfiguration=LOG_ALL)
+        started = self.c.start_execution(stateMachineArn=arn, input="[1, 2, 3]")
+        self.assertEqual(describe_when_done(self.c, started["executionArn"])["status"], "SUCCEEDED")
+        events = self.c.get_execution_history(executionArn=started["executionArn"])["events"]
+        self.assertEqual([e["id"] for e in events], list(range(1, len(events) + 1)), events)
+        types = [e["type"] for e in events]
+        self.assertEqual(types.count("MapIterationStarted"), 3, types)
+        self.assertEqual(types.count("PassStateEntered"), 3, types)
+        self.assertEqual((types[0], types[-1]), ("ExecutionStarted", "ExecutionSucceeded"))
+        # Each iteration's events come in their own order.
+        for index in range(3):
+            mine = [e["type"] for e in events if e.get("mapIterationStartedEventDetails", {}).get("index") == index]
+            self.assertEqual(mine, ["MapIterationStarted"], (index, types))
+
     def test_sync_success_failure_and_billing(self):
         arn = create(self.c, "ex-sync")
         out = self.c.start_sync_execution(stateMachineArn=arn, name="first", input='{"x": 1}')
