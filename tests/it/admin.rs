@@ -2,8 +2,8 @@
 //! metric family the dashboards rely on (and valid for `promtool check
 //! metrics` when Prometheus is installed), `/health`, `/ready`, `/stats`.
 
-use crate::common::http_exchange;
-use std::io::{BufRead, BufReader, Read, Write};
+use crate::common::{http_exchange, start_spate};
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -49,35 +49,8 @@ impl Drop for Running {
 /// Starts `spate args` and waits for the admin address in its output
 /// (stdout for the demo, the log on stderr for `run`).
 pub(crate) fn start(args: &[&str]) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spate starts");
-    let (sender, receiver) = std::sync::mpsc::channel();
-    for stream in [
-        Box::new(child.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
-        Box::new(child.stderr.take().expect("stderr")),
-    ] {
-        let sender = sender.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if let Some(at) = line.find("http://") {
-                    let addr: String = line[at + 7..]
-                        .chars()
-                        .take_while(|c| *c != '/' && !c.is_whitespace())
-                        .collect();
-                    let _ = sender.send(addr);
-                }
-            }
-        });
-    }
-    let addr = receiver
-        .recv_timeout(Duration::from_secs(60))
-        .expect("spate prints its admin address");
+    let (child, url) = start_spate(args, "http://");
+    let addr = url.split('/').next().unwrap_or_default().to_string();
     Running { child, addr }
 }
 

@@ -107,3 +107,46 @@ pub fn aws_call(addr: &str, action: &str, body: &str) -> (u16, String) {
         ),
     )
 }
+
+/// Starts `spate args` from the repository root and waits (up to a minute)
+/// for a line of its standard output or error holding `marker`; returns the
+/// process and the word that follows the marker. Both streams keep being
+/// read, so the process never writes to a full or closed pipe.
+pub fn start_spate<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+    marker: &'static str,
+) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spate starts");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().expect("stderr")),
+    ] {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if let Some(at) = line.find(marker) {
+                    let word: String = line[at + marker.len()..]
+                        .trim_start()
+                        .chars()
+                        .take_while(|c| !c.is_whitespace())
+                        .collect();
+                    let _ = sender.send(word);
+                }
+            }
+        });
+    }
+    let word = receiver
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("spate printed no line with {marker:?}"));
+    (child, word)
+}

@@ -8,10 +8,9 @@
 //! `SPATE_GRAPHQL_CLIENTS_REQUIRED=1` (set by `scripts/test.sh`) makes them
 //! fail.
 
-use std::io::{BufRead, BufReader, Read};
+use crate::common::start_spate;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command};
 
 /// The virtual environment's folder, or `None` (after saying why).
 fn clients() -> Option<PathBuf> {
@@ -50,37 +49,7 @@ impl Drop for Running {
 /// Starts `spate args` and waits for a line of its output holding
 /// `marker` followed by a URL.
 fn start(args: &[&std::ffi::OsStr], marker: &'static str) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spate starts");
-    let (sender, receiver) = std::sync::mpsc::channel();
-    for stream in [
-        Box::new(child.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
-        Box::new(child.stderr.take().expect("stderr")),
-    ] {
-        let sender = sender.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if let Some(at) = line.find(marker) {
-                    let rest = &line[at + marker.len()..];
-                    let url: String = rest
-                        .trim_start()
-                        .chars()
-                        .take_while(|c| !c.is_whitespace())
-                        .collect();
-                    let _ = sender.send(url);
-                }
-            }
-        });
-    }
-    let url = receiver
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("spate printed no line with {marker:?}"));
+    let (child, url) = start_spate(args, marker);
     Running { child, url }
 }
 

@@ -66,13 +66,11 @@ impl Mutation {
         cause: Option<String>,
     ) -> Result<Execution> {
         let console = require(ctx, Scope::Start)?;
-        let mut body = serde_json::json!({ "executionArn": id.to_string() });
-        if let Some(e) = error {
-            body["error"] = e.into();
-        }
-        if let Some(c) = cause {
-            body["cause"] = c.into();
-        }
+        let body = with_error_and_cause(
+            serde_json::json!({ "executionArn": id.to_string() }),
+            error,
+            cause,
+        );
         console
             .api
             .call("StopExecution", &body)
@@ -116,13 +114,7 @@ impl Mutation {
         cause: Option<String>,
     ) -> Result<bool> {
         let console = require(ctx, Scope::Start)?;
-        let mut body = serde_json::json!({ "taskToken": token });
-        if let Some(e) = error {
-            body["error"] = e.into();
-        }
-        if let Some(c) = cause {
-            body["cause"] = c.into();
-        }
+        let body = with_error_and_cause(serde_json::json!({ "taskToken": token }), error, cause);
         console
             .api
             .call("SendTaskFailure", &body)
@@ -130,6 +122,22 @@ impl Mutation {
             .map_err(api_error)?;
         Ok(true)
     }
+}
+
+/// `body` with the optional `error` and `cause` members an AWS action
+/// takes (StopExecution, SendTaskFailure).
+fn with_error_and_cause(
+    mut body: serde_json::Value,
+    error: Option<String>,
+    cause: Option<String>,
+) -> serde_json::Value {
+    if let Some(e) = error {
+        body["error"] = e.into();
+    }
+    if let Some(c) = cause {
+        body["cause"] = c.into();
+    }
+    body
 }
 
 fn start(
