@@ -812,6 +812,12 @@ fn millis(t: Timestamp) -> u64 {
     t.unix_millis().max(0) as u64
 }
 
+/// The wheel's millisecond for a deadline: rounded up, so a timer fires no
+/// earlier than its instant (a Wait of one second never lasts 999.99 ms).
+fn deadline_millis(t: Timestamp) -> u64 {
+    (t.unix_nanos().max(0) as u64).div_ceil(1_000_000)
+}
+
 #[cfg(test)]
 mod size_tests {
     use super::*;

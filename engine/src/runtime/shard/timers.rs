@@ -10,7 +10,7 @@ impl Shard {
     pub(super) fn add_timer(&mut self, at: Timestamp, slot: u32, kind: TimerKind) {
         let generation = self.entries[slot as usize].generation;
         self.wheel.insert(
-            millis(at),
+            deadline_millis(at),
             TimerItem {
                 slot,
                 generation,

@@ -138,6 +138,36 @@ fn every_execution_completes_exactly_once() {
     }
 }
 
+/// A timer fires no earlier than its instant, even when the instant falls
+/// inside a millisecond (the wheel counts whole milliseconds).
+#[test]
+fn a_wait_never_ends_before_its_timestamp() {
+    let until = plan(serde_json::json!({
+        "StartAt": "W", "States": {"W": {"Type": "Wait", "TimestampPath": "$.at", "End": true}}
+    }));
+    for shards in shapes() {
+        let h = Harness::new(shards, Resources::new());
+        let targets: Vec<Timestamp> = (0..20u64)
+            .map(|i| {
+                let at = crate::time::Clock::now(&crate::time::SystemClock)
+                    .plus(Duration::from_micros(20_000 + i * 1_000 + 999));
+                let millis = at.to_iso_millis();
+                let nanos = at.unix_nanos().rem_euclid(1_000_000);
+                let text = format!("{}{nanos:06}Z", &millis[..millis.len() - 1]);
+                assert_eq!(Timestamp::parse(&text), Some(at), "{text}");
+                h.submit(&until, i, json!({ "at": text }));
+                at
+            })
+            .collect();
+        for c in h.collect(targets.len()) {
+            assert_eq!(c.status, Status::Succeeded, "{:?}", c.result);
+            let at = targets[c.tag as usize];
+            assert!(c.ended_at >= at, "ended {:?} before {:?}", c.ended_at, at);
+        }
+        h.assert_idle();
+    }
+}
+
 #[test]
 fn fan_out_results_keep_their_order() {
     let map = plan(serde_json::json!({
