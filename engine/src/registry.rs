@@ -9,7 +9,7 @@
 //! entry of a registry ([`StateMachine::submission`]).
 
 use crate::Diagnostics;
-use crate::interp::{History, HistorySink, LogLevel};
+use crate::interp::{ArrivalNumbering, History, HistorySink, LogLevel};
 use crate::plan::{CompileOptions, Plan, from_definition};
 use crate::runtime::{CompletionSink, MachineLabel, Submission};
 use crate::value::{Str, Value};
@@ -166,15 +166,23 @@ impl StateMachine {
         }
     }
 
-    /// The history its executions get: `None` when it does not log.
+    /// The history one execution gets: `None` when it does not log. At
+    /// `ALL` every event is logged, so the execution's events are numbered
+    /// as AWS numbers them ([`ArrivalNumbering`]); at the other levels the
+    /// few logged events keep the engine's ids.
     pub fn history(&self) -> Option<History> {
         if !self.logging_on.load(Ordering::Relaxed) {
             return None;
         }
-        self.logging
+        let mut history = self
+            .logging
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .clone()?;
+        if history.level == LogLevel::All {
+            history.sink = Arc::new(ArrivalNumbering::new(history.sink));
+        }
+        Some(history)
     }
 
     /// Sets how its next executions log; `None` or level `OFF` turns

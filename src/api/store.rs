@@ -70,10 +70,12 @@ impl RecordedHistory {
 
 impl HistorySink for RecordedHistory {
     fn record(&self, event: HistoryEvent) {
+        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        // handed on under the lock: the log numbers events in the order
+        // they are stored here, so both number them alike
         if let Some(log) = &self.log {
             log.record(event.clone());
         }
-        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
         if events.len() < MAX_EVENTS {
             events.push(event);
         }

@@ -275,6 +275,38 @@ impl History {
     }
 }
 
+/// Numbers an execution's events 1, 2, 3, ... in the order they reach it,
+/// as AWS numbers an execution's history, then hands them on. The engine's
+/// own ids start each Map iteration and Parallel branch from the same
+/// number, so they repeat across concurrent branches; the order of arrival
+/// is causal (a branch's events come after the fork that started it and
+/// before the join that ends it). One per execution.
+pub struct ArrivalNumbering {
+    inner: Arc<dyn HistorySink>,
+    /// The last id given; held while handing the event on, so the events
+    /// reach `inner` in the order of their ids.
+    last: Mutex<u32>,
+}
+
+impl ArrivalNumbering {
+    /// Numbers the events of one execution for `inner`.
+    pub fn new(inner: Arc<dyn HistorySink>) -> ArrivalNumbering {
+        ArrivalNumbering {
+            inner,
+            last: Mutex::new(0),
+        }
+    }
+}
+
+impl HistorySink for ArrivalNumbering {
+    fn record(&self, mut event: HistoryEvent) {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        *last = last.saturating_add(1);
+        event.id = *last;
+        self.inner.record(event);
+    }
+}
+
 /// A bounded subscriber: events queue up to `capacity`, and past that are
 /// dropped and counted (a slow reader never holds a shard up). Make one with
 /// [`history_channel`].

@@ -15,8 +15,8 @@ mod variables;
 pub use execution::{ExecutionInfo, Hosting, role_arn_in};
 pub use fiber::{Fiber, Poll, StepEnv};
 pub use history::{
-    EventType, History, HistoryBuffer, HistoryEvent, HistoryReceiver, HistorySender, HistorySink,
-    LogLevel, history_channel,
+    ArrivalNumbering, EventType, History, HistoryBuffer, HistoryEvent, HistoryReceiver,
+    HistorySender, HistorySink, LogLevel, history_channel,
 };
 pub use join::{ChildStart, Fork, ForkKind, Join, JoinOutcome, Tolerance, error_output};
 pub use jsonata_io::StatesBindings;

@@ -11,6 +11,7 @@ use spate_engine::registry::Registry;
 use spate_engine::runtime::{Completion, CompletionSink, Runtime, RuntimeConfig};
 use spate_engine::task::{Resources, TaskCall, TaskReply};
 use spate_engine::time::Timestamp;
+use spate_engine::value::Value;
 use std::path::Path;
 
 const FAILING: &str = r#"{"StartAt": "Call", "States": {
@@ -40,8 +41,21 @@ fn lines(path: &Path) -> Vec<serde_json::Value> {
 /// Runs one execution of FAILING logged at `level` into a new file; the
 /// file's records.
 fn run_failing(level: LogLevel, include_execution_data: bool) -> Vec<serde_json::Value> {
+    let (result, records) = run_logged(FAILING, 1, level, include_execution_data);
+    assert!(result.is_err());
+    records
+}
+
+/// Runs one execution of `definition` on `shards` shards, logged at
+/// `level` into a new file; its result and the file's records.
+fn run_logged(
+    definition: &str,
+    shards: usize,
+    level: LogLevel,
+    include_execution_data: bool,
+) -> (Result<Value, StatesError>, Vec<serde_json::Value>) {
     let registry = Registry::default();
-    let machine = registry.create("orders", FAILING).unwrap();
+    let machine = registry.create("orders", definition).unwrap();
     let path = temp_file(level.name());
     let mut logs = ExecutionLogs::new();
     logs.attach(
@@ -59,7 +73,7 @@ fn run_failing(level: LogLevel, include_execution_data: bool) -> Vec<serde_json:
         Arc::new(|_: TaskCall| TaskReply::Ready(Err(StatesError::new("Boom", "it broke")))),
     );
     let runtime = Runtime::start(RuntimeConfig {
-        shards: 1,
+        shards,
         resources,
         ..RuntimeConfig::default()
     })
@@ -69,7 +83,6 @@ fn run_failing(level: LogLevel, include_execution_data: bool) -> Vec<serde_json:
         .handle()
         .run_to_end(machine.submission("in-0-7", json!({"order": 7}), sink))
         .unwrap();
-    assert!(done.result.is_err());
     runtime.shutdown(std::time::Duration::ZERO);
     let (totals, errors) = logs.shutdown();
     assert!(errors.is_empty(), "{errors:?}");
@@ -77,7 +90,7 @@ fn run_failing(level: LogLevel, include_execution_data: bool) -> Vec<serde_json:
     let records = lines(&path);
     assert_eq!(totals.written, records.len() as u64);
     let _ = std::fs::remove_file(&path);
-    records
+    (done.result, records)
 }
 
 fn types(records: &[serde_json::Value]) -> Vec<&str> {
@@ -114,6 +127,43 @@ fn level_all_writes_every_event_with_its_data() {
     );
     assert_eq!(records[4]["details"]["resourceType"], "lambda");
     assert_eq!(records[4]["details"]["error"], "Boom");
+}
+
+/// At `ALL`, ids run 1..n in the file's order, as AWS numbers a history,
+/// even when Map iterations and Parallel branches run at once on several
+/// shards (the engine's own ids repeat across them).
+#[test]
+fn level_all_numbers_concurrent_branches_once_each_in_order() {
+    let definition = r#"{"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": true,
+        "Branches": [
+            {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemsPath": "$.items",
+                "ItemProcessor": {"StartAt": "Nap", "States": {
+                    "Nap": {"Type": "Wait", "Seconds": 0, "Next": "Done"},
+                    "Done": {"Type": "Pass", "End": true}}}, "End": true}}},
+            {"StartAt": "Other", "States": {"Other": {"Type": "Pass", "End": true}}}],
+        "Parameters": {"items": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]}}}}"#;
+    let (result, records) = run_logged(definition, 4, LogLevel::All, false);
+    assert!(result.is_ok(), "{result:?}");
+    let ids: Vec<u64> = records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids, (1..=records.len() as u64).collect::<Vec<_>>());
+    let previous: Vec<u64> = records
+        .iter()
+        .map(|r| r["previous_event_id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(previous, (0..records.len() as u64).collect::<Vec<_>>());
+    let types = types(&records);
+    assert_eq!(types.first(), Some(&"ExecutionStarted"));
+    assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == "MapIterationSucceeded")
+            .count(),
+        12
+    );
 }
 
 #[test]
