@@ -8,7 +8,8 @@
 #
 # Defaults: config/workflows/bench/choice-router.asl.json with
 # iot-event.json, 10 s, 64 connections, and a 2 ms pause for the second
-# run. Build first: cargo build --release.
+# run. Build first: cargo build --release; SPATE_BIN=PATH measures another
+# build (to compare two in one sitting).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 definition="${1:-config/workflows/bench/choice-router.asl.json}"
@@ -16,7 +17,7 @@ input="${2:-config/workflows/bench/iot-event.json}"
 seconds="${3:-10}"
 connections="${4:-64}"
 delay="${5:-2}"
-spate="target/release/spate"
+spate="${SPATE_BIN:-target/release/spate}"
 [ -x "$spate" ] || { echo "build first: cargo build --release" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
 

@@ -45,6 +45,7 @@ mod test_state;
 pub use activity_tasks::ActivityBoard;
 use arn::Arns;
 use axum::Router;
+use axum::serve::ListenerExt;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
@@ -341,7 +342,11 @@ pub fn listen(settings: &ApiSettings, api: Arc<Api>, extra: Router) -> anyhow::R
     }
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let done = threads.block_on(async {
-        let listener = tokio::net::TcpListener::from_std(listener)?;
+        // answers go out at once: without TCP_NODELAY a keep-alive client
+        // that pipelines can wait on Nagle's algorithm
+        let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let server = axum::serve(listener, router(Arc::clone(&api)).merge(extra))
             .with_graceful_shutdown(async {
                 let _ = stopped.await;
