@@ -56,9 +56,12 @@ pub struct ExecutionInfo {
     /// Its Map iterations and Parallel branches started and not yet ended,
     /// on any thread.
     live_fibers: AtomicU32,
-    /// Bytes (of compact JSON) of the values its live Map iterations and
-    /// Parallel branches started with, plus the results its Maps and
-    /// Parallels have collected so far, on any thread.
+    /// Bytes of compact JSON (as [`approximate_json_size`] counts them) of
+    /// the values its live Map iterations and Parallel branches started
+    /// with, plus the results its Maps and Parallels have collected so far,
+    /// on any thread.
+    ///
+    /// [`approximate_json_size`]: crate::value::size::approximate_json_size
     held_bytes: AtomicU64,
     /// Its host's id for it, for messages about it from other threads.
     pub host_id: u64,

@@ -238,14 +238,14 @@ pub struct RuntimeConfig {
     /// Real or virtual time.
     pub clock: RuntimeClock,
     /// Most Map iterations and Parallel branches (nested ones included)
-    /// one execution may have alive at once; an execution that needs more fails with `States.Runtime`, and
-    /// its neighbours are unaffected.
+    /// one execution may have alive at once; an execution that needs more
+    /// fails with `States.Runtime`, and its neighbours are unaffected.
     pub max_fibers_per_execution: u32,
-    /// Most bytes (of compact JSON) one execution's Map iterations and
-    /// Parallel branches may hold at once: the inputs of those alive plus
-    /// the results their Maps and Parallels have collected so far. An
-    /// execution over it fails with `States.Runtime`; its neighbours are
-    /// unaffected.
+    /// Most bytes (of compact JSON, strings counted without escapes) one
+    /// execution's Map iterations and Parallel branches may hold at once:
+    /// the inputs of those alive plus the results their Maps and Parallels
+    /// have collected so far. An execution over it fails with
+    /// `States.Runtime`; its neighbours are unaffected.
     pub max_bytes_per_execution: u64,
     /// Whether the shards count executions, states and tasks for
     /// [`Runtime::metrics`] (the counters are per shard and cost a few

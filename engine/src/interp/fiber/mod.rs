@@ -192,7 +192,7 @@ impl Fiber {
         );
         core.vars = Variables::child_of(self.core.fork_vars.clone());
         self.exec.fiber_started();
-        core.held = u32::try_from(size::json_size(&start.input)).unwrap_or(u32::MAX);
+        core.held = u32::try_from(size::approximate_json_size(&start.input)).unwrap_or(u32::MAX);
         self.exec.hold(u64::from(core.held));
         Fiber {
             exec: Arc::clone(&self.exec),

@@ -25,7 +25,7 @@ impl Collected {
 
     /// Counts a child's result.
     pub(super) fn add(&mut self, result: &Value) {
-        let bytes = size::json_size(result) as u64;
+        let bytes = size::approximate_json_size(result) as u64;
         self.bytes += bytes;
         self.exec.hold(bytes);
     }
