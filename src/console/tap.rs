@@ -52,13 +52,16 @@ impl PipelineTap {
 impl Observer for PipelineTap {
     fn observe(&self, machine: &StateMachine, submission: &mut Submission, key: Option<&[u8]>) {
         let recorded = self.sample().then(|| {
-            let history = Arc::new(RecordedHistory::default());
-            let log = submission.history.take();
+            // the journal records every event and hands the log those its
+            // level keeps, in the order it records them (so both number
+            // them alike)
+            let log = submission
+                .history
+                .take()
+                .map(|log| Arc::new(LevelFilter(log)) as Arc<dyn HistorySink>);
+            let history = Arc::new(RecordedHistory::logged_to(log));
             submission.history = Some(History {
-                sink: Arc::new(Tee {
-                    journal: Arc::clone(&history),
-                    log,
-                }),
+                sink: Arc::clone(&history) as Arc<dyn HistorySink>,
                 include_data: true,
                 level: LogLevel::All,
             });
@@ -76,25 +79,19 @@ impl Observer for PipelineTap {
     }
 }
 
-/// A sampled execution's history: every event to the journal's record,
-/// and those its execution log takes to the log.
-struct Tee {
-    journal: Arc<RecordedHistory>,
-    log: Option<History>,
-}
+/// An execution log as a sampled execution's recorded history feeds it:
+/// only the events its level keeps, with data only if it includes it.
+struct LevelFilter(History);
 
-impl HistorySink for Tee {
-    fn record(&self, event: HistoryEvent) {
-        if let Some(log) = &self.log
-            && log.admits(event.event_type)
-        {
-            let mut copy = event.clone();
+impl HistorySink for LevelFilter {
+    fn record(&self, mut event: HistoryEvent) {
+        let log = &self.0;
+        if log.admits(event.event_type) {
             if !log.include_data {
-                copy.payload = None;
+                event.payload = None;
             }
-            log.sink.record(copy);
+            log.sink.record(event);
         }
-        self.journal.record(event);
     }
 }
 
@@ -167,6 +164,11 @@ impl ExecutionObserver for StoreTap {
 mod tests {
     use super::*;
     use crate::console::settings::ConsoleSettings;
+    use spate_engine::interp::HistoryBuffer;
+    use spate_engine::json;
+    use spate_engine::registry::{Logging, Registry};
+    use spate_engine::runtime::{Runtime, RuntimeConfig};
+    use std::time::{Duration, Instant};
 
     #[test]
     fn one_in_every_n_is_sampled() {
@@ -178,5 +180,69 @@ mod tests {
         assert_eq!((0..100).filter(|_| never.sample()).count(), 0);
         let always = PipelineTap::new(journal, 1.0);
         assert_eq!((0..100).filter(|_| always.sample()).count(), 100);
+    }
+
+    /// A sampled pipeline execution logged at `ALL`: the console's record
+    /// and the execution log hold the same events under the same ids, even
+    /// with Map iterations running at once on several shards.
+    #[test]
+    fn the_journal_and_the_log_number_a_sampled_execution_alike() {
+        let journal = Journal::start(&ConsoleSettings::default(), "us-east-1", "123456789012");
+        let registry = Registry::default();
+        registry.set_observer(Some(Arc::new(PipelineTap::new(Arc::clone(&journal), 1.0))));
+        let machine = registry
+            .create(
+                "fan",
+                r#"{"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemsPath": "$.items",
+                    "ItemProcessor": {"StartAt": "Nap", "States": {
+                        "Nap": {"Type": "Wait", "Seconds": 0, "Next": "Done"},
+                        "Done": {"Type": "Pass", "End": true}}}, "End": true}}}"#,
+            )
+            .unwrap();
+        let log = Arc::new(HistoryBuffer::default());
+        machine.set_logging(Some(Logging {
+            level: LogLevel::All,
+            include_execution_data: false,
+            sink: Arc::clone(&log) as Arc<dyn HistorySink>,
+        }));
+        let runtime = Runtime::start(RuntimeConfig {
+            shards: 4,
+            ..RuntimeConfig::default()
+        })
+        .unwrap();
+        // a sink of our own (run_to_end would replace the tap's wrapper)
+        let (sender, completions) = crossbeam::channel::bounded(1);
+        let sink: Arc<dyn CompletionSink> = Arc::new(move |c: Completion| {
+            let _ = sender.send(c);
+        });
+        let items: Vec<u32> = (0..16).collect();
+        runtime
+            .handle()
+            .submit(machine.submission("e-1", json!({ "items": items }), sink))
+            .unwrap();
+        let done = completions.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert!(done.result.is_ok(), "{:?}", done.result);
+        runtime.shutdown(Duration::ZERO);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let recorded = loop {
+            let filed = journal.newest(u64::MAX, 1, &Default::default());
+            if let Some(events) = filed.first().and_then(|entry| entry.history()) {
+                break events;
+            }
+            assert!(Instant::now() < deadline, "the journal never filed e-1");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let logged = log.take();
+        let of = |events: &[HistoryEvent]| -> Vec<(u32, String)> {
+            events
+                .iter()
+                .map(|e| (e.id, e.event_type.to_string()))
+                .collect()
+        };
+        assert_eq!(of(&recorded), of(&logged));
+        let ids: Vec<u32> = logged.iter().map(|e| e.id).collect();
+        assert_eq!(ids, (1..=logged.len() as u32).collect::<Vec<_>>());
+        assert!(logged.iter().all(|e| e.payload.is_none()), "no data logged");
+        assert!(recorded[0].payload.is_some(), "the journal keeps the data");
     }
 }
