@@ -9,7 +9,8 @@
 # Defaults: config/workflows/bench/choice-router.asl.json with
 # iot-event.json, 10 s, 64 connections, and a 2 ms pause for the second
 # run. Build first: cargo build --release; SPATE_BIN=PATH measures another
-# build (to compare two in one sitting).
+# build (to compare two in one sitting). SPATE_ACTION=DescribeStateMachine
+# measures a call that runs no execution: the HTTP layer's ceiling.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 definition="${1:-config/workflows/bench/choice-router.asl.json}"

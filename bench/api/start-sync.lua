@@ -6,6 +6,8 @@
 --   SPATE_INPUT     the execution input (JSON text)
 --   SPATE_DELAY_MS  optional pause before each request of a connection,
 --                   to measure latency below the saturation rate
+--   SPATE_ACTION    another action on the same ARN instead (e.g.
+--                   DescribeStateMachine: no execution, the HTTP ceiling)
 local function quote(text)
   return '"' .. text:gsub('\\', '\\\\'):gsub('"', '\\"'):gsub('\n', '\\n') .. '"'
 end
@@ -17,8 +19,13 @@ local pause = tonumber(os.getenv("SPATE_DELAY_MS") or "0")
 wrk.method = "POST"
 wrk.path = "/"
 wrk.headers["Content-Type"] = "application/x-amz-json-1.0"
-wrk.headers["X-Amz-Target"] = "AWSStepFunctions.StartSyncExecution"
-wrk.body = '{"stateMachineArn":' .. quote(arn) .. ',"input":' .. quote(input) .. '}'
+local action = os.getenv("SPATE_ACTION") or "StartSyncExecution"
+wrk.headers["X-Amz-Target"] = "AWSStepFunctions." .. action
+if action == "StartSyncExecution" then
+  wrk.body = '{"stateMachineArn":' .. quote(arn) .. ',"input":' .. quote(input) .. '}'
+else
+  wrk.body = '{"stateMachineArn":' .. quote(arn) .. '}'
+end
 
 if pause > 0 then
   function delay()
