@@ -170,22 +170,24 @@ async fn drain(mut body: Body) {
     }
 }
 
-async fn handle(
-    State(api): State<Arc<Api>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+/// Every action: `POST /`. The request is taken whole, so its method, URI
+/// and headers are read in place rather than cloned for extractors.
+async fn handle(State(api): State<Arc<Api>>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
     let answer = async {
-        let action = Action::from_headers(&headers);
+        let action = Action::from_headers(&parts.headers);
         // An unknown action is answered after the credentials are checked.
         let limit = action
             .as_ref()
             .map_or(Action::StartExecution.body_limit(), |a| a.body_limit());
-        let bytes = read_body(&headers, body, limit).await?;
-        api.auth
-            .check(&method, &uri, &headers, &bytes, protocol::now())?;
+        let bytes = read_body(&parts.headers, body, limit).await?;
+        api.auth.check(
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            &bytes,
+            protocol::now(),
+        )?;
         api.dispatch(action?, &bytes).await
     };
     answer.await.unwrap_or_else(IntoResponse::into_response)
