@@ -7,10 +7,12 @@
 //! tick for every state machine; subscribers get each tick as it is made.
 
 use crate::admin::window::Windows;
+use crossbeam::channel::{Receiver, RecvTimeoutError, Sender};
 use spate_engine::runtime::{BUCKET_BOUNDS_SECONDS, Histogram, MachineTotals, RuntimeHandle};
 use spate_engine::time::{Clock, SystemClock, Timestamp};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// One state machine (or all of them) over one second.
@@ -86,6 +88,10 @@ pub struct PipelineSources {
 pub struct MetricsFeed {
     latest: Mutex<Tick>,
     ticks: tokio::sync::broadcast::Sender<Arc<Tick>>,
+    /// Dropped to stop the ticking thread, which is then joined: it holds
+    /// the runtime (and so its task handlers, such as a Kafka producer),
+    /// which must not outlive what the host stops after the console.
+    stop: Mutex<Option<(Sender<()>, JoinHandle<()>)>>,
 }
 
 impl MetricsFeed {
@@ -95,13 +101,18 @@ impl MetricsFeed {
         let feed = Arc::new(MetricsFeed {
             latest: Mutex::new(Tick::default()),
             ticks,
+            stop: Mutex::new(None),
         });
         let weak = Arc::downgrade(&feed);
+        let (stop, stopped) = crossbeam::channel::bounded::<()>(0);
         let spawned = std::thread::Builder::new()
             .name("spate-console-metrics".into())
-            .spawn(move || tick_every_second(&weak, &runtime, pipelines.as_ref()));
-        if let Err(e) = spawned {
-            log::error!("cannot start the console's metrics thread: {e}");
+            .spawn(move || tick_every_second(&weak, &stopped, &runtime, pipelines.as_ref()));
+        match spawned {
+            Ok(thread) => {
+                *feed.stop.lock().unwrap_or_else(|p| p.into_inner()) = Some((stop, thread))
+            }
+            Err(e) => log::error!("cannot start the console's metrics thread: {e}"),
         }
         feed
     }
@@ -120,15 +131,35 @@ impl MetricsFeed {
     }
 }
 
+impl Drop for MetricsFeed {
+    fn drop(&mut self) {
+        let stop = self
+            .stop
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some((stop, thread)) = stop {
+            drop(stop);
+            // the thread itself may hold the last reference for a moment
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
 fn tick_every_second(
     feed: &Weak<MetricsFeed>,
+    stopped: &Receiver<()>,
     runtime: &RuntimeHandle,
     pipelines: Option<&PipelineSources>,
 ) {
     let mut before: HashMap<String, MachineTotals> = totals(runtime);
     let mut at = Instant::now();
     loop {
-        std::thread::sleep(Duration::from_secs(1));
+        if stopped.recv_timeout(Duration::from_secs(1)) != Err(RecvTimeoutError::Timeout) {
+            return;
+        }
         let Some(feed) = feed.upgrade() else {
             return;
         };

@@ -48,3 +48,26 @@ fn the_demo_runs_with_nothing_installed() {
     assert!(stdout.contains("594 outputs, 6 dead letters"), "{stdout}");
     assert!(stdout.contains("0 duplicates"), "{stdout}");
 }
+
+/// With its admin server and console on (the default), the demo stops
+/// without a warning: nothing that holds the runtime, and so the
+/// `kafka:produce` task's producer, outlives the embedded cluster (the
+/// console's metrics thread did, and the producer logged `AllBrokersDown`).
+#[test]
+fn the_demo_with_its_console_stops_without_a_warning() {
+    let out = spate(&[
+        "demo",
+        "--duration",
+        "2",
+        "--rate",
+        "300",
+        "--admin-addr",
+        "127.0.0.1:0",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("WARN") && !stderr.contains("ERROR"),
+        "{stderr}"
+    );
+}
